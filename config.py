@@ -1,0 +1,132 @@
+"""Configuration: one class per environment, then NEIGHBORS_* environment variables on top."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    SECRET_KEY = None
+    # A secret string from which the keys that encrypt and index personal data are derived.
+    DATA_KEY = None
+    DATABASE_URL = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    DISPLAY_TIMEZONE = "Asia/Shanghai"
+    BABEL_DEFAULT_LOCALE = "zh"
+    LANGUAGES = {"zh": "简体中文", "en": "English"}
+    PRIVACY_NOTICE_VERSION = "2026-11"
+    # The address people reach the site at, for links in e-mails sent outside a request.
+    BASE_URL = "http://127.0.0.1:5000"
+
+    API_TOKEN_TTL_HOURS = 24 * 30
+    INVITATION_TTL_HOURS = 24 * 7
+    # argon2id parameters (RFC 9106, second recommended option: 64 MiB, 3 passes).
+    PASSWORD_TIME_COST = 3
+    PASSWORD_MEMORY_COST = 64 * 1024
+    PASSWORD_PARALLELISM = 4
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    REDIS_URL = None
+    LOGIN_RATE_LIMIT = "20 per minute"
+
+    SQLITE_BUSY_TIMEOUT_MS = 15000
+
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "neighbors@localhost"
+
+
+class DevelopmentConfig(Config):
+    """A laptop: SQLite in the instance folder, keys generated once and kept there."""
+
+
+class TestingConfig(Config):
+    """The test suite: cheap password hashing, no rate limits unless a test turns them on."""
+
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    DATA_KEY = "testing-data-key"
+    PASSWORD_TIME_COST = 1
+    PASSWORD_MEMORY_COST = 8
+    PASSWORD_PARALLELISM = 1
+    RATELIMIT_ENABLED = False
+
+
+class ProductionConfig(Config):
+    """Production: PostgreSQL, secrets from the environment, secure cookies."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    REQUIRED = ("SECRET_KEY", "DATA_KEY", "DATABASE_URL")
+
+
+ENVIRONMENTS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load(app, overrides=None):
+    """Fill app.config: the class named by NEIGHBORS_ENV, NEIGHBORS_* variables, then overrides.
+
+    Raises RuntimeError when production lacks a required secret.
+    """
+    env = os.environ.get("NEIGHBORS_ENV", "development")
+    if overrides and "ENV" in overrides:
+        env = overrides["ENV"]
+    if env not in ENVIRONMENTS:
+        raise RuntimeError(f"NEIGHBORS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    app.config.from_object(ENVIRONMENTS[env])
+    app.config["ENV"] = env
+    for name in ("DATABASE_URL", "SECRET_KEY", "REDIS_URL"):
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    app.config.from_prefixed_env("NEIGHBORS")
+    app.config.update(overrides or {})
+
+    missing = [name for name in getattr(ENVIRONMENTS[env], "REQUIRED", ()) if not app.config[name]]
+    if missing:
+        raise RuntimeError(f"Production needs these settings: {', '.join(missing)}")
+
+    instance = Path(app.instance_path)
+    for name in ("SECRET_KEY", "DATA_KEY"):
+        if not app.config[name]:
+            app.config[name] = _instance_secret(instance / name.lower())
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
+        app.config["DATABASE_URL"] or f"sqlite:///{instance / 'neighbors.db'}"
+    )
+    if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+
+
+def database_uri(url):
+    """Point plain PostgreSQL URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret(path):
+    """A development secret generated once and kept in the instance folder."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

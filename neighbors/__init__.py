@@ -1,0 +1,69 @@
+"""Neighbors: community volunteer service, service hours and the community foundation's ledger."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask, current_app, request, session
+from flask_login import current_user
+
+import config
+from neighbors.accounts.services import user_for_session
+from neighbors.accounts.views import bp as accounts_bp
+from neighbors.api import bp as api_bp
+from neighbors.areas.views import bp as areas_bp
+from neighbors.cli import neighbors_cli
+from neighbors.core.db import configure_engine
+from neighbors.extensions import babel, csrf, db, limiter, login_manager, migrate
+from neighbors.web import bp as web_bp
+from neighbors.web.errors import register_error_handlers
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(overrides=None):
+    """Build the application. Starts no threads: the scheduler runs in its own process."""
+    app = Flask(__name__, instance_relative_config=True)
+    config.load(app, overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    app.cli.add_command(neighbors_cli)
+    return app
+
+
+def register_extensions(app):
+    db.init_app(app)
+    configure_engine(app)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "accounts.login"
+    login_manager.user_loader(user_for_session)
+
+
+def register_blueprints(app):
+    app.register_blueprint(web_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(areas_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens and never reads the cookie
+    register_error_handlers(app)
+
+
+def select_locale():
+    """The language the person picked, else their browser's preference, else the default."""
+    languages = list(current_app.config["LANGUAGES"])
+    if request.blueprint != "api":  # the API never reads the session cookie
+        if session.get("lang") in languages:
+            return session["lang"]
+        if current_user.is_authenticated and current_user.locale in languages:
+            return current_user.locale
+    return request.accept_languages.best_match(languages)
+
+
+def select_timezone():
+    return current_app.config["DISPLAY_TIMEZONE"]

@@ -1,0 +1,1 @@
+"""Accounts: users, roles, Party member details, login, profile and API tokens."""

@@ -1,0 +1,68 @@
+"""Account forms. They check shape only; the services check the rules."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField
+from wtforms import TelField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+
+from neighbors.accounts.services import PASSWORD_MAX, PASSWORD_MIN
+
+_password = [InputRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)]
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("E-mail address"), validators=[Optional(), Length(max=254)])
+    phone = TelField(_l("Mobile number"), validators=[Optional(), Length(max=20)])
+    password = PasswordField(_l("Password"), validators=_password)
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+    community = SelectField(_l("Home community"), validators=[DataRequired()], choices=[])
+    consent = BooleanField(_l("I have read and agree to the privacy notice"),
+                           validators=[DataRequired()])
+
+
+class LoginForm(FlaskForm):
+    login = StringField(_l("E-mail address or mobile number"),
+                        validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=PASSWORD_MAX)])
+    remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("E-mail address"), validators=[Optional(), Length(max=254)])
+    phone = TelField(_l("New mobile number"), validators=[Optional(), Length(max=20)])
+    community = SelectField(_l("Home community"), validators=[DataRequired()], choices=[])
+    grid = SelectField(_l("Grid"), validators=[Optional()], choices=[])
+    locale = SelectField(_l("Language"), validators=[Optional()], choices=[])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"),
+                                     validators=[InputRequired(), Length(max=PASSWORD_MAX)])
+    new_password = PasswordField(_l("New password"), validators=_password)
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[InputRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+
+
+class InvitationForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=_password)
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class PartyForm(FlaskForm):
+    branch = StringField(_l("Party branch"), validators=[DataRequired(), Length(max=200)])
+    work_unit = StringField(_l("Work unit"), validators=[DataRequired(), Length(max=200)])
+    community = SelectField(_l("Community you report to"), validators=[DataRequired()],
+                            choices=[])
+    grid = SelectField(_l("Grid"), validators=[Optional()], choices=[])
+    reported_on = DateField(_l("Report-in date"), validators=[InputRequired()])

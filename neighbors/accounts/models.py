@@ -1,0 +1,131 @@
+"""Users, their roles (staff scoped to a community), Party member details and API tokens."""
+
+from datetime import date
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from neighbors.areas.models import Community, Grid
+from neighbors.core.db import StrEnum, UTCDateTime, enum_column, utcnow
+from neighbors.core.permissions import Role
+from neighbors.extensions import db
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("email IS NOT NULL OR phone_hash IS NOT NULL", name="has_login"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Stored lower-cased; a login, so unique.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    # The phone number is sensitive: stored encrypted, found by a keyed hash.
+    phone_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    phone_encrypted: Mapped[str | None] = mapped_column(String(200))
+    # None until the person sets one (an imported user who was sent an invitation).
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    home_community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id"), index=True
+    )
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    privacy_consent_version: Mapped[str | None] = mapped_column(String(20))
+    privacy_consent_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    # Part of the session id: raising it ends every other session of this user.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+    home_community: Mapped[Community | None] = relationship()
+    grid: Mapped[Grid | None] = relationship()
+    roles: Mapped[list["RoleGrant"]] = relationship(
+        back_populates="user", lazy="selectin", cascade="all, delete-orphan"
+    )
+    party: Mapped["PartyMember | None"] = relationship(
+        back_populates="user", foreign_keys="PartyMember.user_id", cascade="all, delete-orphan"
+    )
+
+    def get_id(self):
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def is_active(self):
+        return self.active
+
+
+class RoleGrant(db.Model):
+    """A role held by a user; a staff role names the community it is for."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'staff') = (community_id IS NOT NULL)", name="staff_has_community"
+        ),
+        Index(
+            "uq_role_grants_unscoped", "user_id", "role", unique=True,
+            sqlite_where=text("community_id IS NULL"),
+            postgresql_where=text("community_id IS NULL"),
+        ),
+        Index(
+            "uq_role_grants_scoped", "user_id", "role", "community_id", unique=True,
+            sqlite_where=text("community_id IS NOT NULL"),
+            postgresql_where=text("community_id IS NOT NULL"),
+        ),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+
+    user: Mapped[User] = relationship(back_populates="roles")
+    community: Mapped[Community | None] = relationship()
+
+
+class ReportStatus(StrEnum):
+    DECLARED = "declared"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+class PartyMember(db.Model):
+    """An in-service Party member's details and their report-in (在职党员报到) to a community."""
+
+    __tablename__ = "party_members"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    branch: Mapped[str] = mapped_column(String(200))
+    work_unit: Mapped[str] = mapped_column(String(200))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    reported_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[ReportStatus] = mapped_column(
+        enum_column(ReportStatus, "report_status"), default=ReportStatus.DECLARED, index=True
+    )
+    declared_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="party", foreign_keys=[user_id])
+    community: Mapped[Community] = relationship()
+    grid: Mapped[Grid | None] = relationship()
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+
+
+class ApiToken(db.Model):
+    """A bearer token for the API. Only its SHA-256 is stored; deleting the row revokes it."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[object] = mapped_column(UTCDateTime, index=True)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,514 @@
+"""Accounts: registration, login, profile, passwords, roles, Party report-in, API tokens, imports."""
+
+import hashlib
+import logging
+import re
+import secrets
+from datetime import date, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from neighbors.accounts.models import ApiToken, PartyMember, ReportStatus, RoleGrant, User
+from neighbors.areas import services as areas
+from neighbors.core import audit, outbox, privacy
+from neighbors.core.db import transaction, utcnow
+from neighbors.core.errors import Conflict, Invalid, NotAuthenticated, NotFound
+from neighbors.core.permissions import (
+    Role,
+    managed_community_ids,
+    require_community_staff,
+    require_role,
+    require_user,
+)
+from neighbors.core.tabular import ImportFailed, read_table
+from neighbors.extensions import db
+
+logger = logging.getLogger(__name__)
+
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+IMPORT_COLUMNS = ("name", "email", "phone", "password", "role", "community")
+
+
+# -- passwords ---------------------------------------------------------------------------------
+
+
+def _hasher():
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config["PASSWORD_TIME_COST"],
+        memory_cost=config["PASSWORD_MEMORY_COST"],
+        parallelism=config["PASSWORD_PARALLELISM"],
+    )
+
+
+def hash_password(password):
+    """An argon2id hash of the password. Raises Invalid when it is too short or too long."""
+    if not PASSWORD_MIN <= len(password or "") <= PASSWORD_MAX:
+        raise Invalid(
+            _("A password has %(min)s to %(max)s characters.", min=PASSWORD_MIN, max=PASSWORD_MAX),
+            fields={"password": _("Use %(min)s to %(max)s characters.", min=PASSWORD_MIN,
+                                  max=PASSWORD_MAX)},
+        )
+    return _hasher().hash(password)
+
+
+def _password_matches(user, password):
+    if user is None or not user.password_hash:
+        # Spend the same time on unknown logins, so timing does not reveal who is registered.
+        _hasher().hash(password or "")
+        return False
+    try:
+        _hasher().verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
+    return True
+
+
+# -- normalising logins ------------------------------------------------------------------------
+
+
+def normalize_phone(raw):
+    """A mainland mobile number as 11 digits, or None for blank. Raises Invalid."""
+    digits = re.sub(r"[\s\-()]", "", raw or "")
+    if not digits:
+        return None
+    digits = re.sub(r"^(\+86|0086)", "", digits)
+    if not PHONE_RE.match(digits):
+        message = _("Enter an 11-digit mobile number, such as 13812345678.")
+        raise Invalid(message, fields={"phone": message})
+    return digits
+
+
+def normalize_email(raw):
+    """The e-mail address lower-cased, or None for blank. Raises Invalid."""
+    email = (raw or "").strip().lower()
+    if not email:
+        return None
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        message = _("Enter a valid e-mail address.")
+        raise Invalid(message, fields={"email": message})
+    return email
+
+
+def _find_by_login(login):
+    login = (login or "").strip()
+    if "@" in login:
+        return db.session.scalar(select(User).where(User.email == login.lower()))
+    try:
+        phone = normalize_phone(login)
+    except Invalid:
+        return None
+    if phone is None:
+        return None
+    return db.session.scalar(select(User).where(User.phone_hash == privacy.lookup_hash(phone)))
+
+
+def phone_of(user):
+    """The user's phone number in full. Callers show it masked unless the viewer needs it."""
+    return privacy.decrypt(user.phone_encrypted)
+
+
+def _set_contact(user, email, phone):
+    """Set the login fields; raises Invalid when neither is given, Conflict when one is taken."""
+    if not email and not phone:
+        message = _("Give an e-mail address or a mobile number, or both.")
+        raise Invalid(message, fields={"email": message, "phone": message})
+    taken = {}
+    if email and db.session.scalar(select(User.id).where(User.email == email, User.id != user.id)):
+        taken["email"] = _("This e-mail address is already registered.")
+    phone_hash = privacy.lookup_hash(phone) if phone else None
+    if phone and db.session.scalar(
+        select(User.id).where(User.phone_hash == phone_hash, User.id != user.id)
+    ):
+        taken["phone"] = _("This mobile number is already registered.")
+    if taken:
+        raise Conflict(next(iter(taken.values())), code="already_registered", fields=taken)
+    user.email = email
+    user.phone_hash = phone_hash
+    user.phone_encrypted = privacy.encrypt(phone) if phone else None
+
+
+def _flush_unique():
+    """Flush, turning a lost race on a unique login into the same Conflict a check would give."""
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            _("This e-mail address or mobile number is already registered."),
+            code="already_registered",
+        ) from exc
+
+
+def _check_name(name):
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 100:
+        message = _("Enter a name of 1 to 100 characters.")
+        raise Invalid(message, fields={"name": message})
+    return name
+
+
+# -- registration, login, profile --------------------------------------------------------------
+
+
+def register(*, name, email, phone, password, community_code, consent, locale=None):
+    """Create a volunteer account and record consent to the privacy notice.
+
+    Raises Invalid (bad fields, no consent), Conflict (e-mail or phone already registered),
+    NotFound (unknown community).
+    """
+    if not consent:
+        message = _("You must agree to the privacy notice to register.")
+        raise Invalid(message, fields={"consent": message})
+    with transaction():
+        user = User(name=_check_name(name), locale=locale)
+        _set_contact(user, normalize_email(email), normalize_phone(phone))
+        user.password_hash = hash_password(password)
+        user.home_community = areas.community_by_code(community_code)
+        user.privacy_consent_version = current_app.config["PRIVACY_NOTICE_VERSION"]
+        user.privacy_consent_at = utcnow()
+        user.roles.append(RoleGrant(role=Role.VOLUNTEER))
+        db.session.add(user)
+        _flush_unique()
+        audit.record(user, "account.register", user)
+    logger.info("user %s registered", user.id)
+    return user
+
+
+def authenticate(login, password):
+    """The active user with this login (e-mail or mobile) and password.
+
+    Raises NotAuthenticated with one message for every kind of failure, so it reveals nothing.
+    """
+    with transaction():
+        user = _find_by_login(login)
+        ok = _password_matches(user, password) and user.active
+        # The failure is recorded too, so the transaction commits before the error is raised.
+        audit.record(user if ok else None, "account.login" if ok else "account.login_failed", user)
+    if not ok:
+        raise NotAuthenticated(_("Wrong login or password."), code="invalid_credentials")
+    return user
+
+
+def user_for_session(session_id):
+    """The user a login session belongs to, or None if the session was ended (password change)."""
+    user_id, _sep, epoch = (session_id or "").partition(":")
+    if not user_id.isdigit() or not epoch.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_epoch != int(epoch) or not user.active:
+        return None
+    return user
+
+
+def update_profile(actor, *, name, email, phone, community_code, grid_code, locale):
+    """Change one's own profile; a blank phone keeps the current number.
+
+    Raises NotAuthenticated, Invalid, Conflict, NotFound (unknown community or grid).
+    """
+    require_user(actor)
+    with transaction():
+        user = db.session.get(User, actor.id)
+        user.name = _check_name(name)
+        new_phone = normalize_phone(phone)
+        _set_contact(user, normalize_email(email), new_phone or phone_of(user))
+        if community_code:
+            user.home_community = areas.community_by_code(community_code)
+        user.grid = _grid_in(user.home_community, grid_code)
+        if locale is not None:
+            user.locale = locale or None
+        _flush_unique()
+        audit.record(actor, "account.update_profile", user)
+    return user
+
+
+def _grid_in(community, grid_code):
+    if not grid_code:
+        return None
+    for grid in areas.grids_of(community.id) if community else ():
+        if grid.code == grid_code:
+            return grid
+    message = _("Choose a grid of your home community.")
+    raise Invalid(message, fields={"grid": message})
+
+
+def set_locale(actor, locale):
+    """Remember a signed-in user's language."""
+    if locale not in current_app.config["LANGUAGES"]:
+        raise Invalid(_("Unknown language."), fields={"lang": _("Unknown language.")})
+    with transaction():
+        db.session.get(User, actor.id).locale = locale
+
+
+def change_password(actor, current_password, new_password):
+    """Change one's password; every other session of the user ends.
+
+    Raises NotAuthenticated, Invalid (wrong current password, weak new one).
+    """
+    require_user(actor)
+    with transaction():
+        user = db.session.get(User, actor.id)
+        if not _password_matches(user, current_password):
+            message = _("The current password is wrong.")
+            raise Invalid(message, fields={"current_password": message})
+        user.password_hash = hash_password(new_password)
+        user.session_epoch += 1
+        audit.record(actor, "account.change_password", user)
+    return user
+
+
+# -- invitations -------------------------------------------------------------------------------
+
+
+def _serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="invitation")
+
+
+def _password_state(user):
+    # Part of the token, so a token stops working once it has been used to set a password.
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def invitation_token(user):
+    return _serializer().dumps({"u": user.id, "p": _password_state(user)})
+
+
+def user_for_invitation(token):
+    """The invited user. Raises NotFound for an unknown, used or expired invitation."""
+    max_age = current_app.config["INVITATION_TTL_HOURS"] * 3600
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+    except BadSignature:
+        data = None
+    user = db.session.get(User, data["u"]) if isinstance(data, dict) else None
+    if user is None or data.get("p") != _password_state(user):
+        raise NotFound(_("This invitation link is invalid, used or expired."))
+    return user
+
+
+def accept_invitation(token, password):
+    """Set the first password of an invited user. Raises NotFound, Invalid."""
+    with transaction():
+        user = user_for_invitation(token)
+        user.password_hash = hash_password(password)
+        audit.record(user, "account.accept_invitation", user)
+    return user
+
+
+def _queue_invitation(user):
+    link = current_app.config["BASE_URL"].rstrip("/") + "/invitation/" + invitation_token(user)
+    outbox.queue(
+        user.email,
+        _("Your Neighbors account"),
+        _("Hello %(name)s,\n\nan account on Neighbors has been made for you. "
+          "Set your password here within %(days)s days:\n\n%(link)s\n",
+          name=user.name, link=link, days=current_app.config["INVITATION_TTL_HOURS"] // 24),
+    )  # fmt: skip
+
+
+# -- creating users from the command line and spreadsheets -----------------------------------
+
+
+def _new_user(*, name, email, phone, password, role, community_code):
+    """A user with one role (staff: for the community given; others: home community)."""
+    try:
+        role = Role(role)
+    except ValueError:
+        message = _("Unknown role %(role)s; use one of %(roles)s.",
+                    role=role, roles=", ".join(r.value for r in Role))
+        raise Invalid(message, fields={"role": message}) from None
+    user = User(name=_check_name(name))
+    _set_contact(user, normalize_email(email), normalize_phone(phone))
+    user.password_hash = hash_password(password) if password else None
+    community = areas.community_by_code(community_code) if community_code else None
+    if role == Role.STAFF and community is None:
+        message = _("Staff need the community they manage.")
+        raise Invalid(message, fields={"community": message})
+    if role in (Role.VOLUNTEER, Role.STAFF):
+        user.home_community = community
+    user.roles.append(RoleGrant(role=role, community=community if role == Role.STAFF else None))
+    db.session.add(user)
+    _flush_unique()
+    return user
+
+
+def create_user(*, email, password, name, role, community_code=None, phone=None, actor=None):
+    """Create a user with a role. Raises Invalid, Conflict, NotFound (community)."""
+    with transaction():
+        user = _new_user(name=name, email=email, phone=phone, password=password, role=role,
+                         community_code=community_code)
+        audit.record(actor, "account.create", user, role=str(role))
+    return user
+
+
+def grant_role(user_id, role, community_code=None, actor=None):
+    """Give a user a further role; granting one already held changes nothing."""
+    with transaction():
+        user = db.session.get(User, user_id)
+        if user is None:
+            raise NotFound(_("Not found."))
+        role = Role(role)
+        community = areas.community_by_code(community_code) if role == Role.STAFF else None
+        community_id = community.id if community else None
+        if any(g.role == role and g.community_id == community_id for g in user.roles):
+            return user
+        user.roles.append(RoleGrant(role=role, community=community))
+        audit.record(actor, "account.grant_role", user, role=str(role), community=community_code)
+    return user
+
+
+def import_users(path, actor=None, progress=None):
+    """Create users from a CSV or XLSX sheet (name,email,phone,password,role,community).
+
+    All or nothing. A row without a password gets an e-mailed invitation to set one.
+    Raises ImportFailed with every problem and its line; nothing is written then.
+    Returns (number created, number invited).
+    """
+    rows, errors = read_table(path, IMPORT_COLUMNS, required=("name", "role"))
+    created, invited = 0, 0
+    seen = {}
+    with transaction():
+        for number, (line, row) in enumerate(rows, start=1):
+            repeated = [(key, seen[key, row[key].lower()]) for key in ("email", "phone")
+                        if row[key] and (key, row[key].lower()) in seen]
+            if repeated:
+                errors.append((line, _("%(column)s repeats line %(first)s",
+                                       column=repeated[0][0], first=repeated[0][1])))
+                continue
+            seen.update({(key, row[key].lower()): line for key in ("email", "phone") if row[key]})
+            if not row["password"] and not row["email"]:
+                errors.append((line, _("a row without a password needs an e-mail address "
+                                       "for the invitation")))
+                continue
+            try:
+                with db.session.begin_nested():
+                    user = _new_user(name=row["name"], email=row["email"], phone=row["phone"],
+                                     password=row["password"], role=row["role"],
+                                     community_code=row["community"])
+            except (Invalid, Conflict, NotFound) as exc:
+                field_messages = list(exc.fields.values())
+                errors.append((line, field_messages[0] if field_messages else exc.message))
+                continue
+            created += 1
+            if not row["password"]:
+                _queue_invitation(user)
+                invited += 1
+            if progress:
+                progress(number, len(rows))
+        if errors:
+            raise ImportFailed(errors)
+        audit.record(actor, "account.import", None, created=created, invited=invited)
+    return created, invited
+
+
+# -- Party member report-in --------------------------------------------------------------------
+
+
+def declare_party_membership(actor, *, branch, work_unit, community_code, grid_code, reported_on):
+    """Declare (or re-declare) one's Party details and report-in; staff then confirm it.
+
+    Raises NotAuthenticated, Invalid, NotFound (community).
+    """
+    require_user(actor)
+    if not isinstance(reported_on, date) or reported_on > date.today() + timedelta(days=1):
+        message = _("Enter the date you reported in; it cannot be in the future.")
+        raise Invalid(message, fields={"reported_on": message})
+    fields = {}
+    for key, value in (("branch", branch), ("work_unit", work_unit)):
+        if not 1 <= len((value or "").strip()) <= 200:
+            fields[key] = _("Enter 1 to 200 characters.")
+    if fields:
+        raise Invalid(next(iter(fields.values())), fields=fields)
+    with transaction():
+        community = areas.community_by_code(community_code)
+        member = db.session.get(PartyMember, actor.id) or PartyMember(user_id=actor.id)
+        member.branch, member.work_unit = branch.strip(), work_unit.strip()
+        member.community = community
+        member.grid = _grid_in(community, grid_code)
+        member.reported_on = reported_on
+        member.status = ReportStatus.DECLARED
+        member.declared_at = utcnow()
+        member.reviewed_by, member.reviewed_at = None, None
+        db.session.add(member)
+        db.session.flush()
+        audit.record(actor, "party.declare", member.user, community=community.code)
+    return member
+
+
+def party_reports(actor, status=None):
+    """Party member report-ins of the communities the actor manages, newest first.
+
+    Raises NotAuthenticated, NotAllowed.
+    """
+    require_role(actor, Role.STAFF)
+    query = select(PartyMember).join(PartyMember.user).order_by(PartyMember.declared_at.desc())
+    scope = managed_community_ids(actor)
+    if scope is not None:
+        query = query.where(PartyMember.community_id.in_(scope))
+    if status:
+        query = query.where(PartyMember.status == ReportStatus(status))
+    query = query.options(joinedload(PartyMember.user), joinedload(PartyMember.community),
+                          joinedload(PartyMember.grid))
+    return db.session.scalars(query.limit(500)).all()
+
+
+def review_party_report(actor, user_id, *, confirm):
+    """Confirm or reject a member's report-in to one of the actor's communities.
+
+    Raises NotAllowed (not staff), NotFound (no such report, or another community's),
+    Conflict (already reviewed).
+    """
+    with transaction():
+        member = db.session.get(PartyMember, user_id, with_for_update=True)
+        if member is None:
+            raise NotFound(_("Not found."))
+        require_community_staff(actor, member.community_id)
+        if member.status != ReportStatus.DECLARED:
+            raise Conflict(_("This report-in has already been reviewed."))
+        member.status = ReportStatus.CONFIRMED if confirm else ReportStatus.REJECTED
+        member.reviewed_by_id, member.reviewed_at = actor.id, utcnow()
+        audit.record(actor, "party.confirm" if confirm else "party.reject", member.user)
+    return member
+
+
+# -- API tokens --------------------------------------------------------------------------------
+
+
+def _token_hash(raw):
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(login, password):
+    """A new bearer token for these credentials: (the token, its row). Raises NotAuthenticated."""
+    user = authenticate(login, password)
+    raw = secrets.token_urlsafe(32)
+    ttl = timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
+    with transaction():
+        token = ApiToken(user_id=user.id, token_hash=_token_hash(raw), expires_at=utcnow() + ttl)
+        db.session.add(token)
+        audit.record(user, "api.token_issued", user)
+    return raw, token
+
+
+def user_for_token(raw):
+    """The active user holding this unexpired token, or None."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(raw)))
+    if token is None or token.expires_at <= utcnow() or not token.user.active:
+        return None
+    return token.user
+
+
+def revoke_token(raw):
+    """Delete this token; it answers 401 from then on."""
+    with transaction():
+        db.session.execute(delete(ApiToken).where(ApiToken.token_hash == _token_hash(raw)))

@@ -1,0 +1,234 @@
+"""Account pages: register, log in and out, profile, password, invitation, Party report-in."""
+
+import logging
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+
+from neighbors.accounts import services as accounts
+from neighbors.accounts.models import ReportStatus
+from neighbors.accounts.forms import (
+    InvitationForm,
+    LoginForm,
+    PartyForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+)
+from neighbors.areas import services as areas
+from neighbors.core.errors import DomainError
+from neighbors.core.privacy import mask_phone
+from neighbors.extensions import limiter
+from neighbors.web import safe_next
+from neighbors.web.forms import show_error
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
+
+REPORT_STATUS_LABELS = {
+    ReportStatus.DECLARED: _l("Waiting for confirmation"),
+    ReportStatus.CONFIRMED: _l("Confirmed"),
+    ReportStatus.REJECTED: _l("Rejected"),
+}
+
+
+@bp.app_context_processor
+def inject_labels():
+    return {"report_status_label": lambda status: REPORT_STATUS_LABELS[ReportStatus(status)]}
+
+
+def _login_limit():
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _start_session(user, remember=False):
+    """A fresh session for the login, keeping only the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user, remember=remember)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.profile"))
+    form = RegisterForm()
+    form.community.choices = areas.community_choices()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(
+                name=form.name.data, email=form.email.data, phone=form.phone.data,
+                password=form.password.data, community_code=form.community.data,
+                consent=form.consent.data, locale=session.get("lang"),
+            )  # fmt: skip
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            _start_session(user)
+            flash(_("Welcome, %(name)s. Your account is ready.", name=user.name), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.profile"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.login.data, form.password.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            _start_session(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")) or url_for("accounts.profile"))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You have logged out."), "success")
+    return redirect(url_for("web.index"))
+
+
+@bp.get("/profile")
+@login_required
+def profile():
+    return render_template(
+        "accounts/profile.html",
+        user=current_user,
+        phone=mask_phone(accounts.phone_of(current_user)),
+    )
+
+
+@bp.route("/profile/edit", methods=["GET", "POST"])
+@login_required
+def edit_profile():
+    user = current_user
+    form = ProfileForm(
+        obj=user,
+        community=user.home_community.code if user.home_community else None,
+        grid=user.grid.code if user.grid else "",
+        locale=user.locale or "",
+    )
+    form.community.choices = areas.community_choices()
+    form.grid.choices = _grid_choices(user.home_community_id)
+    form.locale.choices = [("", _("Same as my browser")), *current_app.config["LANGUAGES"].items()]
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(
+                user, name=form.name.data, email=form.email.data, phone=form.phone.data,
+                community_code=form.community.data, grid_code=form.grid.data,
+                locale=form.locale.data,
+            )  # fmt: skip
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            session.pop("lang", None)
+            flash(_("Your profile has been saved."), "success")
+            return redirect(url_for("accounts.profile"))
+    phone = mask_phone(accounts.phone_of(user))
+    return render_template("accounts/edit_profile.html", form=form, phone=phone)
+
+
+@bp.route("/profile/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            _start_session(user)
+            flash(_("Your password has been changed. Other devices have been logged out."),
+                  "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/password.html", form=form)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token):
+    user = accounts.user_for_invitation(token)
+    form = InvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.accept_invitation(token, form.password.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            _start_session(user)
+            flash(_("Your password is set. Welcome, %(name)s.", name=user.name), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/invitation.html", form=form, user=user)
+
+
+@bp.route("/profile/party", methods=["GET", "POST"])
+@login_required
+def party():
+    member = current_user.party
+    community = member.community if member else current_user.home_community
+    form = PartyForm(
+        obj=member,
+        community=community.code if community else None,
+        grid=(member.grid.code if member and member.grid else
+              current_user.grid.code if current_user.grid else ""),
+    )  # fmt: skip
+    form.community.choices = areas.community_choices()
+    form.grid.choices = _grid_choices(community.id if community else None)
+    if form.validate_on_submit():
+        try:
+            accounts.declare_party_membership(
+                current_user, branch=form.branch.data, work_unit=form.work_unit.data,
+                community_code=form.community.data, grid_code=form.grid.data,
+                reported_on=form.reported_on.data,
+            )  # fmt: skip
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("Your report-in has been sent to the community for confirmation."),
+                  "success")
+            return redirect(url_for("accounts.party"))
+    return render_template("accounts/party.html", form=form, member=member)
+
+
+@bp.get("/staff/party-members")
+@login_required
+def party_reports():
+    status = request.args.get("status") or "declared"
+    if status not in ("declared", "confirmed", "rejected"):
+        status = "declared"
+    members = accounts.party_reports(current_user, status)
+    return render_template("accounts/party_reports.html", members=members, status=status)
+
+
+@bp.post("/staff/party-members/<int:user_id>/<any(confirm, reject):decision>")
+@login_required
+def review_party_report(user_id, decision):
+    member = accounts.review_party_report(current_user, user_id, confirm=decision == "confirm")
+    if decision == "confirm":
+        flash(_("The report-in of %(name)s is confirmed.", name=member.user.name), "success")
+    else:
+        flash(_("The report-in of %(name)s is rejected.", name=member.user.name), "success")
+    return redirect(url_for("accounts.party_reports"))
+
+
+def _grid_choices(community_id):
+    grids = areas.grids_of(community_id) if community_id else []
+    return [("", _("No grid")), *((grid.code, grid.name) for grid in grids)]

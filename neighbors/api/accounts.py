@@ -1,0 +1,67 @@
+"""API: tokens and the signed-in user's profile."""
+
+from flask import current_app, g, jsonify
+
+from neighbors.accounts import services as accounts
+from neighbors.api.base import bp, current_actor, json_body, read_fields
+from neighbors.core.permissions import role_names
+from neighbors.core.privacy import mask_phone
+from neighbors.extensions import limiter
+
+
+def _login_limit():
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.post("/tokens")
+@limiter.limit(_login_limit)
+def create_token():
+    fields = read_fields(json_body(), required=("login", "password"))
+    raw, token = accounts.issue_token(fields["login"], fields["password"])
+    user = token.user
+    return jsonify(
+        token=raw,
+        expires_at=token.expires_at.isoformat(),
+        user={"id": user.id, "name": user.name, "roles": role_names(user)},
+    ), 201
+
+
+@bp.delete("/tokens/current")
+def delete_token():
+    current_actor()
+    accounts.revoke_token(g.api_token)
+    return "", 204
+
+
+@bp.get("/me")
+def me():
+    user = current_actor()
+    return jsonify(profile(user))
+
+
+def area(obj):
+    return {"id": obj.id, "code": obj.code, "name": obj.name} if obj else None
+
+
+def profile(user):
+    party = user.party
+    return {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "phone": mask_phone(accounts.phone_of(user)) or None,
+        "roles": role_names(user),
+        "managed_communities": [area(grant.community) for grant in user.roles if grant.community],
+        "home_community": area(user.home_community),
+        "grid": area(user.grid),
+        "locale": user.locale,
+        "party": {
+            "branch": party.branch,
+            "work_unit": party.work_unit,
+            "community": area(party.community),
+            "reported_on": party.reported_on.isoformat(),
+            "status": str(party.status),
+        } if party else None,
+        # Confirmed service minutes; the hours feature has none to count yet.
+        "total_minutes": 0,
+    }  # fmt: skip

@@ -1,0 +1,1 @@
+"""Areas: district → street (subdistrict) → community → grid."""

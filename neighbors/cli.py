@@ -1,0 +1,12 @@
+"""The `flask --app wsgi neighbors …` command group; each feature contributes its commands."""
+
+from flask.cli import AppGroup
+
+from neighbors.accounts.cli import user_cli
+from neighbors.areas.cli import areas_cli
+from neighbors.demo import demo_command
+
+neighbors_cli = AppGroup("neighbors", help="Neighbors administration commands.")
+neighbors_cli.add_command(user_cli)
+neighbors_cli.add_command(areas_cli)
+neighbors_cli.add_command(demo_command)

@@ -1,0 +1,1 @@
+"""Shared building blocks: database helpers, domain errors, permissions, audit log, outbox, masking."""

@@ -1,0 +1,118 @@
+"""Database helpers: aware UTC times, the unit-of-work transaction, SQLite connection setup."""
+
+import enum
+import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Enum, event
+from sqlalchemy.types import TypeDecorator
+
+from neighbors.extensions import db
+
+logger = logging.getLogger(__name__)
+
+# Set while a service's unit of work runs: on SQLite its transaction then begins IMMEDIATE.
+_in_unit_of_work = ContextVar("in_unit_of_work", default=False)
+
+
+def utcnow():
+    """The current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always returned aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware one is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def enum_column(enum_class, name):
+    """A portable enum column: stored as its string values, checked by a named constraint."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(member.value) for member in enum_class),
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class StrEnum(str, enum.Enum):
+    """An enum whose members are their string values (API codes)."""
+
+    def __str__(self):
+        return self.value
+
+
+@contextmanager
+def transaction():
+    """One unit of work: commit when the block ends, roll back if it raises.
+
+    Public service functions wrap their body in this; helpers they call only flush. A nested
+    use joins the outer unit of work. Any read-only transaction the request had open is ended
+    first, so that on SQLite the write transaction begins IMMEDIATE and concurrent writers wait
+    their turn (busy_timeout) instead of failing when a read lock would have to be upgraded.
+    """
+    session = db.session
+    if _in_unit_of_work.get():
+        yield session
+        return
+    if session().in_transaction():
+        session.rollback()
+    token = _in_unit_of_work.set(True)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _in_unit_of_work.reset(token)
+
+
+def is_sqlite():
+    return db.engine.dialect.name == "sqlite"
+
+
+def configure_engine(app):
+    """SQLite: WAL, busy_timeout, foreign keys, synchronous=FULL and IMMEDIATE write transactions."""
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
+            return
+        busy_timeout = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            # Let SQLAlchemy's "begin" event emit BEGIN instead of pysqlite's implicit one.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {busy_timeout}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection):
+            connection.exec_driver_sql(
+                "BEGIN IMMEDIATE" if _in_unit_of_work.get() else "BEGIN DEFERRED"
+            )

@@ -1,0 +1,81 @@
+"""The web shell: home page, language switch, health check, layout and error pages."""
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from neighbors.accounts import services as accounts
+from neighbors.core import health
+from neighbors.core.permissions import Role, has_role
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static")
+
+
+ROLE_LABELS = {
+    Role.VOLUNTEER: _l("Volunteer"),
+    Role.STAFF: _l("Community staff"),
+    Role.PREPARER: _l("Foundation preparer"),
+    Role.APPROVER: _l("Foundation approver"),
+    Role.CASHIER: _l("Foundation cashier"),
+    Role.ACCOUNTANT: _l("Foundation accountant"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+
+@bp.app_context_processor
+def inject_navigation():
+    return {
+        "Role": Role,
+        "has_role": has_role,
+        "role_label": lambda role: ROLE_LABELS[Role(role)],
+        "languages": current_app.config["LANGUAGES"],
+        "current_language": get_locale().language if get_locale() else "zh",
+    }
+
+
+bp.add_app_template_filter(format_date, "format_date")
+bp.add_app_template_filter(format_datetime, "format_datetime")
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html")
+
+
+@bp.get("/privacy")
+def privacy_notice():
+    return render_template("privacy.html", version=current_app.config["PRIVACY_NOTICE_VERSION"])
+
+
+@bp.post("/language")
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            accounts.set_locale(current_user, lang)
+    return redirect(safe_next(request.form.get("next")) or url_for("web.index"))
+
+
+@bp.get("/healthz")
+def healthz():
+    if not health.database_answers():
+        return jsonify(status="error", error={"code": "database_unavailable"}), 503
+    return jsonify(status="ok")
+
+
+def safe_next(target):
+    """Only same-site paths, so the switch cannot be used to redirect elsewhere."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

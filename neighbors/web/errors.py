@@ -1,0 +1,97 @@
+"""Error handling: domain errors and HTTP errors become a page, a flash message or a JSON body."""
+
+import logging
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from neighbors.core.errors import DomainError
+from neighbors.extensions import db
+
+logger = logging.getLogger(__name__)
+
+# Snake-case codes for the HTTP errors the framework raises itself.
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def wants_json():
+    return request.blueprint == "api" or request.path.startswith("/api/")
+
+
+def json_error(status, code, message, fields=None, headers=None):
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return jsonify(body), status, headers or {}
+
+
+def register_error_handlers(app):
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error):
+        if wants_json():
+            return json_error(error.status, error.code, error.message, error.fields)
+        if error.status == 401:
+            return redirect(url_for("accounts.login", next=request.full_path))
+        if error.status in (403, 404):
+            return _page(error.status, error.message)
+        flash(error.message, "error")
+        return redirect(request.referrer or request.url)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error):
+        return _page(400, _("The form had expired or was not sent from this site. "
+                            "Please try again."))
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error):
+        headers = dict(error.get_headers()) if error.code == 429 else {}
+        headers.pop("Content-Type", None)
+        if wants_json():
+            message = _message_for(error.code) or error.description
+            return json_error(error.code, HTTP_CODES.get(error.code, "error"), message,
+                              headers=headers)
+        return _page(error.code, _message_for(error.code), headers)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error):
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        if wants_json():
+            return json_error(500, "internal_error", _message_for(500))
+        return _page(500, _message_for(500))
+
+    return app
+
+
+def _message_for(status):
+    return {
+        400: _("The request could not be understood."),
+        401: _("Please log in first."),
+        403: _("You do not have permission to see this page."),
+        404: _("The page you asked for does not exist, or is not yours to see."),
+        405: _("This address does not accept that kind of request."),
+        429: _("Too many attempts. Please wait a moment and try again."),
+        500: _("Something went wrong on our side. It has been logged; please try again later."),
+    }.get(status, "")
+
+
+def _page(status, message, headers=None):
+    try:
+        body = render_template("errors/error.html", status=status, message=message)
+    except Exception:  # a broken template must not hide the original error
+        logger.exception("error page could not be rendered")
+        body = InternalServerError.description
+    return body, status, headers or {}

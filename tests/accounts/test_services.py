@@ -1,0 +1,245 @@
+"""Accounts: registration, login, passwords, roles and scope, Party report-in, imports, tokens."""
+
+from datetime import date, timedelta
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from neighbors.accounts import services as accounts
+from neighbors.accounts.models import ApiToken, ReportStatus, User
+from neighbors.core.audit import AuditEntry
+from neighbors.core.db import transaction
+from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotAuthenticated, NotFound
+from neighbors.core.outbox import OutboxMessage
+from neighbors.core.tabular import ImportFailed
+from neighbors.extensions import db
+from tests.conftest import COMMUNITY, OTHER_COMMUNITY, PASSWORD
+
+
+def register(**fields):
+    values = dict(name="王小明", email="Xiaoming@Example.org", phone="138 1234 5678",
+                  password=PASSWORD, community_code=COMMUNITY, consent=True)
+    values.update(fields)
+    return accounts.register(**values)
+
+
+def user(user_id):
+    return db.session.get(User, user_id)
+
+
+def test_register_records_consent_and_keeps_the_phone_encrypted(ctx, areas_loaded):
+    created = register()
+    stored = user(created.id)
+    assert stored.email == "xiaoming@example.org"
+    assert stored.home_community.code == COMMUNITY
+    assert stored.privacy_consent_version == "2026-11" and stored.privacy_consent_at
+    assert [str(g.role) for g in stored.roles] == ["volunteer"]
+    assert "13812345678" not in (stored.phone_encrypted + stored.phone_hash)
+    assert accounts.phone_of(stored) == "13812345678"
+    assert stored.password_hash.startswith("$argon2id$")
+
+
+@pytest.mark.parametrize("login", ["xiaoming@example.org", "XIAOMING@example.org",
+                                   "13812345678", "+86 138-1234-5678"])
+def test_log_in_with_email_or_phone(ctx, areas_loaded, login):
+    created = register()
+    assert accounts.authenticate(login, PASSWORD).id == created.id
+
+
+def test_wrong_password_unknown_login_and_inactive_all_fail_alike(ctx, areas_loaded):
+    created = register()
+    messages = set()
+    for login, password in (("xiaoming@example.org", "wrong password"),
+                            ("nobody@example.org", PASSWORD), ("", "")):
+        with pytest.raises(NotAuthenticated) as failure:
+            accounts.authenticate(login, password)
+        messages.add(failure.value.message)
+    assert len(messages) == 1
+    failures = db.session.scalar(select(func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.action == "account.login_failed"))
+    assert failures == 3
+    with transaction():
+        user(created.id).active = False
+    with pytest.raises(NotAuthenticated):
+        accounts.authenticate("xiaoming@example.org", PASSWORD)
+
+
+def test_registration_rules(ctx, areas_loaded):
+    with pytest.raises(Invalid) as failure:
+        register(consent=False)
+    assert "consent" in failure.value.fields
+    with pytest.raises(Invalid) as failure:
+        register(email="", phone="")
+    assert set(failure.value.fields) == {"email", "phone"}
+    with pytest.raises(Invalid) as failure:
+        register(phone="12345")
+    assert "phone" in failure.value.fields
+    with pytest.raises(Invalid):
+        register(password="short")
+    with pytest.raises(NotFound):
+        register(community_code="000")
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_an_email_or_phone_registers_once(ctx, areas_loaded):
+    register()
+    with pytest.raises(Conflict) as failure:
+        register(phone="")
+    assert "email" in failure.value.fields
+    with pytest.raises(Conflict) as failure:
+        register(email="other@example.org", phone="+8613812345678")
+    assert "phone" in failure.value.fields
+
+
+def test_change_password_ends_other_sessions(ctx, areas_loaded):
+    created = register()
+    session_id = user(created.id).get_id()
+    assert accounts.user_for_session(session_id).id == created.id
+    with pytest.raises(Invalid) as failure:
+        accounts.change_password(user(created.id), "not it", "a new password")
+    assert "current_password" in failure.value.fields
+    accounts.change_password(user(created.id), PASSWORD, "a new password")
+    assert accounts.user_for_session(session_id) is None
+    assert accounts.user_for_session(user(created.id).get_id()).id == created.id
+    assert accounts.authenticate("xiaoming@example.org", "a new password").id == created.id
+
+
+def test_update_profile_keeps_phone_when_blank_and_checks_grid(ctx, make):
+    user_id, _email = make.user(phone="13900001111")
+    accounts.update_profile(user(user_id), name="新名字", email="new@example.org", phone="",
+                            community_code=OTHER_COMMUNITY, grid_code="", locale="en")
+    changed = user(user_id)
+    assert (changed.name, changed.email, changed.locale) == ("新名字", "new@example.org", "en")
+    assert accounts.phone_of(changed) == "13900001111"
+    assert changed.home_community.code == OTHER_COMMUNITY
+    with pytest.raises(Invalid):  # a grid of another community
+        accounts.update_profile(user(user_id), name="x", email="new@example.org", phone="",
+                                community_code=OTHER_COMMUNITY, grid_code=COMMUNITY + "01",
+                                locale=None)
+    accounts.update_profile(user(user_id), name="x", email="new@example.org", phone="",
+                            community_code=OTHER_COMMUNITY, grid_code=OTHER_COMMUNITY + "01",
+                            locale=None)
+    assert user(user_id).grid.code == OTHER_COMMUNITY + "01"
+
+
+def declare(user_id, community=COMMUNITY):
+    return accounts.declare_party_membership(
+        user(user_id), branch="税务局第三党支部", work_unit="沈阳市税务局",
+        community_code=community, grid_code="", reported_on=date(2026, 3, 5))
+
+
+def test_party_report_in_is_confirmed_by_staff_of_that_community_only(ctx, make):
+    member_id, _ = make.user()
+    staff_id, _ = make.user(role="staff", community=COMMUNITY)
+    other_staff_id, _ = make.user(role="staff", community=OTHER_COMMUNITY)
+    volunteer_id, _ = make.user()
+    declare(member_id)
+
+    assert [m.user_id for m in accounts.party_reports(user(staff_id), "declared")] == [member_id]
+    assert accounts.party_reports(user(other_staff_id), "declared") == []
+    with pytest.raises(NotAllowed):
+        accounts.party_reports(user(volunteer_id))
+    with pytest.raises(NotFound):
+        accounts.review_party_report(user(other_staff_id), member_id, confirm=True)
+    with pytest.raises(NotAllowed):
+        accounts.review_party_report(user(volunteer_id), member_id, confirm=True)
+
+    accounts.review_party_report(user(staff_id), member_id, confirm=True)
+    member = user(member_id).party
+    assert member.status == ReportStatus.CONFIRMED and member.reviewed_by_id == staff_id
+    with pytest.raises(Conflict):
+        accounts.review_party_report(user(staff_id), member_id, confirm=False)
+
+    declare(member_id)  # a change goes back for confirmation
+    assert user(member_id).party.status == ReportStatus.DECLARED
+
+
+def test_party_report_in_date_cannot_be_in_the_future(ctx, make):
+    member_id, _ = make.user()
+    with pytest.raises(Invalid) as failure:
+        accounts.declare_party_membership(
+            user(member_id), branch="支部", work_unit="单位", community_code=COMMUNITY,
+            grid_code="", reported_on=date.today() + timedelta(days=30))
+    assert "reported_on" in failure.value.fields
+
+
+def test_create_user_roles(ctx, areas_loaded):
+    staff = accounts.create_user(email="s@example.org", password=PASSWORD, name="李静",
+                                 role="staff", community_code=COMMUNITY)
+    grant = user(staff.id).roles[0]
+    assert (str(grant.role), grant.community.code) == ("staff", COMMUNITY)
+    with pytest.raises(Invalid):
+        accounts.create_user(email="t@example.org", password=PASSWORD, name="x", role="staff")
+    with pytest.raises(Invalid):
+        accounts.create_user(email="t@example.org", password=PASSWORD, name="x", role="boss")
+    accounts.grant_role(staff.id, "staff", OTHER_COMMUNITY)
+    accounts.grant_role(staff.id, "staff", OTHER_COMMUNITY)
+    assert sorted(g.community.code for g in user(staff.id).roles) == [COMMUNITY, OTHER_COMMUNITY]
+
+
+USERS_CSV = (
+    "name,email,phone,password,role,community\n"
+    "刘洋,liu@example.org,13800000011,,volunteer,{c}\n"
+    "陈红,chen@example.org,,a long password,staff,{c}\n"
+)
+
+
+def test_import_users_from_csv_sends_invitations_without_passwords(ctx, areas_loaded, tmp_path):
+    path = tmp_path / "users.csv"
+    path.write_text(USERS_CSV.format(c=COMMUNITY), encoding="utf-8-sig")
+    assert accounts.import_users(path) == (2, 1)
+    liu = db.session.scalar(select(User).where(User.email == "liu@example.org"))
+    assert liu.password_hash is None
+    message = db.session.scalar(select(OutboxMessage))
+    assert message.to_address == "liu@example.org"
+    token = message.body.split("/invitation/")[1].split()[0]
+    accounts.accept_invitation(token, "my own password")
+    assert accounts.authenticate("13800000011", "my own password").id == liu.id
+    with pytest.raises(NotFound):  # an invitation works once
+        accounts.accept_invitation(token, "another password")
+    assert accounts.authenticate("chen@example.org", "a long password")
+
+
+def test_import_users_from_xlsx_is_all_or_nothing_with_line_numbers(ctx, areas_loaded, tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["name", "email", "phone", "password", "role", "community"])
+    sheet.append(["刘洋", "liu@example.org", 13800000011, "a long password", "volunteer", COMMUNITY])
+    sheet.append(["", "x@example.org", None, "a long password", "volunteer", COMMUNITY])
+    sheet.append(["陈红", "LIU@example.org", None, "a long password", "volunteer", COMMUNITY])
+    sheet.append(["赵敏", "zhao@example.org", None, "a long password", "volunteer", "999"])
+    sheet.append(["孙强", "sun@example.org", None, "short", "volunteer", COMMUNITY])
+    sheet.append(["周芳", None, None, None, "volunteer", COMMUNITY])
+    path = tmp_path / "users.xlsx"
+    book.save(path)
+    with pytest.raises(ImportFailed) as failure:
+        accounts.import_users(path)
+    assert [line for line, _message in failure.value.errors] == [3, 4, 5, 6, 7]
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+    book.remove(sheet)
+    sheet = book.create_sheet()
+    sheet.append(["name", "email", "phone", "password", "role", "community"])
+    sheet.append(["刘洋", "liu@example.org", 13800000011, "a long password", "volunteer", COMMUNITY])
+    book.save(path)
+    assert accounts.import_users(path) == (1, 0)
+    assert accounts.authenticate("13800000011", "a long password")
+
+
+def test_api_tokens_are_stored_hashed_expire_and_revoke(app, ctx, make):
+    user_id, email = make.user()
+    raw, token = accounts.issue_token(email, PASSWORD)
+    assert raw not in token.token_hash
+    assert accounts.user_for_token(raw).id == user_id
+    assert accounts.user_for_token(raw + "x") is None
+    accounts.revoke_token(raw)
+    assert accounts.user_for_token(raw) is None
+
+    raw, token = accounts.issue_token(email, PASSWORD)
+    stored = db.session.get(ApiToken, token.id)
+    with transaction():
+        stored.expires_at = stored.expires_at - timedelta(days=365)
+    assert accounts.user_for_token(raw) is None
+    with pytest.raises(NotAuthenticated):
+        accounts.issue_token(email, "wrong password")

@@ -1,0 +1,146 @@
+"""Account pages as a browser uses them: forms with CSRF, sessions, masking, languages."""
+
+import re
+
+from tests.conftest import COMMUNITY, OTHER_COMMUNITY, PASSWORD, log_in, post_form
+
+EN = {"Accept-Language": "en"}
+
+
+def register_form(**fields):
+    data = {"name": "王小明", "email": "xm@example.org", "phone": "13812345678",
+            "password": PASSWORD, "confirm": PASSWORD, "community": COMMUNITY, "consent": "y"}
+    data.update(fields)
+    return data
+
+
+def test_register_logs_in_and_shows_the_profile_with_a_masked_phone(client, areas_loaded):
+    page = client.get("/register", headers=EN).get_data(as_text=True)
+    assert "文安路社区" in page and "南湖街道" in page  # communities grouped by street
+    response = post_form(client, "/register", register_form(), headers=EN)
+    assert response.status_code == 302 and response.location.endswith("/profile")
+    page = client.get("/profile", headers=EN).get_data(as_text=True)
+    assert "王小明" in page and "138****5678" in page and "13812345678" not in page
+    assert "Agreed to version 2026-11" in page
+
+
+def test_register_errors_are_shown_on_their_fields_and_nothing_is_lost(client, areas_loaded):
+    response = post_form(client, "/register", register_form(consent="", confirm="different"),
+                         headers=EN)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "The passwords differ." in page
+    assert 'value="王小明"' in page  # what was typed is kept
+    post_form(client, "/register", register_form(), headers=EN)
+    client.post("/logout", data={"csrf_token": _token(client)})
+    page = post_form(client, "/register", register_form(email="XM@example.org", phone=""),
+                     headers=EN).get_data(as_text=True)
+    assert "already registered" in page
+
+
+def _token(client):
+    from tests.conftest import csrf_token
+
+    return csrf_token(client)
+
+
+def test_forms_without_a_csrf_token_are_refused(client, make):
+    _id, email = make.user()
+    response = client.post("/login", data={"login": email, "password": PASSWORD})
+    assert response.status_code == 400
+    response = client.post("/register", data=register_form())
+    assert response.status_code == 400
+
+
+def test_log_in_with_phone_log_out_and_wrong_password(client, make):
+    make.user(phone="13900001111")
+    page = post_form(client, "/login", {"login": "13900001111", "password": "nope"},
+                     headers=EN).get_data(as_text=True)
+    assert "Wrong login or password." in page
+    log_in(client, "139 0000 1111")
+    assert client.get("/profile").status_code == 200
+    response = post_form(client, "/logout", {})
+    assert response.status_code == 302
+    assert client.get("/profile").status_code == 302
+
+
+def test_login_redirects_only_to_local_pages(client, make):
+    _id, email = make.user()
+    response = post_form(client, "/login?next=https://evil.example/", {"login": email,
+                                                                       "password": PASSWORD})
+    assert response.location == "/profile"
+    client.post("/logout", data={"csrf_token": _token(client)})
+    response = post_form(client, "/login?next=/profile/edit", {"login": email,
+                                                               "password": PASSWORD})
+    assert response.location == "/profile/edit"
+
+
+def test_changing_the_password_logs_out_a_copied_session(app, client, make):
+    _id, email = make.user()
+    log_in(client, email)
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    assert thief.get("/profile").status_code == 200
+    response = post_form(client, "/profile/password", {
+        "current_password": PASSWORD, "new_password": "a brand new one",
+        "confirm": "a brand new one"})
+    assert response.status_code == 302
+    assert client.get("/profile").status_code == 200
+    assert thief.get("/profile").status_code == 302
+
+
+def test_edit_profile(client, make):
+    _id, email = make.user(phone="13900001111")
+    log_in(client, email)
+    page = client.get("/profile/edit", headers=EN).get_data(as_text=True)
+    assert "139****1111" in page and "13900001111" not in page
+    response = post_form(client, "/profile/edit", {
+        "name": "改名", "email": email, "phone": "", "community": OTHER_COMMUNITY,
+        "grid": "", "locale": "en"})
+    assert response.status_code == 302
+    page = client.get("/profile").get_data(as_text=True)
+    assert "改名" in page and "青年大街社区" in page and "My profile" in page
+
+
+def test_language_switch_and_browser_default(client, areas_loaded):
+    assert "登录" in client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).text
+    assert "Log in" in client.get("/", headers=EN).text
+    post_form(client, "/language", {"lang": "en", "next": "/register"})
+    page = client.get("/", headers={"Accept-Language": "zh-CN"}).text
+    assert "Log in" in page and 'lang="en"' in page
+    response = post_form(client, "/language", {"lang": "zh", "next": "//evil.example/"})
+    assert response.location == "/"
+    assert "登录" in client.get("/", headers=EN).text
+
+
+def test_party_report_in_and_staff_confirmation(app, client, make):
+    _id, member = make.user()
+    _id, staff = make.user(role="staff", community=COMMUNITY)
+    _id, other_staff = make.user(role="staff", community=OTHER_COMMUNITY)
+    log_in(client, member)
+    response = post_form(client, "/profile/party", {
+        "branch": "税务局第三党支部", "work_unit": "沈阳市税务局", "community": COMMUNITY,
+        "grid": "", "reported_on": "2026-03-05"})
+    assert response.status_code == 302
+    assert "Waiting for confirmation" in client.get("/profile/party", headers=EN).text
+    assert client.get("/staff/party-members").status_code == 403
+
+    other = app.test_client()
+    log_in(other, other_staff)
+    assert "税务局第三党支部" not in other.get("/staff/party-members").text
+    member_id = _id - 2
+    assert post_form(other, f"/staff/party-members/{member_id}/confirm", {}).status_code == 404
+
+    manager = app.test_client()
+    log_in(manager, staff)
+    page = manager.get("/staff/party-members").text
+    assert "税务局第三党支部" in page
+    action = re.search(r'action="(/staff/party-members/\d+/confirm)"', page).group(1)
+    assert post_form(manager, action, {}).status_code == 302
+    assert "Confirmed" in client.get("/profile/party", headers=EN).text
+
+
+def test_error_pages_are_friendly(client, areas_loaded):
+    response = client.get("/no/such/page", headers=EN)
+    assert response.status_code == 404 and "does not exist" in response.text
+    assert "Back to the home page" in response.text

@@ -1,0 +1,176 @@
+"""Fixtures: the app on a migrated database, a per-test rolled-back session, clients, factories.
+
+The suite runs on a temporary SQLite file by default. With NEIGHBORS_TEST_DATABASE_URL set to a
+PostgreSQL URL it runs there instead (the database is emptied first: use a throwaway one).
+"""
+
+import os
+import re
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from neighbors import create_app
+from neighbors.accounts import services as accounts
+from neighbors.areas import services as areas
+from neighbors.extensions import db as _db
+
+TEST_DATABASE_URL = os.environ.get("NEIGHBORS_TEST_DATABASE_URL")
+DEMO_AREAS = os.path.join(os.path.dirname(__file__), "..", "neighbors", "demo", "areas.csv")
+PASSWORD = "correct horse battery"
+COMMUNITY = "210102002001"  # 文安路社区
+OTHER_COMMUNITY = "210103001001"  # 青年大街社区
+
+
+def pytest_configure(config):
+    """Compile the catalogues if a .po changed since its .mo was built (manage.py does too)."""
+    from babel.messages.mofile import write_mo
+
+    from tests.i18n import LANGUAGES, po_path, read_catalog
+
+    for lang in LANGUAGES:
+        po, mo = po_path(lang), po_path(lang).with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with open(mo, "wb") as handle:
+                write_mo(handle, read_catalog(po))
+
+
+def pytest_report_header(config):
+    if TEST_DATABASE_URL:
+        return f"database: PostgreSQL ({sa.make_url(TEST_DATABASE_URL).render_as_string()})"
+    return (
+        "database: SQLite (temporary file). PostgreSQL tests are not run: set "
+        "NEIGHBORS_TEST_DATABASE_URL=postgresql://user@host/db to run the suite there."
+    )
+
+
+def _reset_postgres(url):
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    except sa.exc.OperationalError as exc:
+        pytest.exit(f"NEIGHBORS_TEST_DATABASE_URL is set but PostgreSQL does not answer: {exc}",
+                    returncode=3)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if TEST_DATABASE_URL:
+        from config import database_uri
+
+        url = database_uri(TEST_DATABASE_URL)
+        _reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    app = create_app({"ENV": "testing", "DATABASE_URL": database_url})
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        flask_migrate.upgrade()
+        _db.engine.dispose()
+    yield app
+    with app.app_context():
+        _db.engine.dispose()  # close pooled connections before the interpreter does
+
+
+@pytest.fixture
+def db(app):
+    """Every session of this test shares one connection whose transaction is rolled back after.
+
+    Services still commit (to savepoints), so a test sees exactly what a request would.
+    """
+    with app.app_context():
+        connection = _db.engine.connect()
+    outer = connection.begin()
+    original = _db.session
+    # A plain Session: Flask-SQLAlchemy's own would pick its engine over this connection.
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    _db.session = scoped_session(factory, scopefunc=_app_ctx_id)
+    try:
+        yield _db
+    finally:
+        _db.session = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def committing_db(app):
+    """Real commits on real connections (for concurrency and live-server tests); emptied after."""
+    yield _db
+    with app.app_context():
+        _db.session.remove()
+        with _db.engine.begin() as conn:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def ctx(app, db):
+    """A request context (in English) for calling services directly; not for use with `client`."""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        yield
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def areas_loaded(app, db):
+    with app.app_context():
+        areas.import_areas(DEMO_AREAS)
+
+
+class Factory:
+    """Makes users through the services, each call in its own app context."""
+
+    def __init__(self, app):
+        self.app = app
+        self.count = 0
+
+    def user(self, role="volunteer", community=COMMUNITY, **fields):
+        self.count += 1
+        values = {
+            "email": f"user{self.count}@example.org",
+            "password": PASSWORD,
+            "name": f"测试用户{self.count}",
+            "role": role,
+            "community_code": community if role in ("volunteer", "staff") else None,
+        }
+        values.update(fields)
+        with self.app.app_context():
+            user = accounts.create_user(**values)
+            return user.id, values["email"]
+
+
+@pytest.fixture
+def make(app, areas_loaded):
+    return Factory(app)
+
+
+def csrf_token(client):
+    page = client.get("/privacy").get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def post_form(client, url, data, **kwargs):
+    """POST a form the way a browser does, with the CSRF token of the client's session."""
+    return client.post(url, data={**data, "csrf_token": csrf_token(client)}, **kwargs)
+
+
+def log_in(client, login, password=PASSWORD):
+    response = post_form(client, "/login", {"login": login, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response

@@ -1,0 +1,52 @@
+"""Configuration: environments, NEIGHBORS_* overrides, secrets, database URLs."""
+
+import pytest
+
+from neighbors import create_app
+
+
+def test_production_refuses_to_start_without_secrets(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("NEIGHBORS_ENV", "production")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"DATABASE_URL": "postgresql://db/neighbors", "DATA_KEY": "k"})
+
+
+def test_production_starts_with_its_secrets(monkeypatch):
+    monkeypatch.setenv("NEIGHBORS_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/neighbors")
+    monkeypatch.setenv("NEIGHBORS_DATA_KEY", "d" * 40)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/neighbors"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_prefixed_environment_variables_override(monkeypatch, tmp_path):
+    monkeypatch.setenv("NEIGHBORS_RATELIMIT_ENABLED", "false")
+    monkeypatch.setenv("NEIGHBORS_DISPLAY_TIMEZONE", "Asia/Urumqi")
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert app.config["RATELIMIT_ENABLED"] is False
+    assert app.config["DISPLAY_TIMEZONE"] == "Asia/Urumqi"
+
+
+def test_development_defaults_to_sqlite_and_keeps_its_secret(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("NEIGHBORS_ENV", "development")
+
+    def make():
+        from flask import Flask
+
+        import config
+
+        app = Flask("neighbors", instance_path=str(tmp_path / "instance"))
+        config.load(app)
+        return app
+
+    first, second = make(), make()
+    assert first.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert first.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/neighbors.db")
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert len(first.config["SECRET_KEY"]) >= 40
+    assert first.config["DISPLAY_TIMEZONE"] == "Asia/Shanghai"

@@ -1,0 +1,46 @@
+"""The database layer: aware UTC times, SQLite settings, and all-or-nothing units of work."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, text
+
+from neighbors.accounts.models import User
+from neighbors.core.db import transaction
+from neighbors.extensions import db
+
+
+def test_times_come_back_aware_and_in_utc(ctx, make):
+    user_id, _email = make.user()
+    shanghai = timezone(timedelta(hours=8))
+    with transaction():
+        db.session.get(User, user_id).privacy_consent_at = datetime(2026, 3, 5, 9, 0, tzinfo=shanghai)
+    db.session.expire_all()
+    stored = db.session.get(User, user_id).privacy_consent_at
+    assert stored == datetime(2026, 3, 5, 1, 0, tzinfo=UTC)
+    assert stored.tzinfo is not None
+
+
+def test_a_naive_time_is_refused(ctx, make):
+    user_id, _email = make.user()
+    with pytest.raises(Exception, match="naive datetime"), transaction():
+        db.session.get(User, user_id).privacy_consent_at = datetime(2026, 3, 5, 9, 0)
+
+
+def test_a_failed_unit_of_work_writes_nothing(ctx, make):
+    user_id, _email = make.user()
+    with pytest.raises(RuntimeError), transaction():
+        db.session.get(User, user_id).name = "改了"
+        raise RuntimeError("boom")
+    assert db.session.scalar(select(User.name).where(User.id == user_id)) != "改了"
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_full_sync(app):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite settings")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
