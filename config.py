@@ -59,7 +59,7 @@ class TestingConfig(Config):
     """The test suite: cheap password hashing, no rate limits unless a test turns them on."""
 
     TESTING = True
-    SECRET_KEY = "testing-secret-key"
+    SECRET_KEY = "testing-secret-key"  # noqa: S105 (tests only)
     DATA_KEY = "testing-data-key"
     PASSWORD_TIME_COST = 1
     PASSWORD_MEMORY_COST = 8

@@ -28,7 +28,7 @@ def sh(*args, env=None):
 
 def install(extras):
     """Create .venv and install the project into it, again only when pyproject.toml changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (this file may be run by an older Python)
         sys.exit("Neighbors needs Python 3.11 or newer.")
     if not PYTHON.exists():
         print(f"Creating a virtual environment in {VENV.name}/", flush=True)
@@ -41,7 +41,7 @@ def install(extras):
         sh(PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", target)
         stamp.write_text("\n".join([*installed, wanted]))
     # Compiled catalogues are build products, never committed.
-    sh(PYTHON, "-m", "babel.messages.frontend", "compile", "-q", "-d", TRANSLATIONS)
+    sh(PYTHON, "-m", "babel.messages.frontend", "compile", "-d", TRANSLATIONS)
 
 
 def run(argv):
@@ -64,9 +64,22 @@ def translations(_argv):
     install("test")
     pot = TRANSLATIONS / "messages.pot"
     babel = [PYTHON, "-m", "babel.messages.frontend"]
-    sh(*babel, "extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
-       "--project", "Neighbors", "-o", pot, ".")
-    sh(*babel, "update", "-i", pot, "-d", TRANSLATIONS, "--no-location", "--ignore-obsolete")
+    sh(
+        *babel,
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "--project",
+        "Neighbors",
+        "-o",
+        pot,
+        ".",
+    )
+    sh(*babel, "update", "-i", pot, "-d", TRANSLATIONS, "--ignore-obsolete")
     sh(PYTHON, "-c", "from tests.i18n import fill_english; fill_english()")
 
 

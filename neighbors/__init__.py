@@ -1,9 +1,10 @@
 """Neighbors: community volunteer service, service hours and the community foundation's ledger."""
 
 import logging
+import os
 from pathlib import Path
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
 import config
@@ -57,6 +58,11 @@ def register_blueprints(app):
 def select_locale():
     """The language the person picked, else their browser's preference, else the default."""
     languages = list(current_app.config["LANGUAGES"])
+    if not has_request_context():  # the command line speaks the language of its terminal
+        terminal = (
+            os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG", "")
+        )
+        return terminal[:2] if terminal[:2] in languages else None
     if request.blueprint != "api":  # the API never reads the session cookie
         if session.get("lang") in languages:
             return session["lang"]

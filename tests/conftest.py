@@ -54,8 +54,10 @@ def _reset_postgres(url):
             conn.execute(sa.text("DROP SCHEMA public CASCADE"))
             conn.execute(sa.text("CREATE SCHEMA public"))
     except sa.exc.OperationalError as exc:
-        pytest.exit(f"NEIGHBORS_TEST_DATABASE_URL is set but PostgreSQL does not answer: {exc}",
-                    returncode=3)
+        pytest.exit(
+            f"NEIGHBORS_TEST_DATABASE_URL is set but PostgreSQL does not answer: {exc}",
+            returncode=3,
+        )
     finally:
         engine.dispose()
 

@@ -20,8 +20,14 @@ user_cli = AppGroup("user", help="Create and import users.")
 @reports_errors
 def create(email, password, name, role, community_code, phone):
     """Create a user with one role."""
-    user = accounts.create_user(email=email, password=password, name=name, role=role,
-                                community_code=community_code, phone=phone)
+    user = accounts.create_user(
+        email=email,
+        password=password,
+        name=name,
+        role=role,
+        community_code=community_code,
+        phone=phone,
+    )
     click.echo(f"Created user {user.id} ({user.email}) with role {role}.")
 
 

@@ -2,8 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField
-from wtforms import TelField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TelField,
+)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from neighbors.accounts.services import PASSWORD_MAX, PASSWORD_MIN
@@ -21,13 +28,15 @@ class RegisterForm(FlaskForm):
         validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
     community = SelectField(_l("Home community"), validators=[DataRequired()], choices=[])
-    consent = BooleanField(_l("I have read and agree to the privacy notice"),
-                           validators=[DataRequired()])
+    consent = BooleanField(
+        _l("I have read and agree to the privacy notice"), validators=[DataRequired()]
+    )
 
 
 class LoginForm(FlaskForm):
-    login = StringField(_l("E-mail address or mobile number"),
-                        validators=[DataRequired(), Length(max=254)])
+    login = StringField(
+        _l("E-mail address or mobile number"), validators=[DataRequired(), Length(max=254)]
+    )
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=PASSWORD_MAX)])
     remember = BooleanField(_l("Keep me logged in on this device"))
 
@@ -42,8 +51,9 @@ class ProfileForm(FlaskForm):
 
 
 class PasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"),
-                                     validators=[InputRequired(), Length(max=PASSWORD_MAX)])
+    current_password = PasswordField(
+        _l("Current password"), validators=[InputRequired(), Length(max=PASSWORD_MAX)]
+    )
     new_password = PasswordField(_l("New password"), validators=_password)
     confirm = PasswordField(
         _l("New password again"),
@@ -62,7 +72,6 @@ class InvitationForm(FlaskForm):
 class PartyForm(FlaskForm):
     branch = StringField(_l("Party branch"), validators=[DataRequired(), Length(max=200)])
     work_unit = StringField(_l("Work unit"), validators=[DataRequired(), Length(max=200)])
-    community = SelectField(_l("Community you report to"), validators=[DataRequired()],
-                            choices=[])
+    community = SelectField(_l("Community you report to"), validators=[DataRequired()], choices=[])
     grid = SelectField(_l("Grid"), validators=[Optional()], choices=[])
     reported_on = DateField(_l("Report-in date"), validators=[InputRequired()])

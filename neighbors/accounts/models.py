@@ -1,13 +1,14 @@
 """Users, their roles (staff scoped to a community), Party member details and API tokens."""
 
 from datetime import date
+from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from neighbors.areas.models import Community, Grid
-from neighbors.core.db import StrEnum, UTCDateTime, enum_column, utcnow
+from neighbors.core.db import UTCDateTime, enum_column, utcnow
 from neighbors.core.permissions import Role
 from neighbors.extensions import db
 
@@ -27,9 +28,7 @@ class User(UserMixin, db.Model):
     phone_encrypted: Mapped[str | None] = mapped_column(String(200))
     # None until the person sets one (an imported user who was sent an invitation).
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    home_community_id: Mapped[int | None] = mapped_column(
-        ForeignKey("communities.id"), index=True
-    )
+    home_community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
     locale: Mapped[str | None] = mapped_column(String(10))
     privacy_consent_version: Mapped[str | None] = mapped_column(String(20))

@@ -1,4 +1,4 @@
-"""Accounts: registration, login, profile, passwords, roles, Party report-in, API tokens, imports."""
+"""Accounts: registration, login, profile, passwords, roles, Party report-in, tokens, imports."""
 
 import hashlib
 import logging
@@ -55,24 +55,30 @@ def hash_password(password):
     if not PASSWORD_MIN <= len(password or "") <= PASSWORD_MAX:
         raise Invalid(
             _("A password has %(min)s to %(max)s characters.", min=PASSWORD_MIN, max=PASSWORD_MAX),
-            fields={"password": _("Use %(min)s to %(max)s characters.", min=PASSWORD_MIN,
-                                  max=PASSWORD_MAX)},
+            fields={
+                "password": _(
+                    "Use %(min)s to %(max)s characters.", min=PASSWORD_MIN, max=PASSWORD_MAX
+                )
+            },
         )
     return _hasher().hash(password)
 
 
 def _password_matches(user, password):
+    """Verify the password; returns (matches, a new hash when the parameters were raised).
+
+    Takes as long for an unknown login as for a known one, so timing reveals nobody.
+    """
     if user is None or not user.password_hash:
-        # Spend the same time on unknown logins, so timing does not reveal who is registered.
         _hasher().hash(password or "")
-        return False
+        return False, None
     try:
         _hasher().verify(user.password_hash, password or "")
     except (VerificationError, InvalidHashError):
-        return False
+        return False, None
     if _hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher().hash(password)
-    return True
+        return True, _hasher().hash(password)
+    return True, None
 
 
 # -- normalising logins ------------------------------------------------------------------------
@@ -170,10 +176,11 @@ def register(*, name, email, phone, password, community_code, consent, locale=No
     if not consent:
         message = _("You must agree to the privacy notice to register.")
         raise Invalid(message, fields={"consent": message})
+    name, email, phone = _check_name(name), normalize_email(email), normalize_phone(phone)
+    password_hash = hash_password(password)
     with transaction():
-        user = User(name=_check_name(name), locale=locale)
-        _set_contact(user, normalize_email(email), normalize_phone(phone))
-        user.password_hash = hash_password(password)
+        user = User(name=name, locale=locale, password_hash=password_hash)
+        _set_contact(user, email, phone)
         user.home_community = areas.community_by_code(community_code)
         user.privacy_consent_version = current_app.config["PRIVACY_NOTICE_VERSION"]
         user.privacy_consent_at = utcnow()
@@ -190,9 +197,13 @@ def authenticate(login, password):
 
     Raises NotAuthenticated with one message for every kind of failure, so it reveals nothing.
     """
+    # Hashing is slow on purpose: it happens before the write transaction, not inside it.
+    user = _find_by_login(login)
+    ok, new_hash = _password_matches(user, password)
+    ok = ok and user.active
     with transaction():
-        user = _find_by_login(login)
-        ok = _password_matches(user, password) and user.active
+        if new_hash:
+            db.session.get(User, user.id).password_hash = new_hash
         # The failure is recorded too, so the transaction commits before the error is raised.
         audit.record(user if ok else None, "account.login" if ok else "account.login_failed", user)
     if not ok:
@@ -256,12 +267,13 @@ def change_password(actor, current_password, new_password):
     Raises NotAuthenticated, Invalid (wrong current password, weak new one).
     """
     require_user(actor)
+    if not _password_matches(db.session.get(User, actor.id), current_password)[0]:
+        message = _("The current password is wrong.")
+        raise Invalid(message, fields={"current_password": message})
+    password_hash = hash_password(new_password)
     with transaction():
         user = db.session.get(User, actor.id)
-        if not _password_matches(user, current_password):
-            message = _("The current password is wrong.")
-            raise Invalid(message, fields={"current_password": message})
-        user.password_hash = hash_password(new_password)
+        user.password_hash = password_hash
         user.session_epoch += 1
         audit.record(actor, "account.change_password", user)
     return user
@@ -298,9 +310,10 @@ def user_for_invitation(token):
 
 def accept_invitation(token, password):
     """Set the first password of an invited user. Raises NotFound, Invalid."""
+    password_hash = hash_password(password)
     with transaction():
         user = user_for_invitation(token)
-        user.password_hash = hash_password(password)
+        user.password_hash = password_hash
         audit.record(user, "account.accept_invitation", user)
     return user
 
@@ -324,8 +337,11 @@ def _new_user(*, name, email, phone, password, role, community_code):
     try:
         role = Role(role)
     except ValueError:
-        message = _("Unknown role %(role)s; use one of %(roles)s.",
-                    role=role, roles=", ".join(r.value for r in Role))
+        message = _(
+            "Unknown role %(role)s; use one of %(roles)s.",
+            role=role,
+            roles=", ".join(r.value for r in Role),
+        )
         raise Invalid(message, fields={"role": message}) from None
     user = User(name=_check_name(name))
     _set_contact(user, normalize_email(email), normalize_phone(phone))
@@ -345,8 +361,14 @@ def _new_user(*, name, email, phone, password, role, community_code):
 def create_user(*, email, password, name, role, community_code=None, phone=None, actor=None):
     """Create a user with a role. Raises Invalid, Conflict, NotFound (community)."""
     with transaction():
-        user = _new_user(name=name, email=email, phone=phone, password=password, role=role,
-                         community_code=community_code)
+        user = _new_user(
+            name=name,
+            email=email,
+            phone=phone,
+            password=password,
+            role=role,
+            community_code=community_code,
+        )
         audit.record(actor, "account.create", user, role=str(role))
     return user
 
@@ -379,22 +401,39 @@ def import_users(path, actor=None, progress=None):
     seen = {}
     with transaction():
         for number, (line, row) in enumerate(rows, start=1):
-            repeated = [(key, seen[key, row[key].lower()]) for key in ("email", "phone")
-                        if row[key] and (key, row[key].lower()) in seen]
+            repeated = [
+                (key, seen[key, row[key].lower()])
+                for key in ("email", "phone")
+                if row[key] and (key, row[key].lower()) in seen
+            ]
             if repeated:
-                errors.append((line, _("%(column)s repeats line %(first)s",
-                                       column=repeated[0][0], first=repeated[0][1])))
+                errors.append(
+                    (
+                        line,
+                        _(
+                            "%(column)s repeats line %(first)s",
+                            column=repeated[0][0],
+                            first=repeated[0][1],
+                        ),
+                    )
+                )
                 continue
             seen.update({(key, row[key].lower()): line for key in ("email", "phone") if row[key]})
             if not row["password"] and not row["email"]:
-                errors.append((line, _("a row without a password needs an e-mail address "
-                                       "for the invitation")))
+                errors.append(
+                    (line, _("a row without a password needs an e-mail address for the invitation"))
+                )
                 continue
             try:
                 with db.session.begin_nested():
-                    user = _new_user(name=row["name"], email=row["email"], phone=row["phone"],
-                                     password=row["password"], role=row["role"],
-                                     community_code=row["community"])
+                    user = _new_user(
+                        name=row["name"],
+                        email=row["email"],
+                        phone=row["phone"],
+                        password=row["password"],
+                        role=row["role"],
+                        community_code=row["community"],
+                    )
             except (Invalid, Conflict, NotFound) as exc:
                 field_messages = list(exc.fields.values())
                 errors.append((line, field_messages[0] if field_messages else exc.message))
@@ -457,8 +496,11 @@ def party_reports(actor, status=None):
         query = query.where(PartyMember.community_id.in_(scope))
     if status:
         query = query.where(PartyMember.status == ReportStatus(status))
-    query = query.options(joinedload(PartyMember.user), joinedload(PartyMember.community),
-                          joinedload(PartyMember.grid))
+    query = query.options(
+        joinedload(PartyMember.user),
+        joinedload(PartyMember.community),
+        joinedload(PartyMember.grid),
+    )
     return db.session.scalars(query.limit(500)).all()
 
 

@@ -2,13 +2,21 @@
 
 import logging
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from neighbors.accounts import services as accounts
-from neighbors.accounts.models import ReportStatus
 from neighbors.accounts.forms import (
     InvitationForm,
     LoginForm,
@@ -17,6 +25,7 @@ from neighbors.accounts.forms import (
     ProfileForm,
     RegisterForm,
 )
+from neighbors.accounts.models import ReportStatus
 from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError
 from neighbors.core.privacy import mask_phone
@@ -157,8 +166,9 @@ def change_password():
             show_error(form, error)
         else:
             _start_session(user)
-            flash(_("Your password has been changed. Other devices have been logged out."),
-                  "success")
+            flash(
+                _("Your password has been changed. Other devices have been logged out."), "success"
+            )
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/password.html", form=form)
 
@@ -202,8 +212,7 @@ def party():
         except DomainError as error:
             show_error(form, error)
         else:
-            flash(_("Your report-in has been sent to the community for confirmation."),
-                  "success")
+            flash(_("Your report-in has been sent to the community for confirmation."), "success")
             return redirect(url_for("accounts.party"))
     return render_template("accounts/party.html", form=form, member=member)
 

@@ -26,8 +26,9 @@ def authenticate_bearer():
 def current_actor():
     """The user the bearer token belongs to. Raises NotAuthenticated without one."""
     if g.get("api_user") is None:
-        raise NotAuthenticated(_("Send a bearer token: Authorization: Bearer <token>."),
-                               code="unauthorized")
+        raise NotAuthenticated(
+            _("Send a bearer token: Authorization: Bearer <token>."), code="unauthorized"
+        )
     return g.api_user
 
 
@@ -35,8 +36,9 @@ def json_body():
     """The request's JSON object. Raises Invalid (422, invalid_json) for anything else."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise Invalid(_("Send a JSON object with Content-Type: application/json."),
-                      code="invalid_json")
+        raise Invalid(
+            _("Send a JSON object with Content-Type: application/json."), code="invalid_json"
+        )
     return data
 
 

@@ -17,6 +17,8 @@ def import_(path):
     with click.progressbar(length=len(areas.LEVELS), label="Importing areas") as bar:
         report = areas.import_areas(path, progress=lambda _level: bar.update(1))
     for level, counts in report.counts.items():
-        click.echo(f"{level:>9}: {counts['created']} created, {counts['updated']} renamed, "
-                   f"{counts['unchanged']} unchanged")
+        click.echo(
+            f"{level:>9}: {counts['created']} created, {counts['updated']} renamed, "
+            f"{counts['unchanged']} unchanged"
+        )
     click.echo("Changes saved." if report.changed else "Nothing changed.")

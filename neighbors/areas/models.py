@@ -13,7 +13,9 @@ class District(db.Model):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
 
-    streets: Mapped[list["Street"]] = relationship(back_populates="district", order_by="Street.code")
+    streets: Mapped[list["Street"]] = relationship(
+        back_populates="district", order_by="Street.code"
+    )
 
 
 class Street(db.Model):

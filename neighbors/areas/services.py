@@ -74,10 +74,12 @@ def import_areas(path, actor=None, progress=None):
                     existing[code] = obj
                     report.counts[level]["created"] += 1
                 elif parent and getattr(obj, foreign_key) != parent_id:
-                    errors.append((line, _(
-                        "%(level)s %(code)s already belongs to another %(parent)s; "
-                        "moving areas is not supported by import",
-                        level=_(level), code=code, parent=_(parent))))
+                    message = _(
+                        "%(column)s %(code)s already belongs to another %(parent)s; "
+                        "import does not move areas",
+                        column=f"{level}_code", code=code, parent=f"{parent}_code",
+                    )  # fmt: skip
+                    errors.append((line, message))
                 elif obj.name != name:
                     obj.name = name
                     report.counts[level]["updated"] += 1
@@ -106,20 +108,21 @@ def _collect(rows):
             code, name = row[f"{level}_code"], row[f"{level}_name"]
             if not code:
                 continue
-            if len(code) > CODE_LENGTH or len(name) > NAME_LENGTH:
-                errors.append((line, _(
-                    "%(column)s is longer than %(length)s characters",
-                    column=f"{level}_code" if len(code) > CODE_LENGTH else f"{level}_name",
-                    length=CODE_LENGTH if len(code) > CODE_LENGTH else NAME_LENGTH)))
+            too_long = (f"{level}_code", CODE_LENGTH) if len(code) > CODE_LENGTH else (
+                (f"{level}_name", NAME_LENGTH) if len(name) > NAME_LENGTH else None)  # fmt: skip
+            if too_long:
+                message = _("%(column)s is longer than %(length)s characters",
+                            column=too_long[0], length=too_long[1])  # fmt: skip
+                errors.append((line, message))
                 continue
             parent_code = row[f"{parent}_code"] if parent else None
             seen = wanted[level].get(code)
             if seen is None:
                 wanted[level][code] = (name, parent_code, line)
             elif seen[:2] != (name, parent_code):
-                errors.append((line, _(
-                    "%(column)s %(code)s has a different name or parent than on line %(first)s",
-                    column=f"{level}_code", code=code, first=seen[2])))
+                message = _("%(column)s %(code)s has another name or parent on line %(first)s",
+                            column=f"{level}_code", code=code, first=seen[2])  # fmt: skip
+                errors.append((line, message))
     return wanted, errors
 
 

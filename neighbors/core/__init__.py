@@ -1,1 +1,1 @@
-"""Shared building blocks: database helpers, domain errors, permissions, audit log, outbox, masking."""
+"""Shared building blocks: database helpers, errors, permissions, audit log, outbox, privacy."""

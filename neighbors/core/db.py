@@ -1,6 +1,5 @@
 """Database helpers: aware UTC times, the unit-of-work transaction, SQLite connection setup."""
 
-import enum
 import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -55,13 +54,6 @@ def enum_column(enum_class, name):
     )
 
 
-class StrEnum(str, enum.Enum):
-    """An enum whose members are their string values (API codes)."""
-
-    def __str__(self):
-        return self.value
-
-
 @contextmanager
 def transaction():
     """One unit of work: commit when the block ends, roll back if it raises.
@@ -93,7 +85,7 @@ def is_sqlite():
 
 
 def configure_engine(app):
-    """SQLite: WAL, busy_timeout, foreign keys, synchronous=FULL and IMMEDIATE write transactions."""
+    """SQLite: WAL, busy_timeout, foreign keys, synchronous=FULL, IMMEDIATE write transactions."""
     with app.app_context():
         engine = db.engine
         if engine.dialect.name != "sqlite":

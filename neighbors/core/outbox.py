@@ -1,9 +1,11 @@
 """The outbox: messages written in the same transaction as the change, delivered after commit."""
 
+from enum import StrEnum
+
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from neighbors.core.db import StrEnum, UTCDateTime, enum_column, utcnow
+from neighbors.core.db import UTCDateTime, enum_column, utcnow
 from neighbors.extensions import db
 
 

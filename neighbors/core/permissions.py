@@ -1,8 +1,9 @@
 """Who may do what: roles, and the communities a staff member's role is scoped to."""
 
+from enum import StrEnum
+
 from flask_babel import gettext as _
 
-from neighbors.core.db import StrEnum
 from neighbors.core.errors import NotAllowed, NotAuthenticated, NotFound
 
 

@@ -1,4 +1,4 @@
-"""Reading the spreadsheets staff really keep: CSV (UTF-8, or GB18030 from Chinese Excel) and XLSX."""
+"""Reading the spreadsheets staff keep: CSV (UTF-8, or GB18030 from Chinese Excel) and XLSX."""
 
 import csv
 import io
@@ -16,8 +16,10 @@ class ImportFailed(Invalid):
 
     def __init__(self, errors):
         self.errors = sorted(errors, key=lambda error: error[0])
-        summary = "; ".join(_("line %(line)s: %(message)s", line=line, message=message)
-                            for line, message in self.errors[:20])
+        summary = "; ".join(
+            _("line %(line)s: %(message)s", line=line, message=message)
+            for line, message in self.errors[:20]
+        )
         super().__init__(summary)
 
 
@@ -43,8 +45,9 @@ def read_table(path, columns, required=()):
             problems.append(_("missing columns: %(names)s", names=", ".join(missing)))
         if unknown:
             problems.append(_("unknown columns: %(names)s", names=", ".join(unknown)))
-        raise ImportFailed([(1, "; ".join(problems) + " " + _("(expected: %(names)s)",
-                                                               names=",".join(columns)))])
+        raise ImportFailed(
+            [(1, "; ".join(problems) + " " + _("(expected: %(names)s)", names=",".join(columns)))]
+        )
     table, errors = [], []
     for line, cells in enumerate(rows, start=2):
         values = [_cell_text(cell) for cell in cells]

@@ -14,7 +14,7 @@ from neighbors.core.cli import reports_errors
 from neighbors.extensions import db
 
 AREAS_CSV = Path(__file__).with_name("areas.csv")
-PASSWORD = "demo-password"
+PASSWORD = "demo-password"  # noqa: S105 (printed for everyone to use)
 HOME = "210102002001"  # 南湖街道 文安路社区
 OTHER = "210103001001"  # 五里河街道 青年大街社区
 
@@ -30,7 +30,10 @@ ACCOUNTS = [
     ("volunteer@example.org", "刘洋", "volunteer", HOME, "13800000001"),
     ("party@example.org", "陈红", "volunteer", HOME, "13800000002"),
 ]
-RESIDENTS = "杨帆 黄丽 郑浩 马超 朱琳 胡军 郭静 何勇 高峰 林娜 罗斌 梁雪".split()
+RESIDENTS = [
+    "杨帆", "黄丽", "郑浩", "马超", "朱琳", "胡军",
+    "郭静", "何勇", "高峰", "林娜", "罗斌", "梁雪",
+]  # fmt: skip
 
 
 @click.command("demo")
@@ -56,8 +59,14 @@ def load_demo():
     known = set(db.session.scalars(select(User.email)))
     for email, name, role, community, phone in ACCOUNTS:
         if email not in known:
-            accounts.create_user(email=email, password=PASSWORD, name=name, role=role,
-                                 community_code=community, phone=phone)
+            accounts.create_user(
+                email=email,
+                password=PASSWORD,
+                name=name,
+                role=role,
+                community_code=community,
+                phone=phone,
+            )
     party = db.session.scalar(select(User).where(User.email == "party@example.org"))
     if party.party is None:
         accounts.declare_party_membership(
@@ -68,5 +77,10 @@ def load_demo():
     for number, name in enumerate(RESIDENTS, start=1):
         email = f"resident{number:02d}@example.org"
         if email not in known:
-            accounts.create_user(email=email, password=PASSWORD, name=name, role="volunteer",
-                                 community_code=codes[number % len(codes)])
+            accounts.create_user(
+                email=email,
+                password=PASSWORD,
+                name=name,
+                role="volunteer",
+                community_code=codes[number % len(codes)],
+            )

@@ -52,8 +52,9 @@ def register_error_handlers(app):
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(error):
-        return _page(400, _("The form had expired or was not sent from this site. "
-                            "Please try again."))
+        return _page(
+            400, _("The form had expired or was not sent from this site. Please try again.")
+        )
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error):
@@ -61,8 +62,9 @@ def register_error_handlers(app):
         headers.pop("Content-Type", None)
         if wants_json():
             message = _message_for(error.code) or error.description
-            return json_error(error.code, HTTP_CODES.get(error.code, "error"), message,
-                              headers=headers)
+            return json_error(
+                error.code, HTTP_CODES.get(error.code, "error"), message, headers=headers
+            )
         return _page(error.code, _message_for(error.code), headers)
 
     @app.errorhandler(Exception)

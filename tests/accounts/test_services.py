@@ -18,8 +18,14 @@ from tests.conftest import COMMUNITY, OTHER_COMMUNITY, PASSWORD
 
 
 def register(**fields):
-    values = dict(name="王小明", email="Xiaoming@Example.org", phone="138 1234 5678",
-                  password=PASSWORD, community_code=COMMUNITY, consent=True)
+    values = dict(
+        name="王小明",
+        email="Xiaoming@Example.org",
+        phone="138 1234 5678",
+        password=PASSWORD,
+        community_code=COMMUNITY,
+        consent=True,
+    )
     values.update(fields)
     return accounts.register(**values)
 
@@ -40,8 +46,9 @@ def test_register_records_consent_and_keeps_the_phone_encrypted(ctx, areas_loade
     assert stored.password_hash.startswith("$argon2id$")
 
 
-@pytest.mark.parametrize("login", ["xiaoming@example.org", "XIAOMING@example.org",
-                                   "13812345678", "+86 138-1234-5678"])
+@pytest.mark.parametrize(
+    "login", ["xiaoming@example.org", "XIAOMING@example.org", "13812345678", "+86 138-1234-5678"]
+)
 def test_log_in_with_email_or_phone(ctx, areas_loaded, login):
     created = register()
     assert accounts.authenticate(login, PASSWORD).id == created.id
@@ -50,14 +57,20 @@ def test_log_in_with_email_or_phone(ctx, areas_loaded, login):
 def test_wrong_password_unknown_login_and_inactive_all_fail_alike(ctx, areas_loaded):
     created = register()
     messages = set()
-    for login, password in (("xiaoming@example.org", "wrong password"),
-                            ("nobody@example.org", PASSWORD), ("", "")):
+    for login, password in (
+        ("xiaoming@example.org", "wrong password"),
+        ("nobody@example.org", PASSWORD),
+        ("", ""),
+    ):
         with pytest.raises(NotAuthenticated) as failure:
             accounts.authenticate(login, password)
         messages.add(failure.value.message)
     assert len(messages) == 1
-    failures = db.session.scalar(select(func.count()).select_from(AuditEntry)
-                                 .where(AuditEntry.action == "account.login_failed"))
+    failures = db.session.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "account.login_failed")
+    )
     assert failures == 3
     with transaction():
         user(created.id).active = False
@@ -107,26 +120,50 @@ def test_change_password_ends_other_sessions(ctx, areas_loaded):
 
 def test_update_profile_keeps_phone_when_blank_and_checks_grid(ctx, make):
     user_id, _email = make.user(phone="13900001111")
-    accounts.update_profile(user(user_id), name="新名字", email="new@example.org", phone="",
-                            community_code=OTHER_COMMUNITY, grid_code="", locale="en")
+    accounts.update_profile(
+        user(user_id),
+        name="新名字",
+        email="new@example.org",
+        phone="",
+        community_code=OTHER_COMMUNITY,
+        grid_code="",
+        locale="en",
+    )
     changed = user(user_id)
     assert (changed.name, changed.email, changed.locale) == ("新名字", "new@example.org", "en")
     assert accounts.phone_of(changed) == "13900001111"
     assert changed.home_community.code == OTHER_COMMUNITY
     with pytest.raises(Invalid):  # a grid of another community
-        accounts.update_profile(user(user_id), name="x", email="new@example.org", phone="",
-                                community_code=OTHER_COMMUNITY, grid_code=COMMUNITY + "01",
-                                locale=None)
-    accounts.update_profile(user(user_id), name="x", email="new@example.org", phone="",
-                            community_code=OTHER_COMMUNITY, grid_code=OTHER_COMMUNITY + "01",
-                            locale=None)
+        accounts.update_profile(
+            user(user_id),
+            name="x",
+            email="new@example.org",
+            phone="",
+            community_code=OTHER_COMMUNITY,
+            grid_code=COMMUNITY + "01",
+            locale=None,
+        )
+    accounts.update_profile(
+        user(user_id),
+        name="x",
+        email="new@example.org",
+        phone="",
+        community_code=OTHER_COMMUNITY,
+        grid_code=OTHER_COMMUNITY + "01",
+        locale=None,
+    )
     assert user(user_id).grid.code == OTHER_COMMUNITY + "01"
 
 
 def declare(user_id, community=COMMUNITY):
     return accounts.declare_party_membership(
-        user(user_id), branch="税务局第三党支部", work_unit="沈阳市税务局",
-        community_code=community, grid_code="", reported_on=date(2026, 3, 5))
+        user(user_id),
+        branch="税务局第三党支部",
+        work_unit="沈阳市税务局",
+        community_code=community,
+        grid_code="",
+        reported_on=date(2026, 3, 5),
+    )
 
 
 def test_party_report_in_is_confirmed_by_staff_of_that_community_only(ctx, make):
@@ -159,14 +196,24 @@ def test_party_report_in_date_cannot_be_in_the_future(ctx, make):
     member_id, _ = make.user()
     with pytest.raises(Invalid) as failure:
         accounts.declare_party_membership(
-            user(member_id), branch="支部", work_unit="单位", community_code=COMMUNITY,
-            grid_code="", reported_on=date.today() + timedelta(days=30))
+            user(member_id),
+            branch="支部",
+            work_unit="单位",
+            community_code=COMMUNITY,
+            grid_code="",
+            reported_on=date.today() + timedelta(days=30),
+        )
     assert "reported_on" in failure.value.fields
 
 
 def test_create_user_roles(ctx, areas_loaded):
-    staff = accounts.create_user(email="s@example.org", password=PASSWORD, name="李静",
-                                 role="staff", community_code=COMMUNITY)
+    staff = accounts.create_user(
+        email="s@example.org",
+        password=PASSWORD,
+        name="李静",
+        role="staff",
+        community_code=COMMUNITY,
+    )
     grant = user(staff.id).roles[0]
     assert (str(grant.role), grant.community.code) == ("staff", COMMUNITY)
     with pytest.raises(Invalid):
@@ -205,7 +252,9 @@ def test_import_users_from_xlsx_is_all_or_nothing_with_line_numbers(ctx, areas_l
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["name", "email", "phone", "password", "role", "community"])
-    sheet.append(["刘洋", "liu@example.org", 13800000011, "a long password", "volunteer", COMMUNITY])
+    sheet.append(
+        ["刘洋", "liu@example.org", 13800000011, "a long password", "volunteer", COMMUNITY]
+    )
     sheet.append(["", "x@example.org", None, "a long password", "volunteer", COMMUNITY])
     sheet.append(["陈红", "LIU@example.org", None, "a long password", "volunteer", COMMUNITY])
     sheet.append(["赵敏", "zhao@example.org", None, "a long password", "volunteer", "999"])
@@ -221,7 +270,9 @@ def test_import_users_from_xlsx_is_all_or_nothing_with_line_numbers(ctx, areas_l
     book.remove(sheet)
     sheet = book.create_sheet()
     sheet.append(["name", "email", "phone", "password", "role", "community"])
-    sheet.append(["刘洋", "liu@example.org", 13800000011, "a long password", "volunteer", COMMUNITY])
+    sheet.append(
+        ["刘洋", "liu@example.org", 13800000011, "a long password", "volunteer", COMMUNITY]
+    )
     book.save(path)
     assert accounts.import_users(path) == (1, 0)
     assert accounts.authenticate("13800000011", "a long password")

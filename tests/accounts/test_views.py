@@ -8,8 +8,15 @@ EN = {"Accept-Language": "en"}
 
 
 def register_form(**fields):
-    data = {"name": "王小明", "email": "xm@example.org", "phone": "13812345678",
-            "password": PASSWORD, "confirm": PASSWORD, "community": COMMUNITY, "consent": "y"}
+    data = {
+        "name": "王小明",
+        "email": "xm@example.org",
+        "phone": "13812345678",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+        "community": COMMUNITY,
+        "consent": "y",
+    }
     data.update(fields)
     return data
 
@@ -25,16 +32,18 @@ def test_register_logs_in_and_shows_the_profile_with_a_masked_phone(client, area
 
 
 def test_register_errors_are_shown_on_their_fields_and_nothing_is_lost(client, areas_loaded):
-    response = post_form(client, "/register", register_form(consent="", confirm="different"),
-                         headers=EN)
+    response = post_form(
+        client, "/register", register_form(consent="", confirm="different"), headers=EN
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "The passwords differ." in page
     assert 'value="王小明"' in page  # what was typed is kept
     post_form(client, "/register", register_form(), headers=EN)
     client.post("/logout", data={"csrf_token": _token(client)})
-    page = post_form(client, "/register", register_form(email="XM@example.org", phone=""),
-                     headers=EN).get_data(as_text=True)
+    page = post_form(
+        client, "/register", register_form(email="XM@example.org", phone=""), headers=EN
+    ).get_data(as_text=True)
     assert "already registered" in page
 
 
@@ -54,8 +63,9 @@ def test_forms_without_a_csrf_token_are_refused(client, make):
 
 def test_log_in_with_phone_log_out_and_wrong_password(client, make):
     make.user(phone="13900001111")
-    page = post_form(client, "/login", {"login": "13900001111", "password": "nope"},
-                     headers=EN).get_data(as_text=True)
+    page = post_form(
+        client, "/login", {"login": "13900001111", "password": "nope"}, headers=EN
+    ).get_data(as_text=True)
     assert "Wrong login or password." in page
     log_in(client, "139 0000 1111")
     assert client.get("/profile").status_code == 200
@@ -66,12 +76,14 @@ def test_log_in_with_phone_log_out_and_wrong_password(client, make):
 
 def test_login_redirects_only_to_local_pages(client, make):
     _id, email = make.user()
-    response = post_form(client, "/login?next=https://evil.example/", {"login": email,
-                                                                       "password": PASSWORD})
+    response = post_form(
+        client, "/login?next=https://evil.example/", {"login": email, "password": PASSWORD}
+    )
     assert response.location == "/profile"
     client.post("/logout", data={"csrf_token": _token(client)})
-    response = post_form(client, "/login?next=/profile/edit", {"login": email,
-                                                               "password": PASSWORD})
+    response = post_form(
+        client, "/login?next=/profile/edit", {"login": email, "password": PASSWORD}
+    )
     assert response.location == "/profile/edit"
 
 
@@ -81,9 +93,15 @@ def test_changing_the_password_logs_out_a_copied_session(app, client, make):
     thief = app.test_client()
     thief.set_cookie("session", client.get_cookie("session").value)
     assert thief.get("/profile").status_code == 200
-    response = post_form(client, "/profile/password", {
-        "current_password": PASSWORD, "new_password": "a brand new one",
-        "confirm": "a brand new one"})
+    response = post_form(
+        client,
+        "/profile/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": "a brand new one",
+            "confirm": "a brand new one",
+        },
+    )
     assert response.status_code == 302
     assert client.get("/profile").status_code == 200
     assert thief.get("/profile").status_code == 302
@@ -94,9 +112,18 @@ def test_edit_profile(client, make):
     log_in(client, email)
     page = client.get("/profile/edit", headers=EN).get_data(as_text=True)
     assert "139****1111" in page and "13900001111" not in page
-    response = post_form(client, "/profile/edit", {
-        "name": "改名", "email": email, "phone": "", "community": OTHER_COMMUNITY,
-        "grid": "", "locale": "en"})
+    response = post_form(
+        client,
+        "/profile/edit",
+        {
+            "name": "改名",
+            "email": email,
+            "phone": "",
+            "community": OTHER_COMMUNITY,
+            "grid": "",
+            "locale": "en",
+        },
+    )
     assert response.status_code == 302
     page = client.get("/profile").get_data(as_text=True)
     assert "改名" in page and "青年大街社区" in page and "My profile" in page
@@ -118,9 +145,17 @@ def test_party_report_in_and_staff_confirmation(app, client, make):
     _id, staff = make.user(role="staff", community=COMMUNITY)
     _id, other_staff = make.user(role="staff", community=OTHER_COMMUNITY)
     log_in(client, member)
-    response = post_form(client, "/profile/party", {
-        "branch": "税务局第三党支部", "work_unit": "沈阳市税务局", "community": COMMUNITY,
-        "grid": "", "reported_on": "2026-03-05"})
+    response = post_form(
+        client,
+        "/profile/party",
+        {
+            "branch": "税务局第三党支部",
+            "work_unit": "沈阳市税务局",
+            "community": COMMUNITY,
+            "grid": "",
+            "reported_on": "2026-03-05",
+        },
+    )
     assert response.status_code == 302
     assert "Waiting for confirmation" in client.get("/profile/party", headers=EN).text
     assert client.get("/staff/party-members").status_code == 403

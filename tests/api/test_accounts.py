@@ -63,12 +63,15 @@ def test_wrong_content_type_is_422(client):
     assert_error(response, 422, "invalid_json")
 
 
-@pytest.mark.parametrize("body, bad", [
-    ({}, {"login", "password"}),
-    ({"login": 12, "password": "x"}, {"login"}),
-    ({"login": "a@example.org", "password": ["x"]}, {"password"}),
-    ({"login": "a" * 5000, "password": "x"}, {"login"}),
-])
+@pytest.mark.parametrize(
+    "body, bad",
+    [
+        ({}, {"login", "password"}),
+        ({"login": 12, "password": "x"}, {"login"}),
+        ({"login": "a@example.org", "password": ["x"]}, {"password"}),
+        ({"login": "a" * 5000, "password": "x"}, {"login"}),
+    ],
+)
 def test_missing_or_wrong_fields_are_422_and_named(client, body, bad):
     error = assert_error(client.post("/api/v1/tokens", json=body), 422, "invalid")
     assert set(error["fields"]) == bad
@@ -77,8 +80,9 @@ def test_missing_or_wrong_fields_are_422_and_named(client, body, bad):
 def test_me_needs_a_valid_token(client, make):
     assert_error(client.get("/api/v1/me"), 401, "unauthorized")
     assert_error(client.get("/api/v1/me", headers=bearer("made-up")), 401, "invalid_token")
-    assert_error(client.get("/api/v1/me", headers={"Authorization": "Basic abc"}), 401,
-                 "invalid_token")
+    assert_error(
+        client.get("/api/v1/me", headers={"Authorization": "Basic abc"}), 401, "invalid_token"
+    )
 
 
 def test_a_deleted_token_stops_working(client, make):
@@ -111,11 +115,36 @@ def test_healthz_does_a_database_round_trip(client):
 def test_healthz_reports_a_database_that_does_not_answer(tmp_path):
     from neighbors import create_app
 
-    broken = create_app({"ENV": "testing",
-                         "DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/x.db"})
+    broken = create_app(
+        {"ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/x.db"}
+    )
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503 and response.json["status"] == "error"
     with broken.app_context():
+        from neighbors.extensions import db
+
+        db.engine.dispose()
+
+
+def test_token_creation_is_rate_limited_with_retry_after(database_url, committing_db):
+    from neighbors import create_app
+
+    limited = create_app(
+        {
+            "ENV": "testing",
+            "DATABASE_URL": database_url,
+            "RATELIMIT_ENABLED": True,
+            "LOGIN_RATE_LIMIT": "3 per minute",
+        }
+    )
+    client = limited.test_client()
+    body = {"login": "nobody@example.org", "password": "wrong password"}
+    statuses = [client.post("/api/v1/tokens", json=body).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    response = client.post("/api/v1/tokens", json=body)
+    assert_error(response, 429, "rate_limited")
+    assert int(response.headers["Retry-After"]) > 0
+    with limited.app_context():
         from neighbors.extensions import db
 
         db.engine.dispose()

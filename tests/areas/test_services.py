@@ -22,8 +22,10 @@ def write(tmp_path, body, name="areas.csv", encoding="utf-8"):
 
 
 def counts():
-    return tuple(db.session.scalar(select(func.count()).select_from(m))
-                 for m in (District, Street, Community, Grid))
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(m))
+        for m in (District, Street, Community, Grid)
+    )
 
 
 def test_import_creates_the_hierarchy_and_a_second_run_changes_nothing(ctx):
@@ -34,7 +36,10 @@ def test_import_creates_the_hierarchy_and_a_second_run_changes_nothing(ctx):
     assert counts() == (3, 7, 14, 28)
     community = areas.community_by_code("210102002001")
     assert (community.name, community.street.name, community.street.district.name) == (
-        "文安路社区", "南湖街道", "和平区")
+        "文安路社区",
+        "南湖街道",
+        "和平区",
+    )
 
     again = areas.import_areas(DEMO_AREAS)
     assert not again.changed

@@ -14,7 +14,9 @@ def test_times_come_back_aware_and_in_utc(ctx, make):
     user_id, _email = make.user()
     shanghai = timezone(timedelta(hours=8))
     with transaction():
-        db.session.get(User, user_id).privacy_consent_at = datetime(2026, 3, 5, 9, 0, tzinfo=shanghai)
+        db.session.get(User, user_id).privacy_consent_at = datetime(
+            2026, 3, 5, 9, 0, tzinfo=shanghai
+        )
     db.session.expire_all()
     stored = db.session.get(User, user_id).privacy_consent_at
     assert stored == datetime(2026, 3, 5, 1, 0, tzinfo=UTC)

@@ -1,0 +1,124 @@
+"""The command line: user create and import, areas import, the demo city."""
+
+import pytest
+from sqlalchemy import func, select
+
+from neighbors.accounts.models import User
+from neighbors.extensions import db
+from tests.conftest import COMMUNITY, DEMO_AREAS, PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def english_terminal(monkeypatch):
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=["neighbors", *args], catch_exceptions=False)
+
+
+def count_users(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User))
+
+
+def test_areas_import_reports_changes_then_nothing(app, db):
+    first = run(app, "areas", "import", DEMO_AREAS)
+    assert first.exit_code == 0, first.output
+    assert "14 created" in first.output and "Changes saved." in first.output
+    second = run(app, "areas", "import", DEMO_AREAS)
+    assert "0 created, 0 renamed, 28 unchanged" in second.output
+    assert "Nothing changed." in second.output
+
+
+def test_areas_import_errors_exit_non_zero_with_lines(app, db, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "district_code,district_name,street_code,street_name,community_code,"
+        "community_name,grid_code,grid_name\nd1,,s1,街道,c1,社区,,\n",
+        encoding="utf-8",
+    )
+    result = run(app, "areas", "import", str(path))
+    assert result.exit_code == 1
+    assert "line 2" in result.output and "nothing was imported" in result.output
+
+
+def test_user_create(app, areas_loaded):
+    result = run(
+        app,
+        "user",
+        "create",
+        "--email",
+        "s@example.org",
+        "--password",
+        PASSWORD,
+        "--name",
+        "李静",
+        "--role",
+        "staff",
+        "--community",
+        COMMUNITY,
+    )
+    assert result.exit_code == 0, result.output
+    assert "with role staff" in result.output
+    again = run(
+        app,
+        "user",
+        "create",
+        "--email",
+        "s@example.org",
+        "--password",
+        PASSWORD,
+        "--name",
+        "李静",
+        "--role",
+        "staff",
+        "--community",
+        COMMUNITY,
+    )
+    assert again.exit_code == 1 and "already registered" in again.output
+    bad = run(
+        app,
+        "user",
+        "create",
+        "--email",
+        "t@example.org",
+        "--password",
+        PASSWORD,
+        "--name",
+        "x",
+        "--role",
+        "staff",
+    )
+    assert bad.exit_code == 1 and "community" in bad.output
+
+
+def test_user_import(app, areas_loaded, tmp_path):
+    path = tmp_path / "users.csv"
+    path.write_text(
+        "name,email,phone,password,role,community\n"
+        f"刘洋,liu@example.org,13800000011,,volunteer,{COMMUNITY}\n"
+        f"陈红,chen@example.org,,{PASSWORD},volunteer,{COMMUNITY}\n",
+        encoding="utf-8",
+    )
+    result = run(app, "user", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "Created 2 user(s); 1 invitation(s) queued." in result.output
+    result = run(app, "user", "import", str(path))
+    assert result.exit_code == 1
+    assert "line 2" in result.output and "line 3" in result.output
+    assert count_users(app) == 2
+
+
+def test_demo_loads_once_and_prints_logins(app, db):
+    result = run(app, "demo", "--if-empty")
+    assert result.exit_code == 0, result.output
+    assert "admin@example.org" in result.output and "demo-password" in result.output
+    loaded = count_users(app)
+    assert loaded >= 9
+    again = run(app, "demo", "--if-empty")
+    assert "already has users" in again.output
+    assert run(app, "demo").exit_code == 0  # idempotent without the flag too
+    assert count_users(app) == loaded

@@ -1,0 +1,87 @@
+"""End to end in a real headless Chromium: register, log in, see the profile, switch language."""
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from neighbors.areas import services as areas
+from tests.conftest import COMMUNITY, DEMO_AREAS
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser():
+    if not shutil.which(CHROMIUM):
+        message = f"no browser at {CHROMIUM}: install Debian's chromium package to run this test"
+        if os.environ.get("NEIGHBORS_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(app, committing_db):
+    with app.app_context():
+        areas.import_areas(DEMO_AREAS)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join()
+
+
+def test_register_log_in_profile_and_language(browser, server):
+    page = browser.new_page(locale="zh-CN")
+    page.goto(server + "/")
+    assert page.get_by_role("link", name="注册", exact=True).is_visible()
+
+    page.get_by_role("link", name="注册", exact=True).click()
+    page.get_by_label("姓名").fill("王小明")
+    page.get_by_label("电子邮箱", exact=True).fill("xm@example.org")
+    page.get_by_label("手机号", exact=True).fill("13812345678")
+    page.get_by_label("密码", exact=True).fill("correct horse battery")
+    page.get_by_label("再次输入密码").fill("correct horse battery")
+    page.get_by_label("居住社区").select_option(COMMUNITY)
+    page.get_by_label("我已阅读并同意隐私声明").check()
+    page.get_by_role("button", name="注册").click()
+
+    page.wait_for_url("**/profile")
+    assert page.get_by_role("heading", name="我的资料").is_visible()
+    body = page.locator("main").inner_text()
+    assert "王小明" in body and "138****5678" in body and "文安路社区" in body
+
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_role("link", name="登录", exact=True).click()
+    page.get_by_label("电子邮箱或手机号").fill("13812345678")
+    page.get_by_label("密码").fill("correct horse battery")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/profile")
+
+    page.get_by_role("button", name="English").click()
+    assert page.get_by_role("heading", name="My profile").is_visible()
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("button", name="简体中文").click()
+    assert page.get_by_role("heading", name="我的资料").is_visible()
+    page.close()
