@@ -9,6 +9,7 @@ from flask_login import current_user
 
 import config
 from neighbors.accounts.services import user_for_session
+from neighbors.accounts.views import ask_to_log_in
 from neighbors.accounts.views import bp as accounts_bp
 from neighbors.api import bp as api_bp
 from neighbors.areas.views import bp as areas_bp
@@ -42,7 +43,7 @@ def register_extensions(app):
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
-    login_manager.login_view = "accounts.login"
+    login_manager.unauthorized_handler(ask_to_log_in)
     login_manager.user_loader(user_for_session)
 
 

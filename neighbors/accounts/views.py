@@ -30,7 +30,7 @@ from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError
 from neighbors.core.privacy import mask_phone
 from neighbors.extensions import limiter
-from neighbors.web import safe_next
+from neighbors.web import login_redirect, safe_next
 from neighbors.web.forms import show_error
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,12 @@ REPORT_STATUS_LABELS = {
 @bp.app_context_processor
 def inject_labels():
     return {"report_status_label": lambda status: REPORT_STATUS_LABELS[ReportStatus(status)]}
+
+
+def ask_to_log_in():
+    """Flask-Login's answer to a visitor on a page that needs an account."""
+    flash(_("Please log in to see this page."), "error")
+    return login_redirect()
 
 
 def _login_limit():

@@ -81,6 +81,12 @@ def healthz():
     return jsonify(status="ok")
 
 
+def login_redirect():
+    """Send a visitor to the login page, coming back here afterwards."""
+    here = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
+    return redirect(url_for("accounts.login", next=here))
+
+
 def safe_next(target):
     """Only same-site paths, so the switch cannot be used to redirect elsewhere."""
     if not target:

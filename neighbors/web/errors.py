@@ -2,13 +2,14 @@
 
 import logging
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from neighbors.core.errors import DomainError
 from neighbors.extensions import db
+from neighbors.web import login_redirect
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def register_error_handlers(app):
         if wants_json():
             return json_error(error.status, error.code, error.message, error.fields)
         if error.status == 401:
-            return redirect(url_for("accounts.login", next=request.full_path))
+            return login_redirect()
         if error.status in (403, 404):
             return _page(error.status, error.message)
         flash(error.message, "error")

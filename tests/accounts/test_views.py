@@ -179,3 +179,13 @@ def test_error_pages_are_friendly(client, areas_loaded):
     response = client.get("/no/such/page", headers=EN)
     assert response.status_code == 404 and "does not exist" in response.text
     assert "Back to the home page" in response.text
+
+
+def test_pages_that_need_an_account_send_visitors_to_log_in_and_back(client, make):
+    _id, email = make.user()
+    response = client.get("/profile/edit?x=1", headers=EN)
+    assert response.status_code == 302
+    assert response.location == "/login?next=/profile/edit?x%3D1"
+    assert "Please log in to see this page." in client.get(response.location, headers=EN).text
+    response = post_form(client, response.location, {"login": email, "password": PASSWORD})
+    assert response.location == "/profile/edit?x=1"
