@@ -1,5 +1,6 @@
 """Configuration: one class per environment, then NEIGHBORS_* environment variables on top."""
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -12,7 +13,11 @@ class Config:
     # A secret string from which the keys that encrypt and index personal data are derived.
     DATA_KEY = None
     DATABASE_URL = None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: errors that reach the logs never carry the values (personal data).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none).
+    PROXY_FIX = 0
 
     DISPLAY_TIMEZONE = "Asia/Shanghai"
     BABEL_DEFAULT_LOCALE = "zh"
@@ -38,7 +43,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     REDIS_URL = None
-    LOGIN_RATE_LIMIT = "20 per minute"
+    LOGIN_RATE_LIMIT = "10 per minute"  # failed attempts, per address and login
+    LOGIN_IP_RATE_LIMIT = "100 per minute"  # failed attempts, per address
 
     SQLITE_BUSY_TIMEOUT_MS = 15000
 
@@ -94,9 +100,9 @@ def load(app, overrides=None):
         raise RuntimeError(f"NEIGHBORS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     app.config.from_object(ENVIRONMENTS[env])
     app.config["ENV"] = env
-    for name in ("DATABASE_URL", "SECRET_KEY", "REDIS_URL"):
+    for name in PLAIN_NAMES:
         if os.environ.get(name):
-            app.config[name] = os.environ[name]
+            app.config[name] = _parsed(os.environ[name])
     app.config.from_prefixed_env("NEIGHBORS")
     app.config.update(overrides or {})
 
@@ -115,6 +121,21 @@ def load(app, overrides=None):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
 
 
+# Read without the NEIGHBORS_ prefix too: the names hosting platforms and Flask-Mail use.
+PLAIN_NAMES = (
+    "DATABASE_URL", "SECRET_KEY", "REDIS_URL", "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS",
+    "MAIL_USE_SSL", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER",
+)  # fmt: skip
+
+
+def _parsed(value):
+    """Numbers and true/false as such, like Flask's from_prefixed_env; anything else as text."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
 def database_uri(url):
     """Point plain PostgreSQL URLs at the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
@@ -127,6 +148,7 @@ def _instance_secret(path):
     """A development secret generated once and kept in the instance folder."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()

@@ -9,6 +9,7 @@
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -31,8 +32,19 @@ def install(extras):
     if sys.version_info < (3, 11):  # noqa: UP036 (this file may be run by an older Python)
         sys.exit("Neighbors needs Python 3.11 or newer.")
     if not PYTHON.exists():
+        try:
+            import ensurepip  # noqa: F401
+        except ImportError:
+            sys.exit(
+                "This Python cannot make virtual environments. On Debian or Ubuntu: "
+                "sudo apt install python3-venv"
+            )
         print(f"Creating a virtual environment in {VENV.name}/", flush=True)
-        venv.create(VENV, with_pip=True)
+        try:
+            venv.create(VENV, with_pip=True)
+        except Exception:
+            shutil.rmtree(VENV, ignore_errors=True)  # never leave half an environment behind
+            raise
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     stamp = VENV / ".neighbors-installed"
     installed = stamp.read_text().split() if stamp.exists() else []

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import config
 from neighbors.accounts.services import user_for_session
@@ -15,6 +17,7 @@ from neighbors.api import bp as api_bp
 from neighbors.areas.views import bp as areas_bp
 from neighbors.cli import neighbors_cli
 from neighbors.core.db import configure_engine
+from neighbors.events.views import bp as events_bp
 from neighbors.extensions import babel, csrf, db, limiter, login_manager, migrate
 from neighbors.web import bp as web_bp
 from neighbors.web.errors import register_error_handlers
@@ -24,10 +27,22 @@ logger = logging.getLogger(__name__)
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
+class DatabaseIntConverter(IntegerConverter):
+    """<int:id> only matches ids the database can hold, so a huge number is a 404, not a 500."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(overrides=None):
     """Build the application. Starts no threads: the scheduler runs in its own process."""
     app = Flask(__name__, instance_relative_config=True)
     config.load(app, overrides)
+    if app.config["PROXY_FIX"]:
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.url_map.converters["int"] = DatabaseIntConverter
     register_extensions(app)
     register_blueprints(app)
     app.cli.add_command(neighbors_cli)
@@ -42,7 +57,8 @@ def register_extensions(app):
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
-    login_manager.session_protection = "strong"
+    # "basic": a phone that changes network stays logged in; session_epoch does revocation.
+    login_manager.session_protection = "basic"
     login_manager.unauthorized_handler(ask_to_log_in)
     login_manager.user_loader(user_for_session)
 
@@ -51,6 +67,7 @@ def register_blueprints(app):
     app.register_blueprint(web_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(areas_bp)
+    app.register_blueprint(events_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens and never reads the cookie
     register_error_handlers(app)

@@ -106,6 +106,7 @@ def test_user_import(app, areas_loaded, tmp_path):
     result = run(app, "user", "import", str(path))
     assert result.exit_code == 0, result.output
     assert "Created 2 user(s); 1 invitation(s) queued." in result.output
+    assert "liu@example.org  http://127.0.0.1:5000/invitation/" in result.output
     result = run(app, "user", "import", str(path))
     assert result.exit_code == 1
     assert "line 2" in result.output and "line 3" in result.output
@@ -122,3 +123,31 @@ def test_demo_loads_once_and_prints_logins(app, db):
     assert "already has users" in again.output
     assert run(app, "demo").exit_code == 0  # idempotent without the flag too
     assert count_users(app) == loaded
+
+
+def test_user_grant_and_revoke(app, areas_loaded):
+    run(
+        app,
+        "user",
+        "create",
+        "--email",
+        "s@example.org",
+        "--password",
+        PASSWORD,
+        "--name",
+        "李静",
+        "--role",
+        "staff",
+        "--community",
+        COMMUNITY,
+    )
+    result = run(app, "user", "grant", "s@example.org", "staff", "--community", "210103001001")
+    assert result.exit_code == 0 and "now has the role staff" in result.output
+    assert run(app, "user", "grant", "nobody@example.org", "admin").exit_code == 1
+    result = run(app, "user", "revoke", "s@example.org", "staff", "--community", COMMUNITY)
+    assert result.exit_code == 0
+    with app.app_context():
+        from neighbors.accounts import services as accounts
+
+        user = accounts.user_by_email("s@example.org")
+        assert [g.community.code for g in user.roles] == ["210103001001"]

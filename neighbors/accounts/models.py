@@ -29,7 +29,7 @@ class User(UserMixin, db.Model):
     # None until the person sets one (an imported user who was sent an invitation).
     password_hash: Mapped[str | None] = mapped_column(String(200))
     home_community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
-    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     privacy_consent_version: Mapped[str | None] = mapped_column(String(20))
     privacy_consent_at: Mapped[object | None] = mapped_column(UTCDateTime)
@@ -64,16 +64,23 @@ class RoleGrant(db.Model):
             "(role = 'staff') = (community_id IS NOT NULL)", name="staff_has_community"
         ),
         Index(
-            "uq_role_grants_unscoped", "user_id", "role", unique=True,
+            "uq_role_grants_unscoped",
+            "user_id",
+            "role",
+            unique=True,
             sqlite_where=text("community_id IS NULL"),
             postgresql_where=text("community_id IS NULL"),
         ),
         Index(
-            "uq_role_grants_scoped", "user_id", "role", "community_id", unique=True,
+            "uq_role_grants_scoped",
+            "user_id",
+            "role",
+            "community_id",
+            unique=True,
             sqlite_where=text("community_id IS NOT NULL"),
             postgresql_where=text("community_id IS NOT NULL"),
         ),
-    )  # fmt: skip
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -101,13 +108,13 @@ class PartyMember(db.Model):
     branch: Mapped[str] = mapped_column(String(200))
     work_unit: Mapped[str] = mapped_column(String(200))
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     reported_on: Mapped[date] = mapped_column(Date)
     status: Mapped[ReportStatus] = mapped_column(
         enum_column(ReportStatus, "report_status"), default=ReportStatus.DECLARED, index=True
     )
     declared_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     reviewed_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="party", foreign_keys=[user_id])

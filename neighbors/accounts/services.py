@@ -4,6 +4,7 @@ import hashlib
 import logging
 import re
 import secrets
+import unicodedata
 from datetime import date, timedelta
 
 from argon2 import PasswordHasher
@@ -19,7 +20,7 @@ from neighbors.accounts.models import ApiToken, PartyMember, ReportStatus, RoleG
 from neighbors.areas import services as areas
 from neighbors.core import audit, outbox, privacy
 from neighbors.core.db import transaction, utcnow
-from neighbors.core.errors import Conflict, Invalid, NotAuthenticated, NotFound
+from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotAuthenticated, NotFound
 from neighbors.core.permissions import (
     Role,
     managed_community_ids,
@@ -28,12 +29,14 @@ from neighbors.core.permissions import (
     require_user,
 )
 from neighbors.core.tabular import ImportFailed, read_table
+from neighbors.core.timezone import to_local
 from neighbors.extensions import db
 
 logger = logging.getLogger(__name__)
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+PARTY_FOUNDED = date(1921, 7, 1)
+PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 IMPORT_COLUMNS = ("name", "email", "phone", "password", "role", "community")
 
@@ -86,7 +89,8 @@ def _password_matches(user, password):
 
 def normalize_phone(raw):
     """A mainland mobile number as 11 digits, or None for blank. Raises Invalid."""
-    digits = re.sub(r"[\s\-()]", "", raw or "")
+    # NFKC: full-width digits typed on a Chinese keyboard are the same number.
+    digits = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", raw or ""))
     if not digits:
         return None
     digits = re.sub(r"^(\+86|0086)", "", digits)
@@ -233,9 +237,17 @@ def update_profile(actor, *, name, email, phone, community_code, grid_code, loca
         user.name = _check_name(name)
         new_phone = normalize_phone(phone)
         _set_contact(user, normalize_email(email), new_phone or phone_of(user))
+        moved = False
         if community_code:
-            user.home_community = areas.community_by_code(community_code)
-        user.grid = _grid_in(user.home_community, grid_code)
+            community = areas.community_by_code(community_code)
+            moved = community.id != user.home_community_id
+            user.home_community = community
+        try:
+            user.grid = _grid_in(user.home_community, grid_code)
+        except Invalid:
+            if not moved:
+                raise
+            user.grid = None  # the old community's grid, still selected in the form
         if locale is not None:
             user.locale = locale or None
         _flush_unique()
@@ -275,6 +287,8 @@ def change_password(actor, current_password, new_password):
         user = db.session.get(User, actor.id)
         user.password_hash = password_hash
         user.session_epoch += 1
+        # API tokens are sessions too: they end with the old password.
+        db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
         audit.record(actor, "account.change_password", user)
     return user
 
@@ -319,33 +333,42 @@ def accept_invitation(token, password):
 
 
 def _queue_invitation(user):
+    """Queue the invitation e-mail and return its link."""
     link = current_app.config["BASE_URL"].rstrip("/") + "/invitation/" + invitation_token(user)
     outbox.queue(
         user.email,
         _("Your Neighbors account"),
-        _("Hello %(name)s,\n\nan account on Neighbors has been made for you. "
-          "Set your password here within %(days)s days:\n\n%(link)s\n",
-          name=user.name, link=link, days=current_app.config["INVITATION_TTL_HOURS"] // 24),
-    )  # fmt: skip
+        _(
+            "Hello %(name)s,\n\nan account on Neighbors has been made for you. "
+            "Set your password here within %(days)s days:\n\n%(link)s\n",
+            name=user.name,
+            link=link,
+            days=current_app.config["INVITATION_TTL_HOURS"] // 24,
+        ),
+    )
+    return link
 
 
 # -- creating users from the command line and spreadsheets -----------------------------------
 
 
-def _new_user(*, name, email, phone, password, role, community_code):
-    """A user with one role (staff: for the community given; others: home community)."""
+def _role(value):
     try:
-        role = Role(role)
+        return Role(value)
     except ValueError:
-        message = _(
-            "Unknown role %(role)s; use one of %(roles)s.",
-            role=role,
-            roles=", ".join(r.value for r in Role),
-        )
+        roles = ", ".join(r.value for r in Role)
+        message = _("Unknown role %(role)s; use one of %(roles)s.", role=value, roles=roles)
         raise Invalid(message, fields={"role": message}) from None
-    user = User(name=_check_name(name))
+
+
+def _new_user(*, name, email, phone, password_hash, role, community_code):
+    """A user with one role (staff: for the community given; others: home community).
+
+    The password is hashed by the caller, before the write transaction begins.
+    """
+    role = _role(role)
+    user = User(name=_check_name(name), password_hash=password_hash)
     _set_contact(user, normalize_email(email), normalize_phone(phone))
-    user.password_hash = hash_password(password) if password else None
     community = areas.community_by_code(community_code) if community_code else None
     if role == Role.STAFF and community is None:
         message = _("Staff need the community they manage.")
@@ -360,12 +383,13 @@ def _new_user(*, name, email, phone, password, role, community_code):
 
 def create_user(*, email, password, name, role, community_code=None, phone=None, actor=None):
     """Create a user with a role. Raises Invalid, Conflict, NotFound (community)."""
+    password_hash = hash_password(password)
     with transaction():
         user = _new_user(
             name=name,
             email=email,
             phone=phone,
-            password=password,
+            password_hash=password_hash,
             role=role,
             community_code=community_code,
         )
@@ -373,19 +397,56 @@ def create_user(*, email, password, name, role, community_code=None, phone=None,
     return user
 
 
-def grant_role(user_id, role, community_code=None, actor=None):
-    """Give a user a further role; granting one already held changes nothing."""
+def has_users():
+    """True once anybody has an account."""
+    return db.session.scalar(select(User.id).limit(1)) is not None
+
+
+def user_exists(email):
+    return db.session.scalar(select(User.id).where(User.email == email.lower())) is not None
+
+
+def user_by_email(email):
+    """The user with this e-mail address. Raises NotFound."""
+    user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if user is None:
+        raise NotFound(_("No user has the e-mail address %(email)s.", email=email))
+    return user
+
+
+def grant_role(email, role, community_code=None, actor=None):
+    """Give a user a further role (staff: for one more community); one already held is kept.
+
+    Raises NotFound (user or community), Invalid (unknown role, staff without a community).
+    """
+    role = _role(role)
+    if role == Role.STAFF and not community_code:
+        message = _("Staff need the community they manage.")
+        raise Invalid(message, fields={"community": message})
     with transaction():
-        user = db.session.get(User, user_id)
-        if user is None:
-            raise NotFound(_("Not found."))
-        role = Role(role)
+        user = user_by_email(email)
         community = areas.community_by_code(community_code) if role == Role.STAFF else None
         community_id = community.id if community else None
-        if any(g.role == role and g.community_id == community_id for g in user.roles):
-            return user
-        user.roles.append(RoleGrant(role=role, community=community))
-        audit.record(actor, "account.grant_role", user, role=str(role), community=community_code)
+        if not any(g.role == role and g.community_id == community_id for g in user.roles):
+            user.roles.append(RoleGrant(role=role, community=community))
+            audit.record(
+                actor, "account.grant_role", user, role=str(role), community=community_code
+            )
+    return user
+
+
+def revoke_role(email, role, community_code=None, actor=None):
+    """Take a role away (staff: for one community). Raises NotFound (user, community or grant)."""
+    role = _role(role)
+    with transaction():
+        user = user_by_email(email)
+        community = areas.community_by_code(community_code) if community_code else None
+        community_id = community.id if community else None
+        grants = [g for g in user.roles if g.role == role and g.community_id == community_id]
+        if not grants:
+            raise NotFound(_("The user does not hold that role."))
+        user.roles.remove(grants[0])
+        audit.record(actor, "account.revoke_role", user, role=str(role), community=community_code)
     return user
 
 
@@ -394,60 +455,68 @@ def import_users(path, actor=None, progress=None):
 
     All or nothing. A row without a password gets an e-mailed invitation to set one.
     Raises ImportFailed with every problem and its line; nothing is written then.
-    Returns (number created, number invited).
+    Returns (number created, [(e-mail, invitation link), ...]).
     """
     rows, errors = read_table(path, IMPORT_COLUMNS, required=("name", "role"))
-    created, invited = 0, 0
-    seen = {}
+    rows, more_errors = _hash_rows(rows, progress)
+    errors += more_errors
+    invitations = []
     with transaction():
-        for number, (line, row) in enumerate(rows, start=1):
-            repeated = [
-                (key, seen[key, row[key].lower()])
-                for key in ("email", "phone")
-                if row[key] and (key, row[key].lower()) in seen
-            ]
-            if repeated:
-                errors.append(
-                    (
-                        line,
-                        _(
-                            "%(column)s repeats line %(first)s",
-                            column=repeated[0][0],
-                            first=repeated[0][1],
-                        ),
-                    )
-                )
-                continue
-            seen.update({(key, row[key].lower()): line for key in ("email", "phone") if row[key]})
-            if not row["password"] and not row["email"]:
-                errors.append(
-                    (line, _("a row without a password needs an e-mail address for the invitation"))
-                )
-                continue
+        for line, row, password_hash in rows:
             try:
                 with db.session.begin_nested():
                     user = _new_user(
                         name=row["name"],
                         email=row["email"],
                         phone=row["phone"],
-                        password=row["password"],
+                        password_hash=password_hash,
                         role=row["role"],
                         community_code=row["community"],
                     )
             except (Invalid, Conflict, NotFound) as exc:
-                field_messages = list(exc.fields.values())
-                errors.append((line, field_messages[0] if field_messages else exc.message))
+                messages = list(exc.fields.values()) or [exc.message]
+                errors.append((line, messages[0]))
                 continue
-            created += 1
-            if not row["password"]:
-                _queue_invitation(user)
-                invited += 1
-            if progress:
-                progress(number, len(rows))
+            if password_hash is None:
+                invitations.append((user.email, _queue_invitation(user)))
         if errors:
             raise ImportFailed(errors)
-        audit.record(actor, "account.import", None, created=created, invited=invited)
-    return created, invited
+        audit.record(actor, "account.import", None, created=len(rows), invited=len(invitations))
+    return len(rows), invitations
+
+
+def _hash_rows(rows, progress=None):
+    """Rows with their password hashes, computed before any transaction (hashing is slow on
+    purpose), and the errors found: repeated logins, passwords too short, nowhere to invite."""
+    hashed, errors, seen = [], [], {}
+    for number, (line, row) in enumerate(rows, start=1):
+        if progress:
+            progress(number, len(rows))
+        keys = [(key, row[key].lower()) for key in ("email", "phone") if row[key]]
+        repeated = [key for key in keys if key in seen]
+        if repeated:
+            errors.append(
+                (
+                    line,
+                    _(
+                        "%(column)s repeats line %(first)s",
+                        column=repeated[0][0],
+                        first=seen[repeated[0]],
+                    ),
+                )
+            )
+            continue
+        seen.update(dict.fromkeys(keys, line))
+        if not row["password"] and not row["email"]:
+            errors.append(
+                (line, _("a row without a password needs an e-mail address for the invitation"))
+            )
+            continue
+        try:
+            hashed.append((line, row, hash_password(row["password"]) if row["password"] else None))
+        except Invalid as exc:
+            errors.append((line, exc.message))
+    return hashed, errors
 
 
 # -- Party member report-in --------------------------------------------------------------------
@@ -459,7 +528,8 @@ def declare_party_membership(actor, *, branch, work_unit, community_code, grid_c
     Raises NotAuthenticated, Invalid, NotFound (community).
     """
     require_user(actor)
-    if not isinstance(reported_on, date) or reported_on > date.today() + timedelta(days=1):
+    today = to_local(utcnow()).date()
+    if not isinstance(reported_on, date) or not PARTY_FOUNDED <= reported_on <= today:
         message = _("Enter the date you reported in; it cannot be in the future.")
         raise Invalid(message, fields={"reported_on": message})
     fields = {}
@@ -470,6 +540,8 @@ def declare_party_membership(actor, *, branch, work_unit, community_code, grid_c
         raise Invalid(next(iter(fields.values())), fields=fields)
     with transaction():
         community = areas.community_by_code(community_code)
+        # Lock the person's row, so two submissions at once update one report-in in turn.
+        db.session.get(User, actor.id, with_for_update=True)
         member = db.session.get(PartyMember, actor.id) or PartyMember(user_id=actor.id)
         member.branch, member.work_unit = branch.strip(), work_unit.strip()
         member.community = community
@@ -507,14 +579,17 @@ def party_reports(actor, status=None):
 def review_party_report(actor, user_id, *, confirm):
     """Confirm or reject a member's report-in to one of the actor's communities.
 
-    Raises NotAllowed (not staff), NotFound (no such report, or another community's),
-    Conflict (already reviewed).
+    Raises NotAllowed (not staff, or one's own report-in), NotFound (no such report, or
+    another community's), Conflict (already reviewed).
     """
+    require_role(actor, Role.STAFF)
     with transaction():
         member = db.session.get(PartyMember, user_id, with_for_update=True)
         if member is None:
             raise NotFound(_("Not found."))
         require_community_staff(actor, member.community_id)
+        if member.user_id == actor.id:
+            raise NotAllowed(_("Another staff member must review your own report-in."))
         if member.status != ReportStatus.DECLARED:
             raise Conflict(_("This report-in has already been reviewed."))
         member.status = ReportStatus.CONFIRMED if confirm else ReportStatus.REJECTED

@@ -29,7 +29,7 @@ from neighbors.accounts.models import ReportStatus
 from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError
 from neighbors.core.privacy import mask_phone
-from neighbors.extensions import limiter
+from neighbors.core.ratelimit import login_limits
 from neighbors.web import login_redirect, safe_next
 from neighbors.web.forms import show_error
 
@@ -55,10 +55,6 @@ def ask_to_log_in():
     return login_redirect()
 
 
-def _login_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 def _start_session(user, remember=False):
     """A fresh session for the login, keeping only the chosen language."""
     lang = session.get("lang")
@@ -69,7 +65,7 @@ def _start_session(user, remember=False):
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@login_limits
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.profile"))
@@ -78,10 +74,14 @@ def register():
     if form.validate_on_submit():
         try:
             user = accounts.register(
-                name=form.name.data, email=form.email.data, phone=form.phone.data,
-                password=form.password.data, community_code=form.community.data,
-                consent=form.consent.data, locale=session.get("lang"),
-            )  # fmt: skip
+                name=form.name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                password=form.password.data,
+                community_code=form.community.data,
+                consent=form.consent.data,
+                locale=session.get("lang"),
+            )
         except DomainError as error:
             show_error(form, error)
         else:
@@ -92,7 +92,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@login_limits
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.profile"))
@@ -145,10 +145,14 @@ def edit_profile():
     if form.validate_on_submit():
         try:
             accounts.update_profile(
-                user, name=form.name.data, email=form.email.data, phone=form.phone.data,
-                community_code=form.community.data, grid_code=form.grid.data,
+                user,
+                name=form.name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                community_code=form.community.data,
+                grid_code=form.grid.data,
                 locale=form.locale.data,
-            )  # fmt: skip
+            )
         except DomainError as error:
             show_error(form, error)
         else:
@@ -203,18 +207,26 @@ def party():
     form = PartyForm(
         obj=member,
         community=community.code if community else None,
-        grid=(member.grid.code if member and member.grid else
-              current_user.grid.code if current_user.grid else ""),
-    )  # fmt: skip
+        grid=(
+            member.grid.code
+            if member and member.grid
+            else current_user.grid.code
+            if current_user.grid
+            else ""
+        ),
+    )
     form.community.choices = areas.community_choices()
     form.grid.choices = _grid_choices(community.id if community else None)
     if form.validate_on_submit():
         try:
             accounts.declare_party_membership(
-                current_user, branch=form.branch.data, work_unit=form.work_unit.data,
-                community_code=form.community.data, grid_code=form.grid.data,
+                current_user,
+                branch=form.branch.data,
+                work_unit=form.work_unit.data,
+                community_code=form.community.data,
+                grid_code=form.grid.data,
                 reported_on=form.reported_on.data,
-            )  # fmt: skip
+            )
         except DomainError as error:
             show_error(form, error)
         else:

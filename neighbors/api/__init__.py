@@ -1,6 +1,8 @@
 """JSON API v1: thin adapters over the same services the pages use."""
 
-from neighbors.api import accounts as _accounts_routes  # noqa: F401  (registers its routes on bp)
+# Importing the route modules registers their routes on bp.
+from neighbors.api import accounts as _accounts_routes  # noqa: F401
+from neighbors.api import events as _events_routes  # noqa: F401
 from neighbors.api.base import bp
 
 __all__ = ["bp"]

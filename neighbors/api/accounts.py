@@ -1,20 +1,16 @@
 """API: tokens and the signed-in user's profile."""
 
-from flask import current_app, g, jsonify
+from flask import g, jsonify
 
 from neighbors.accounts import services as accounts
 from neighbors.api.base import bp, current_actor, json_body, read_fields
 from neighbors.core.permissions import role_names
 from neighbors.core.privacy import mask_phone
-from neighbors.extensions import limiter
-
-
-def _login_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
+from neighbors.core.ratelimit import login_limits
 
 
 @bp.post("/tokens")
-@limiter.limit(_login_limit)
+@login_limits
 def create_token():
     fields = read_fields(json_body(), required=("login", "password"))
     raw, token = accounts.issue_token(fields["login"], fields["password"])
@@ -61,7 +57,9 @@ def profile(user):
             "community": area(party.community),
             "reported_on": party.reported_on.isoformat(),
             "status": str(party.status),
-        } if party else None,
+        }
+        if party
+        else None,
         # Confirmed service minutes; the hours feature has none to count yet.
         "total_minutes": 0,
-    }  # fmt: skip
+    }

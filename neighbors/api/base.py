@@ -1,10 +1,14 @@
 """The API blueprint, bearer-token authentication and JSON input parsing."""
 
+import json
+from datetime import datetime
+
 from flask import Blueprint, g, request
 from flask_babel import gettext as _
 
 from neighbors.accounts import services as accounts
 from neighbors.core.errors import Invalid, NotAuthenticated
+from neighbors.core.timezone import parse_iso
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -34,29 +38,67 @@ def current_actor():
 
 def json_body():
     """The request's JSON object. Raises Invalid (422, invalid_json) for anything else."""
-    data = request.get_json(silent=True)
+    message = _("Send a JSON object with Content-Type: application/json.")
+    if not request.is_json:
+        raise Invalid(message, code="invalid_json")
+    try:
+        data = json.loads(request.get_data())
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        raise Invalid(message, code="invalid_json") from None
     if not isinstance(data, dict):
-        raise Invalid(
-            _("Send a JSON object with Content-Type: application/json."), code="invalid_json"
-        )
+        raise Invalid(message, code="invalid_json")
+    if _has_nul(data):
+        raise Invalid(_("The request contains a NUL character."), code="invalid_input")
     return data
 
 
-def read_fields(data, required=(), optional=(), max_length=1000):
-    """The named string fields of a JSON object. Raises Invalid naming each bad field."""
+def _has_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def read_fields(data, required=(), optional=(), types=None, max_length=1000):
+    """The named fields of a JSON object, checked for presence and type.
+
+    `types` maps a name to str (the default), int, bool or datetime (ISO 8601 with an offset,
+    returned aware in UTC). Raises Invalid naming each bad field.
+    """
+    types = types or {}
     values, problems = {}, {}
     for name in (*required, *optional):
-        value = data.get(name)
+        value, kind = data.get(name), types.get(name, str)
         if value is None:
             if name in required:
                 problems[name] = _("This field is required.")
             continue
-        if not isinstance(value, str):
-            problems[name] = _("Must be a string.")
-        elif len(value) > max_length:
-            problems[name] = _("At most %(n)s characters.", n=max_length)
+        problem = _type_problem(value, kind, max_length)
+        if problem:
+            problems[name] = problem
         else:
-            values[name] = value
+            values[name] = parse_iso(value) if kind is datetime else value
     if problems:
         raise Invalid(_("Some fields are missing or invalid."), fields=problems)
     return values
+
+
+def _type_problem(value, kind, max_length):
+    if kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**31
+        return None if ok else _("Must be a whole number.")
+    if kind is bool:
+        return None if isinstance(value, bool) else _("Must be true or false.")
+    if not isinstance(value, str):
+        return _("Must be a string.")
+    if len(value) > max_length:
+        return _("At most %(n)s characters.", n=max_length)
+    if kind is datetime:
+        try:
+            parse_iso(value)
+        except ValueError:
+            return _("Must be an ISO 8601 time with an offset, such as 2026-05-01T09:00:00+08:00.")
+    return None

@@ -2,6 +2,7 @@
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from neighbors.areas import services as areas
 from neighbors.core.cli import reports_errors
@@ -14,11 +15,14 @@ areas_cli = AppGroup("areas", help="Districts, streets, communities and grids.")
 @reports_errors
 def import_(path):
     """Create or rename areas from a CSV file; importing the same file again changes nothing."""
-    with click.progressbar(length=len(areas.LEVELS), label="Importing areas") as bar:
+    with click.progressbar(length=len(areas.LEVELS), label=_("Importing areas")) as bar:
         report = areas.import_areas(path, progress=lambda _level: bar.update(1))
     for level, counts in report.counts.items():
         click.echo(
-            f"{level:>9}: {counts['created']} created, {counts['updated']} renamed, "
-            f"{counts['unchanged']} unchanged"
+            _(
+                "%(level)s: %(created)s created, %(updated)s renamed, %(unchanged)s unchanged",
+                level=f"{level:>9}",
+                **counts,
+            )
         )
-    click.echo("Changes saved." if report.changed else "Nothing changed.")
+    click.echo(_("Changes saved.") if report.changed else _("Nothing changed."))

@@ -17,9 +17,15 @@ from neighbors.extensions import db
 logger = logging.getLogger(__name__)
 
 COLUMNS = (
-    "district_code", "district_name", "street_code", "street_name",
-    "community_code", "community_name", "grid_code", "grid_name",
-)  # fmt: skip
+    "district_code",
+    "district_name",
+    "street_code",
+    "street_name",
+    "community_code",
+    "community_name",
+    "grid_code",
+    "grid_name",
+)
 # (level, model, parent level, foreign key to the parent)
 LEVELS = (
     ("district", District, None, None),
@@ -77,8 +83,10 @@ def import_areas(path, actor=None, progress=None):
                     message = _(
                         "%(column)s %(code)s already belongs to another %(parent)s; "
                         "import does not move areas",
-                        column=f"{level}_code", code=code, parent=f"{parent}_code",
-                    )  # fmt: skip
+                        column=f"{level}_code",
+                        code=code,
+                        parent=f"{parent}_code",
+                    )
                     errors.append((line, message))
                 elif obj.name != name:
                     obj.name = name
@@ -108,11 +116,17 @@ def _collect(rows):
             code, name = row[f"{level}_code"], row[f"{level}_name"]
             if not code:
                 continue
-            too_long = (f"{level}_code", CODE_LENGTH) if len(code) > CODE_LENGTH else (
-                (f"{level}_name", NAME_LENGTH) if len(name) > NAME_LENGTH else None)  # fmt: skip
+            too_long = (
+                (f"{level}_code", CODE_LENGTH)
+                if len(code) > CODE_LENGTH
+                else ((f"{level}_name", NAME_LENGTH) if len(name) > NAME_LENGTH else None)
+            )
             if too_long:
-                message = _("%(column)s is longer than %(length)s characters",
-                            column=too_long[0], length=too_long[1])  # fmt: skip
+                message = _(
+                    "%(column)s is longer than %(length)s characters",
+                    column=too_long[0],
+                    length=too_long[1],
+                )
                 errors.append((line, message))
                 continue
             parent_code = row[f"{parent}_code"] if parent else None
@@ -120,8 +134,12 @@ def _collect(rows):
             if seen is None:
                 wanted[level][code] = (name, parent_code, line)
             elif seen[:2] != (name, parent_code):
-                message = _("%(column)s %(code)s has another name or parent on line %(first)s",
-                            column=f"{level}_code", code=code, first=seen[2])  # fmt: skip
+                message = _(
+                    "%(column)s %(code)s has another name or parent on line %(first)s",
+                    column=f"{level}_code",
+                    code=code,
+                    first=seen[2],
+                )
                 errors.append((line, message))
     return wanted, errors
 
@@ -145,6 +163,11 @@ def community_choices():
     for street_name, code, name in rows:
         choices.setdefault(street_name, []).append((code, name))
     return choices
+
+
+def street_choices():
+    """Streets for a select box: [(code, name), ...] in code order."""
+    return db.session.execute(select(Street.code, Street.name).order_by(Street.code)).all()
 
 
 def grids_of(community_id):

@@ -3,6 +3,7 @@
 import functools
 
 import click
+from flask_babel import gettext as _
 
 from neighbors.core.errors import DomainError
 from neighbors.core.tabular import ImportFailed
@@ -17,9 +18,11 @@ def reports_errors(command):
             return command(*args, **kwargs)
         except ImportFailed as error:
             for line, message in error.errors:
-                click.secho(f"line {line}: {message}", fg="red", err=True)
+                click.secho(
+                    _("line %(line)s: %(message)s", line=line, message=message), fg="red", err=True
+                )
             raise click.ClickException(
-                f"{len(error.errors)} error(s); nothing was imported."
+                _("%(n)s error(s); nothing was imported.", n=len(error.errors))
             ) from None
         except DomainError as error:
             detail = "; ".join(f"{k}: {v}" for k, v in error.fields.items())

@@ -1,17 +1,18 @@
-"""`neighbors demo`: a small Shenyang-like demo city with users of every role."""
+"""`neighbors demo`: a small Shenyang-like demo city: areas, people of every role, events."""
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
+from flask_babel import gettext as _
 
 from neighbors.accounts import services as accounts
-from neighbors.accounts.models import User
 from neighbors.areas import services as areas
 from neighbors.core.cli import reports_errors
-from neighbors.extensions import db
+from neighbors.core.db import utcnow
+from neighbors.core.timezone import from_local, to_local
+from neighbors.events import services as events
 
 AREAS_CSV = Path(__file__).with_name("areas.csv")
 PASSWORD = "demo-password"  # noqa: S105 (printed for everyone to use)
@@ -31,9 +32,49 @@ ACCOUNTS = [
     ("party@example.org", "陈红", "volunteer", HOME, "13800000002"),
 ]
 RESIDENTS = [
-    "杨帆", "黄丽", "郑浩", "马超", "朱琳", "胡军",
-    "郭静", "何勇", "高峰", "林娜", "罗斌", "梁雪",
-]  # fmt: skip
+    "杨帆",
+    "黄丽",
+    "郑浩",
+    "马超",
+    "朱琳",
+    "胡军",
+    "郭静",
+    "何勇",
+    "高峰",
+    "林娜",
+    "罗斌",
+    "梁雪",
+]
+
+
+EVENTS = [
+    # (community, days ahead, hour, category, title, venue, capacity)
+    (HOME, 2, 9, "warmth", "为独居老人上门送餐", "文安路社区党群服务站", 8),
+    (HOME, 3, 14, "technology", "教老人用手机挂号", "文安路社区老年活动室", 3),
+    (HOME, 5, 9, "harmony", "楼道安全隐患排查", "文安路社区各楼栋", 10),
+    (HOME, 9, 19, "culture", "邻里读书会", "文安路社区图书角", 15),
+    ("210102002002", 4, 9, "society", "三好街垃圾分类宣传", "三好街社区广场", 12),
+    ("210102001001", 6, 15, "party_building", "党史学习分享会", "中华路社区党群服务站", 30),
+    (OTHER, 3, 9, "warmth", "青年大街助残理发", "青年大街社区服务站", 4),
+    ("210105001001", 7, 9, "harmony", "北塔社区邻里调解日", "北塔社区调解室", 6),
+]
+
+
+def local_today():
+    return to_local(utcnow()).date()
+
+
+def demo_event_fields(days, hour, category, title, venue, capacity):
+    start = from_local(datetime.combine(local_today() + timedelta(days=days), time(hour)))
+    return dict(
+        title=title,
+        category=category,
+        venue=venue,
+        capacity=capacity,
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        description="欢迎社区居民和在职党员报名参加。",
+    )
 
 
 @click.command("demo")
@@ -42,45 +83,87 @@ RESIDENTS = [
 @reports_errors
 def demo_command(if_empty):
     """Load the demo city (idempotent) and print the demo logins."""
-    has_users = db.session.scalar(select(func.count(User.id)))
-    if if_empty and has_users:
-        click.echo("The database already has users; the demo city was not loaded.")
+    if if_empty and accounts.has_users():
+        click.echo(_("The database already has users; the demo city was not loaded."))
     else:
         load_demo()
-    click.echo(f"Demo logins (password for all: {PASSWORD}):")
+    click.echo(_("Demo logins (password for all: %(password)s):", password=PASSWORD))
     for email, name, role, community, _phone in ACCOUNTS:
         where = f" · {community}" if community else ""
         click.echo(f"  {role:<10} {email:<24} {name}{where}")
 
 
 def load_demo():
-    """Create the demo areas and accounts; those that exist already are left alone."""
+    """Create the demo city, people and events; a second run adds nothing."""
     areas.import_areas(AREAS_CSV)
-    known = set(db.session.scalars(select(User.email)))
+    if accounts.user_exists("admin@example.org"):
+        return
     for email, name, role, community, phone in ACCOUNTS:
-        if email not in known:
-            accounts.create_user(
-                email=email,
-                password=PASSWORD,
-                name=name,
-                role=role,
-                community_code=community,
-                phone=phone,
-            )
-    party = db.session.scalar(select(User).where(User.email == "party@example.org"))
-    if party.party is None:
-        accounts.declare_party_membership(
-            party, branch="沈阳市税务局第三党支部", work_unit="沈阳市税务局",
-            community_code=HOME, grid_code=HOME + "01", reported_on=date(2026, 3, 5),
-        )  # fmt: skip
+        accounts.create_user(
+            email=email,
+            password=PASSWORD,
+            name=name,
+            role=role,
+            community_code=community,
+            phone=phone,
+        )
+    party = accounts.user_by_email("party@example.org")
+    accounts.declare_party_membership(
+        party,
+        branch="沈阳市税务局第三党支部",
+        work_unit="沈阳市税务局",
+        community_code=HOME,
+        grid_code=HOME + "01",
+        reported_on=date(2026, 3, 5),
+    )
     codes = [code for street in areas.community_choices().values() for code, _name in street]
-    for number, name in enumerate(RESIDENTS, start=1):
-        email = f"resident{number:02d}@example.org"
-        if email not in known:
-            accounts.create_user(
-                email=email,
-                password=PASSWORD,
-                name=name,
-                role="volunteer",
-                community_code=codes[number % len(codes)],
-            )
+    residents = [
+        accounts.create_user(
+            email=f"resident{n:02d}@example.org",
+            password=PASSWORD,
+            name=name,
+            role="volunteer",
+            community_code=codes[n % len(codes)],
+        )
+        for n, name in enumerate(RESIDENTS, start=1)
+    ]
+    _demo_events(residents)
+
+
+def _demo_events(residents):
+    admin = accounts.user_by_email("admin@example.org")
+    staff = accounts.user_by_email("staff@example.org")
+    for community, *fields in EVENTS:
+        event = events.create_event(admin, community_code=community, **demo_event_fields(*fields))
+        events.publish_event(admin, event.id)
+    # Two full events with people waiting.
+    listed, _cursor = events.list_events(events.EventFilter(), limit=100)
+    for event in listed:
+        if event.capacity <= 4:
+            for person in residents[: event.capacity + 3]:
+                events.sign_up(person, event.id)
+    # Dedication Day: the 5th of every month, half a year ahead.
+    today = local_today()
+    first = date(today.year + (today.month == 12), today.month % 12 + 1, 5)
+    start = from_local(datetime.combine(first, time(9)))
+    series = events.create_series(
+        staff,
+        community_code=HOME,
+        frequency="monthly",
+        count=6,
+        title="社区奉献日：在职党员进社区",
+        category="party_building",
+        venue="文安路社区党群服务站",
+        starts_at=start,
+        ends_at=start + timedelta(hours=3),
+        capacity=40,
+        dedication_day=True,
+        description="在职党员回社区报到服务：环境整治、政策宣传、走访困难群众。",
+    )
+    for event in series:
+        events.publish_event(staff, event.id)
+    # An activity that already happened, recorded by staff.
+    past = demo_event_fields(-7, 9, "warmth", "重阳节慰问高龄老人", "文安路社区", 10)
+    event = events.create_event(staff, community_code=HOME, **past)
+    events.publish_event(staff, event.id)
+    events.complete_event(staff, event.id)

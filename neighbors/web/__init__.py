@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     jsonify,
     redirect,
@@ -14,11 +15,13 @@ from flask import (
     url_for,
 )
 from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from neighbors.accounts import services as accounts
 from neighbors.core import health
+from neighbors.core.errors import Invalid
 from neighbors.core.permissions import Role, has_role
 
 logger = logging.getLogger(__name__)
@@ -54,6 +57,18 @@ bp.add_app_template_filter(format_date, "format_date")
 bp.add_app_template_filter(format_datetime, "format_datetime")
 
 
+@bp.before_app_request
+def refuse_nul_characters():
+    """No text anybody types contains NUL, and PostgreSQL cannot store it: refuse it up front."""
+    values = [*request.args.values(), *(request.view_args or {}).values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += request.form.values()
+    if any("\x00" in str(value) for value in values):
+        if request.path.startswith("/api/"):
+            raise Invalid(_("The request contains a NUL character."), code="invalid_input")
+        abort(400)
+
+
 @bp.get("/")
 def index():
     return render_template("index.html")
@@ -77,7 +92,9 @@ def set_language():
 @bp.get("/healthz")
 def healthz():
     if not health.database_answers():
-        return jsonify(status="error", error={"code": "database_unavailable"}), 503
+        message = _("The database does not answer.")
+        error = {"code": "database_unavailable", "message": message, "fields": {}}
+        return jsonify(status="error", error=error), 503
     return jsonify(status="ok")
 
 

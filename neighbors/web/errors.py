@@ -1,6 +1,7 @@
 """Error handling: domain errors and HTTP errors become a page, a flash message or a JSON body."""
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
@@ -9,7 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from neighbors.core.errors import DomainError
 from neighbors.extensions import db
-from neighbors.web import login_redirect
+from neighbors.web import login_redirect, safe_next
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,11 @@ def register_error_handlers(app):
             return login_redirect()
         if error.status in (403, 404):
             return _page(error.status, error.message)
-        flash(error.message, "error")
-        return redirect(request.referrer or request.url)
+        back = _same_site(request.referrer)
+        if request.method == "POST" and back:
+            flash(error.message, "error")  # e.g. "this event is full": back to the page
+            return redirect(back)
+        return _page(error.status, error.message)
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(error):
@@ -77,6 +81,16 @@ def register_error_handlers(app):
         return _page(500, _message_for(500))
 
     return app
+
+
+def _same_site(referrer):
+    """The path of a referrer on this site, or None."""
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 def _message_for(status):

@@ -220,9 +220,13 @@ def test_create_user_roles(ctx, areas_loaded):
         accounts.create_user(email="t@example.org", password=PASSWORD, name="x", role="staff")
     with pytest.raises(Invalid):
         accounts.create_user(email="t@example.org", password=PASSWORD, name="x", role="boss")
-    accounts.grant_role(staff.id, "staff", OTHER_COMMUNITY)
-    accounts.grant_role(staff.id, "staff", OTHER_COMMUNITY)
+    accounts.grant_role("s@example.org", "staff", OTHER_COMMUNITY)
+    accounts.grant_role("s@example.org", "staff", OTHER_COMMUNITY)
     assert sorted(g.community.code for g in user(staff.id).roles) == [COMMUNITY, OTHER_COMMUNITY]
+    accounts.revoke_role("s@example.org", "staff", COMMUNITY)
+    assert [g.community.code for g in user(staff.id).roles] == [OTHER_COMMUNITY]
+    with pytest.raises(NotFound):
+        accounts.revoke_role("s@example.org", "admin")
 
 
 USERS_CSV = (
@@ -235,7 +239,8 @@ USERS_CSV = (
 def test_import_users_from_csv_sends_invitations_without_passwords(ctx, areas_loaded, tmp_path):
     path = tmp_path / "users.csv"
     path.write_text(USERS_CSV.format(c=COMMUNITY), encoding="utf-8-sig")
-    assert accounts.import_users(path) == (2, 1)
+    created, invitations = accounts.import_users(path)
+    assert created == 2 and [email for email, _link in invitations] == ["liu@example.org"]
     liu = db.session.scalar(select(User).where(User.email == "liu@example.org"))
     assert liu.password_hash is None
     message = db.session.scalar(select(OutboxMessage))
@@ -274,7 +279,7 @@ def test_import_users_from_xlsx_is_all_or_nothing_with_line_numbers(ctx, areas_l
         ["刘洋", "liu@example.org", 13800000011, "a long password", "volunteer", COMMUNITY]
     )
     book.save(path)
-    assert accounts.import_users(path) == (1, 0)
+    assert accounts.import_users(path) == (1, [])
     assert accounts.authenticate("13800000011", "a long password")
 
 
@@ -294,3 +299,44 @@ def test_api_tokens_are_stored_hashed_expire_and_revoke(app, ctx, make):
     assert accounts.user_for_token(raw) is None
     with pytest.raises(NotAuthenticated):
         accounts.issue_token(email, "wrong password")
+
+
+def test_full_width_phone_digits_are_the_same_number(ctx, areas_loaded):
+    register(phone="１３８１２３４５６７８")
+    assert accounts.authenticate("13812345678", PASSWORD)
+    with pytest.raises(Conflict):
+        register(email="other@example.org", phone="13812345678")
+
+
+def test_staff_cannot_confirm_their_own_report_in_and_volunteers_learn_nothing(ctx, make):
+    staff_id, _ = make.user(role="staff", community=COMMUNITY)
+    volunteer_id, _ = make.user()
+    declare(staff_id)
+    with pytest.raises(NotAllowed):
+        accounts.review_party_report(user(staff_id), staff_id, confirm=True)
+    for target in (staff_id, 999999):  # the same answer whether a record exists or not
+        with pytest.raises(NotAllowed):
+            accounts.review_party_report(user(volunteer_id), target, confirm=True)
+
+
+def test_moving_home_drops_the_old_grid(ctx, make):
+    user_id, email = make.user()
+    accounts.update_profile(
+        user(user_id),
+        name="x",
+        email=email,
+        phone="",
+        community_code=COMMUNITY,
+        grid_code=COMMUNITY + "01",
+        locale=None,
+    )
+    accounts.update_profile(
+        user(user_id),
+        name="x",
+        email=email,
+        phone="",
+        community_code=OTHER_COMMUNITY,
+        grid_code=COMMUNITY + "01",
+        locale=None,
+    )
+    assert user(user_id).home_community.code == OTHER_COMMUNITY and user(user_id).grid is None

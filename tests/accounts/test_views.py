@@ -189,3 +189,42 @@ def test_pages_that_need_an_account_send_visitors_to_log_in_and_back(client, mak
     assert "Please log in to see this page." in client.get(response.location, headers=EN).text
     response = post_form(client, response.location, {"login": email, "password": PASSWORD})
     assert response.location == "/profile/edit?x=1"
+
+
+def test_hostile_urls_and_fields_get_4xx_not_500(client, make):
+    _id, email = make.user(role="staff")
+    log_in(client, email)
+    assert client.get("/admin/areas/districts/%00").status_code == 400
+    assert (
+        post_form(client, "/staff/party-members/99999999999999999999/confirm", {}).status_code
+        == 404
+    )
+    assert post_form(client, "/login", {"login": "a\x00b", "password": "x"}).status_code == 400
+
+
+def test_a_refused_action_goes_back_to_the_page_with_the_reason(app, client, make):
+    _id, member = make.user()
+    staff_id, staff = make.user(role="staff", community=COMMUNITY)
+    log_in(client, member)
+    post_form(
+        client,
+        "/profile/party",
+        {
+            "branch": "支部",
+            "work_unit": "单位",
+            "community": COMMUNITY,
+            "grid": "",
+            "reported_on": "2026-03-05",
+        },
+    )
+    manager = app.test_client()
+    log_in(manager, staff)
+    url = f"/staff/party-members/{_id}/confirm"
+    post_form(manager, url, {})
+    again = post_form(
+        manager, url, {}, headers={"Referer": "http://localhost/staff/party-members", **EN}
+    )
+    assert again.status_code == 302 and again.location == "/staff/party-members"
+    assert "already been reviewed" in manager.get(again.location, headers=EN).text
+    evil = post_form(manager, url, {}, headers={"Referer": "https://evil.example/x"})
+    assert evil.status_code == 409

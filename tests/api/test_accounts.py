@@ -2,6 +2,7 @@
 
 import pytest
 
+from neighbors.accounts import services as accounts
 from tests.conftest import PASSWORD, log_in
 
 
@@ -126,9 +127,11 @@ def test_healthz_reports_a_database_that_does_not_answer(tmp_path):
         db.engine.dispose()
 
 
-def test_token_creation_is_rate_limited_with_retry_after(database_url, committing_db):
+def test_failed_token_requests_are_rate_limited_with_retry_after(database_url, committing_db):
     from neighbors import create_app
+    from neighbors.extensions import db, limiter
 
+    was = limiter.enabled
     limited = create_app(
         {
             "ENV": "testing",
@@ -137,14 +140,45 @@ def test_token_creation_is_rate_limited_with_retry_after(database_url, committin
             "LOGIN_RATE_LIMIT": "3 per minute",
         }
     )
-    client = limited.test_client()
-    body = {"login": "nobody@example.org", "password": "wrong password"}
-    statuses = [client.post("/api/v1/tokens", json=body).status_code for _ in range(4)]
-    assert statuses == [401, 401, 401, 429]
-    response = client.post("/api/v1/tokens", json=body)
-    assert_error(response, 429, "rate_limited")
-    assert int(response.headers["Retry-After"]) > 0
-    with limited.app_context():
-        from neighbors.extensions import db
+    try:
+        client = limited.test_client()
+        email = "limited@example.org"
+        with limited.app_context():
+            accounts.create_user(email=email, password=PASSWORD, name="x", role="admin")
+        wrong = {"login": email, "password": "wrong password"}
+        statuses = [client.post("/api/v1/tokens", json=wrong).status_code for _ in range(4)]
+        assert statuses == [401, 401, 401, 429]
+        response = client.post("/api/v1/tokens", json=wrong)
+        assert_error(response, 429, "rate_limited")
+        assert int(response.headers["Retry-After"]) > 0
+        # another login from the same address is still heard
+        other = {"login": "someone@example.org", "password": "wrong password"}
+        assert client.post("/api/v1/tokens", json=other).status_code == 401
+    finally:
+        limiter.enabled = was
+        with limited.app_context():
+            db.engine.dispose()
 
-        db.engine.dispose()
+
+@pytest.mark.parametrize("body", ['{"login": "a\\u0000@b.c", "password": "x"}', "[" * 100000])
+def test_nul_characters_and_absurd_nesting_are_422_not_500(client, body):
+    response = client.post("/api/v1/tokens", data=body, content_type="application/json")
+    assert response.status_code == 422 and response.is_json
+
+
+def test_changing_the_password_ends_api_tokens(client, make):
+    _id, email = make.user()
+    token = token_for(client, email)
+    log_in(client, email)
+    from tests.conftest import post_form
+
+    post_form(
+        client,
+        "/profile/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": "a new password!",
+            "confirm": "a new password!",
+        },
+    )
+    assert_error(client.get("/api/v1/me", headers=bearer(token)), 401, "invalid_token")

@@ -56,11 +56,13 @@ def test_renames_are_reported_and_grids_are_optional(ctx, tmp_path):
 
 
 def test_errors_name_their_lines_and_nothing_is_written(ctx, tmp_path):
-    path = write(tmp_path,
-                 "d1,和平区,s1,南湖街道,c1,文安路社区,g1,第一网格\n"
-                 "d1,和平区,s1,南湖街道,,文安路社区,,\n"
-                 "d1,和平区,s1,南湖街道,c2,三好街社区,g2,\n"
-                 "d2,沈河区,s1,南湖街道,c3,青年社区,,\n")  # fmt: skip
+    path = write(
+        tmp_path,
+        "d1,和平区,s1,南湖街道,c1,文安路社区,g1,第一网格\n"
+        "d1,和平区,s1,南湖街道,,文安路社区,,\n"
+        "d1,和平区,s1,南湖街道,c2,三好街社区,g2,\n"
+        "d2,沈河区,s1,南湖街道,c3,青年社区,,\n",
+    )
     with pytest.raises(ImportFailed) as failure:
         areas.import_areas(path)
     lines = [line for line, _message in failure.value.errors]

@@ -1,0 +1,1 @@
+"""Events: service events, series, sign-ups, the waitlist and calendars."""

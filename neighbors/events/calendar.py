@@ -1,0 +1,43 @@
+"""iCalendar (.ics) for one event and for a person's private feed."""
+
+from datetime import UTC, datetime
+
+from flask import current_app
+from icalendar import Calendar
+from icalendar import Event as CalendarEvent
+
+from neighbors.events.models import EventStatus
+
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def uid(event):
+    """Stable per event, so calendar apps update the entry instead of adding another."""
+    return f"event-{event.id}@neighbors"
+
+
+def to_ical(events, name):
+    calendar = Calendar()
+    calendar.add("prodid", "-//Neighbors//Community volunteer service//ZH")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", current_app.config["DISPLAY_TIMEZONE"])
+    base = current_app.config["BASE_URL"].rstrip("/")
+    for event in events:
+        entry = CalendarEvent()
+        entry.add("uid", uid(event))
+        entry.add("dtstamp", event.updated_at)
+        entry.add("last-modified", event.updated_at)
+        # Grows with every change, as RFC 5545 asks of a revised entry.
+        entry.add("sequence", int((event.updated_at - EPOCH).total_seconds() // 60))
+        entry.add("dtstart", event.starts_at)
+        entry.add("dtend", event.ends_at)
+        entry.add("summary", event.title)
+        entry.add("location", ", ".join(filter(None, [event.venue, event.community.name])))
+        if event.description:
+            entry.add("description", event.description)
+        entry.add("url", f"{base}/events/{event.id}")
+        entry.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED")
+        calendar.add_component(entry)
+    return calendar.to_ical()

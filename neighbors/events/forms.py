@@ -1,0 +1,68 @@
+"""Event forms: shape only (lengths, types); the services check the rules."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from neighbors.events.services import MAX_CAPACITY, MAX_SERIES
+
+_time = "%Y-%m-%dT%H:%M"
+
+
+class EventForm(FlaskForm):
+    community = SelectField(_l("Community"), validators=[DataRequired()], choices=[])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    category = SelectField(_l("Line of work"), validators=[DataRequired()], choices=[])
+    venue = StringField(_l("Venue"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    starts_at = DateTimeLocalField(_l("Starts"), format=_time, validators=[InputRequired()])
+    ends_at = DateTimeLocalField(_l("Ends"), format=_time, validators=[InputRequired()])
+    capacity = IntegerField(
+        _l("Places"), validators=[InputRequired(), NumberRange(min=1, max=MAX_CAPACITY)]
+    )
+    signup_opens_at = DateTimeLocalField(_l("Sign-up opens"), format=_time, validators=[Optional()])
+    signup_closes_at = DateTimeLocalField(
+        _l("Sign-up closes"), format=_time, validators=[Optional()]
+    )
+    cancel_cutoff_at = DateTimeLocalField(
+        _l("Cancelling possible until"), format=_time, validators=[Optional()]
+    )
+    dedication_day = BooleanField(_l("Party Member Community Dedication Day"))
+
+
+class SeriesForm(EventForm):
+    frequency = SelectField(
+        _l("Repeats"),
+        choices=[("monthly", _l("Every month")), ("weekly", _l("Every week"))],
+        validators=[DataRequired()],
+    )
+    count = IntegerField(
+        _l("Number of events"), validators=[InputRequired(), NumberRange(min=2, max=MAX_SERIES)]
+    )
+
+
+class CancelEventForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+class EventFilterForm(FlaskForm):
+    """The public list's filters, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    category = SelectField(_l("Line of work"), validators=[Optional()], choices=[])
+    street = SelectField(_l("Street"), validators=[Optional()], choices=[])
+    community = SelectField(_l("Community"), validators=[Optional()], choices=[])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])

@@ -1,0 +1,274 @@
+"""Event pages: the public list and detail, sign-up, my events, calendars, and staff pages."""
+
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from neighbors.areas import services as areas
+from neighbors.core.db import utcnow
+from neighbors.core.errors import DomainError
+from neighbors.core.timezone import from_local, to_local
+from neighbors.events import calendar
+from neighbors.events import services as events
+from neighbors.events.forms import CancelEventForm, EventFilterForm, EventForm, SeriesForm
+from neighbors.events.models import Category, EventStatus, SignupStatus
+from neighbors.web.forms import show_error
+
+bp = Blueprint("events", __name__, template_folder="templates")
+
+CATEGORY_LABELS = {
+    Category.PARTY_BUILDING: _l("Party building"),
+    Category.WARMTH: _l("Warmth: care for the old, sick and disabled"),
+    Category.TECHNOLOGY: _l("Technology"),
+    Category.SOCIETY: _l("Society"),
+    Category.HARMONY: _l("Harmony: mediation and safety"),
+    Category.CULTURE: _l("Culture"),
+}
+STATUS_LABELS = {
+    EventStatus.DRAFT: _l("Draft"),
+    EventStatus.PUBLISHED: _l("Published"),
+    EventStatus.CANCELLED: _l("Cancelled"),
+    EventStatus.COMPLETED: _l("Completed"),
+    SignupStatus.CONFIRMED: _l("Confirmed"),
+    SignupStatus.WAITLISTED: _l("On the waitlist"),
+}
+
+
+@bp.app_context_processor
+def inject_labels():
+    return {
+        "Category": Category,
+        "category_label": lambda code: CATEGORY_LABELS[Category(code)],
+        "event_status_label": lambda code: STATUS_LABELS[code],
+        "local": to_local,
+    }
+
+
+# -- everyone ----------------------------------------------------------------------------------
+
+
+@bp.get("/events")
+def list_events():
+    form = EventFilterForm(request.args)
+    form.category.choices = [("", _("All")), *CATEGORY_LABELS.items()]
+    form.street.choices = [("", _("All")), *areas.street_choices()]
+    form.community.choices = [("", _("All")), *areas.community_choices().items()]
+    form.validate()
+    today = datetime.combine(to_local(utcnow()).date(), time.min)
+    filters = events.EventFilter(
+        community=form.community.data or None,
+        street=form.street.data or None,
+        category=form.category.data or None,
+        text=(form.q.data or "").strip() or None,
+        starts_from=from_local(datetime.combine(form.date_from.data, time.min))
+        if form.date_from.data and not form.date_from.errors
+        else from_local(today),
+        starts_before=from_local(datetime.combine(form.date_to.data, time.min) + timedelta(1))
+        if form.date_to.data and not form.date_to.errors
+        else None,
+    )
+    page, next_cursor = events.list_events(filters, cursor=request.args.get("cursor"))
+    args = {k: v for k, v in request.args.items() if k != "cursor"}
+    return render_template(
+        "events/list.html", form=form, events=page, next_cursor=next_cursor, args=args
+    )
+
+
+@bp.get("/events/<int:event_id>")
+def show_event(event_id):
+    event = events.get_event(event_id, current_user)
+    signup, position = events.my_signup(current_user, event)
+    return render_template(
+        "events/detail.html",
+        event=event,
+        signup=signup,
+        position=position,
+        can_manage=events.manages(current_user, event),
+    )
+
+
+@bp.get("/events/<int:event_id>.ics")
+def event_ics(event_id):
+    event = events.get_event(event_id, current_user)
+    return _ics([event], event.title, f"event-{event.id}.ics")
+
+
+@bp.post("/events/<int:event_id>/signup")
+@login_required
+def sign_up(event_id):
+    signup, created = events.sign_up(current_user, event_id)
+    if not created:
+        flash(_("You are already signed up for this event."), "success")
+    elif signup.status == SignupStatus.CONFIRMED:
+        flash(_("You are in. See you there!"), "success")
+    else:
+        flash(
+            _(
+                "The event is full; you are on the waitlist. We will e-mail you if a place "
+                "becomes free."
+            ),
+            "success",
+        )
+    return redirect(url_for("events.show_event", event_id=event_id))
+
+
+@bp.post("/events/<int:event_id>/cancel-signup")
+@login_required
+def cancel_signup(event_id):
+    events.cancel_signup(current_user, event_id)
+    flash(_("Your sign-up is cancelled."), "success")
+    return redirect(url_for("events.show_event", event_id=event_id))
+
+
+@bp.get("/my/events")
+@login_required
+def my_events():
+    past = request.args.get("past") == "1"
+    rows = events.my_events(current_user, upcoming=not past)
+    return render_template("events/my_events.html", rows=rows, past=past)
+
+
+@bp.route("/my/calendar", methods=["GET", "POST"])
+@login_required
+def my_calendar():
+    token = events.calendar_feed(current_user, renew=request.method == "POST")
+    if request.method == "POST":
+        flash(_("You have a new calendar address; the old one no longer works."), "success")
+        return redirect(url_for("events.my_calendar"))
+    feed = url_for("events.calendar_feed", token=token, _external=True)
+    return render_template("events/calendar.html", feed=feed)
+
+
+@bp.get("/calendar/<token>.ics")
+def calendar_feed(token):
+    return _ics(events.feed_events(token), _("My volunteer service"), "neighbors.ics")
+
+
+def _ics(items, name, filename):
+    return Response(
+        calendar.to_ical(items, name),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+# -- staff -------------------------------------------------------------------------------------
+
+
+@bp.get("/staff/events")
+@login_required
+def staff_events():
+    return render_template("events/staff_list.html", events=events.staff_events(current_user))
+
+
+@bp.route("/staff/events/new", methods=["GET", "POST"])
+@login_required
+def new_event():
+    return _event_form(EventForm(), "events/edit.html", series=False)
+
+
+@bp.route("/staff/series/new", methods=["GET", "POST"])
+@login_required
+def new_series():
+    return _event_form(SeriesForm(frequency="monthly", count=6), "events/edit.html", series=True)
+
+
+def _event_form(form, template, series):
+    form.community.choices = [(c.code, c.name) for c in events.managed_communities(current_user)]
+    form.category.choices = list(CATEGORY_LABELS.items())
+    if form.validate_on_submit():
+        try:
+            if series:
+                created = events.create_series(
+                    current_user,
+                    community_code=form.community.data,
+                    frequency=form.frequency.data,
+                    count=form.count.data,
+                    **_event_fields(form),
+                )
+                flash(_("%(n)s draft events created.", n=len(created)), "success")
+                return redirect(url_for("events.staff_events"))
+            event = events.create_event(
+                current_user, community_code=form.community.data, **_event_fields(form)
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("Draft saved. Publish it when it is ready."), "success")
+            return redirect(url_for("events.show_event", event_id=event.id))
+    return render_template(template, form=form, event=None, series=series)
+
+
+@bp.route("/staff/events/<int:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_event(event_id):
+    event = events.staff_event(current_user, event_id)
+    form = EventForm(data=_form_data(event) if request.method == "GET" else None)
+    form.community.choices = [(event.community.code, event.community.name)]
+    form.category.choices = list(CATEGORY_LABELS.items())
+    if form.validate_on_submit():
+        try:
+            events.update_event(current_user, event_id, **_event_fields(form))
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("The event has been saved."), "success")
+            return redirect(url_for("events.show_event", event_id=event_id))
+    return render_template("events/edit.html", form=form, event=event, series=False)
+
+
+@bp.post("/staff/events/<int:event_id>/<any(publish, complete):action>")
+@login_required
+def change_status(event_id, action):
+    if action == "publish":
+        events.publish_event(current_user, event_id)
+        flash(_("The event is published."), "success")
+    else:
+        events.complete_event(current_user, event_id)
+        flash(_("The event is completed."), "success")
+    return redirect(url_for("events.show_event", event_id=event_id))
+
+
+@bp.route("/staff/events/<int:event_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel_event(event_id):
+    event, signups, _positions = events.roster(current_user, event_id)
+    form = CancelEventForm()
+    if form.validate_on_submit():
+        try:
+            events.cancel_event(current_user, event_id, form.reason.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("The event is cancelled; everyone signed up has been told."), "success")
+            return redirect(url_for("events.show_event", event_id=event_id))
+    return render_template("events/cancel.html", form=form, event=event, people=len(signups))
+
+
+@bp.get("/staff/events/<int:event_id>/roster")
+@login_required
+def show_roster(event_id):
+    event, signups, positions = events.roster(current_user, event_id)
+    return render_template("events/roster.html", event=event, signups=signups, positions=positions)
+
+
+def _event_fields(form):
+    fields = ("title", "category", "venue", "description", "capacity", "dedication_day")
+    values = {name: form[name].data for name in fields}
+    for name in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at", "cancel_cutoff_at"):
+        values[name] = from_local(form[name].data)
+    return values
+
+
+def _form_data(event):
+    data = {
+        name: getattr(event, name)
+        for name in ("title", "category", "venue", "description", "capacity", "dedication_day")
+    }
+    for name in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at", "cancel_cutoff_at"):
+        moment = getattr(event, name)
+        data[name] = to_local(moment).replace(tzinfo=None) if moment else None
+    return data

@@ -1,0 +1,254 @@
+"""Sign-ups under real concurrency (threads and processes, real commits) on SQLite and PostgreSQL.
+
+Each test ends with `check_event`, which counts the sign-up rows themselves (not the counters
+the code under test maintains). The control test shows that the check catches an overbooking
+when sign-ups count and then insert, as the systems that overbook do.
+"""
+
+import multiprocessing
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from neighbors import create_app
+from neighbors.accounts import services as accounts
+from neighbors.accounts.models import User
+from neighbors.areas import services as areas
+from neighbors.core.db import transaction, utcnow
+from neighbors.core.outbox import OutboxMessage
+from neighbors.events import services as events
+from neighbors.events.models import Event, EventStatus, Signup, SignupStatus
+from neighbors.extensions import db
+from tests.conftest import COMMUNITY, DEMO_AREAS, PASSWORD
+
+CAPACITY = 5
+
+
+@pytest.fixture
+def city(app, committing_db):
+    """A published event and a pool of volunteers, all committed for real."""
+    with app.app_context():
+        areas.import_areas(DEMO_AREAS)
+        staff = accounts.create_user(
+            email="staff@example.org",
+            password=PASSWORD,
+            name="李静",
+            role="staff",
+            community_code=COMMUNITY,
+        )
+        start = utcnow() + timedelta(days=2)
+        event = events.create_event(
+            staff,
+            community_code=COMMUNITY,
+            title="社区奉献日",
+            category="warmth",
+            venue="服务站",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            capacity=CAPACITY,
+        )
+        event_id = event.id
+        events.publish_event(staff, event_id)
+        users = [
+            accounts.create_user(
+                email=f"v{i}@example.org",
+                password=PASSWORD,
+                name=f"志愿者{i}",
+                role="volunteer",
+                community_code=COMMUNITY,
+            ).id
+            for i in range(40)
+        ]
+    return app, event_id, users
+
+
+def check_event(app, event_id):
+    """The rows agree with the rules: never more confirmed than capacity, one active sign-up
+    per person, waitlist tickets unique, and the counters equal to the rows."""
+    with app.app_context():
+        event = db.session.get(Event, event_id)
+        rows = db.session.execute(
+            select(Signup.user_id, Signup.status, Signup.waitlist_seq).where(
+                Signup.event_id == event_id, Signup.status != SignupStatus.CANCELLED
+            )
+        ).all()
+        confirmed = [r for r in rows if r.status == SignupStatus.CONFIRMED]
+        waiting = sorted(r.waitlist_seq for r in rows if r.status == SignupStatus.WAITLISTED)
+        assert len(confirmed) <= event.capacity, f"overbooked: {len(confirmed)} > {event.capacity}"
+        assert len({r.user_id for r in rows}) == len(rows), "a person holds two sign-ups"
+        assert len(set(waiting)) == len(waiting), "two people share a waitlist place"
+        assert (event.confirmed_count, event.waitlist_count) == (len(confirmed), len(waiting))
+        if waiting:
+            assert len(confirmed) == event.capacity, "people wait while a seat is free"
+        return len(confirmed), len(waiting)
+
+
+def at_once(functions):
+    """Run the functions in threads released together; returns their results (or exceptions)."""
+    barrier = threading.Barrier(len(functions))
+    results = [None] * len(functions)
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = functions[i]()
+        except Exception as exc:  # reported by the caller's assertions
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(functions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def signer(app, user_id, event_id):
+    def sign():
+        with app.app_context():
+            signup, _created = events.sign_up(db.session.get(User, user_id), event_id)
+            return signup.id, str(signup.status), signup.waitlist_seq
+
+    return sign
+
+
+def test_a_storm_of_volunteers_fills_exactly_capacity_and_queues_the_rest(city):
+    app, event_id, users = city
+    results = at_once([signer(app, u, event_id) for u in users[:30]])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert [r[1] for r in results].count("confirmed") == CAPACITY
+    assert check_event(app, event_id) == (CAPACITY, 30 - CAPACITY)
+    with app.app_context():
+        positions = sorted(
+            events.waitlist_position(s)
+            for s in db.session.scalars(
+                select(Signup).where(Signup.status == SignupStatus.WAITLISTED)
+            )
+        )
+    assert positions == list(range(1, 30 - CAPACITY + 1))
+
+
+def test_one_person_clicking_many_times_at_once_gets_one_sign_up(city):
+    app, event_id, users = city
+    results = at_once([signer(app, users[0], event_id) for _ in range(12)])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len({r[0] for r in results}) == 1
+    assert check_event(app, event_id) == (1, 0)
+
+
+def test_interleaved_cancellations_and_sign_ups_promote_in_order(city):
+    app, event_id, users = city
+    first, queued, late = users[:CAPACITY], users[CAPACITY : 2 * CAPACITY], users[20:30]
+    for user_id in first + queued:
+        signer(app, user_id, event_id)()
+    stop, seen = threading.Event(), []
+
+    def watch():  # a reader that keeps counting confirmed rows while the storm runs
+        with app.app_context():
+            while not stop.is_set():
+                seen.append(
+                    db.session.scalar(
+                        select(func.count()).where(
+                            Signup.event_id == event_id, Signup.status == SignupStatus.CONFIRMED
+                        )
+                    )
+                )
+                db.session.rollback()
+
+    def canceller(user_id):
+        def cancel():
+            with app.app_context():
+                return events.cancel_signup(db.session.get(User, user_id), event_id).id
+
+        return cancel
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    results = at_once([canceller(u) for u in first] + [signer(app, u, event_id) for u in late])
+    stop.set()
+    watcher.join()
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert seen and max(seen) <= CAPACITY
+    assert check_event(app, event_id) == (CAPACITY, len(late))
+    with app.app_context():
+        confirmed = set(
+            db.session.scalars(
+                select(Signup.user_id).where(
+                    Signup.event_id == event_id, Signup.status == SignupStatus.CONFIRMED
+                )
+            )
+        )
+        promotions = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert confirmed == set(queued)  # those who queued first got the freed seats
+    assert promotions == CAPACITY  # and each was told exactly once
+
+
+def _sign_up_in_process(url, event_id, user_ids, barrier):
+    """Runs in another process: its own app, engine and connections."""
+    app = create_app({"ENV": "testing", "DATABASE_URL": url})
+    barrier.wait()
+    statuses = []
+    with app.app_context():
+        for user_id in user_ids:
+            signup, _created = events.sign_up(db.session.get(User, user_id), event_id)
+            statuses.append(str(signup.status))
+        db.engine.dispose()
+    return statuses
+
+
+def test_a_storm_from_several_processes(city, database_url):
+    app, event_id, users = city
+    processes = 4
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Manager() as manager, spawn.Pool(processes) as pool:
+        barrier = manager.Barrier(processes)
+        chunks = [users[i::processes] for i in range(processes)]
+        results = pool.starmap(
+            _sign_up_in_process, [(database_url, event_id, chunk, barrier) for chunk in chunks]
+        )
+    statuses = [status for chunk in results for status in chunk]
+    assert statuses.count("confirmed") == CAPACITY
+    assert check_event(app, event_id) == (CAPACITY, len(users) - CAPACITY)
+
+
+def naive_sign_up(app, user_id, event_id, barrier):
+    """The unsafe path other systems take: count the seats, then insert. Never use it."""
+    with app.app_context():
+        taken = db.session.scalar(
+            select(func.count()).where(
+                Signup.event_id == event_id, Signup.status == SignupStatus.CONFIRMED
+            )
+        )
+        capacity = db.session.scalar(select(Event.capacity).where(Event.id == event_id))
+        db.session.rollback()
+        barrier.wait()  # everyone has counted before anyone writes
+        time.sleep(0.01)
+        if taken < capacity:
+            with transaction():
+                db.session.add(
+                    Signup(
+                        event_id=event_id,
+                        user_id=user_id,
+                        status=SignupStatus.CONFIRMED,
+                        confirmed_at=utcnow(),
+                    )
+                )
+
+
+def test_control_the_check_catches_an_overbooking_on_the_unsafe_path(city):
+    app, event_id, users = city
+    barrier = threading.Barrier(10)
+    threads = [
+        threading.Thread(target=naive_sign_up, args=(app, u, event_id, barrier)) for u in users[:10]
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with pytest.raises(AssertionError, match="overbooked: 10 > 5"):
+        check_event(app, event_id)
+    with app.app_context():
+        assert db.session.get(Event, event_id).status == EventStatus.PUBLISHED
