@@ -37,7 +37,7 @@ class DatabaseIntConverter(IntegerConverter):
 
 def create_app(overrides=None):
     """Build the application. Starts no threads: the scheduler runs in its own process."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, static_folder="web/static")
     config.load(app, overrides)
     if app.config["PROXY_FIX"]:
         hops = int(app.config["PROXY_FIX"])

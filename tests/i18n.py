@@ -17,12 +17,18 @@ def read_catalog(path):
         return read_po(handle)
 
 
+def translated(message):
+    """True when every form of the message has a translation."""
+    strings = message.string if isinstance(message.string, tuple | list) else [message.string]
+    return bool(strings) and all(strings)
+
+
 def fill_english():
     """English is the source language: each English translation is its message id."""
     catalog = read_catalog(po_path("en"))
     for message in catalog:
-        if message.id and (not message.string or message.fuzzy):
-            message.string = message.id
+        if message.id and (not translated(message) or message.fuzzy):
+            message.string = message.id  # for plurals: (singular, plural), as English has
             message.flags.discard("fuzzy")
     with open(po_path("en"), "wb") as handle:
         write_po(handle, catalog, omit_header=False, no_location=True, sort_output=True)

@@ -31,7 +31,7 @@ from neighbors.core.errors import DomainError
 from neighbors.core.privacy import mask_phone
 from neighbors.core.ratelimit import login_limits
 from neighbors.web import login_redirect, safe_next
-from neighbors.web.forms import show_error
+from neighbors.web.forms import communities_by_street, options, show_error
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.profile"))
     form = RegisterForm()
-    form.community.choices = areas.community_choices()
+    form.community.choices = communities_by_street(areas.community_choices())
     if form.validate_on_submit():
         try:
             user = accounts.register(
@@ -139,9 +139,11 @@ def edit_profile():
         grid=user.grid.code if user.grid else "",
         locale=user.locale or "",
     )
-    form.community.choices = areas.community_choices()
+    form.community.choices = communities_by_street(areas.community_choices())
     form.grid.choices = _grid_choices(user.home_community_id)
-    form.locale.choices = [("", _("Same as my browser")), *current_app.config["LANGUAGES"].items()]
+    form.locale.choices = options(
+        current_app.config["LANGUAGES"].items(), blank=_("Same as my browser")
+    )
     if form.validate_on_submit():
         try:
             accounts.update_profile(
@@ -215,7 +217,7 @@ def party():
             else ""
         ),
     )
-    form.community.choices = areas.community_choices()
+    form.community.choices = communities_by_street(areas.community_choices())
     form.grid.choices = _grid_choices(community.id if community else None)
     if form.validate_on_submit():
         try:
@@ -258,4 +260,4 @@ def review_party_report(user_id, decision):
 
 def _grid_choices(community_id):
     grids = areas.grids_of(community_id) if community_id else []
-    return [("", _("No grid")), *((grid.code, grid.name) for grid in grids)]
+    return options(((grid.code, grid.name) for grid in grids), blank=_("No grid"))

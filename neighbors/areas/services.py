@@ -167,7 +167,10 @@ def community_choices():
 
 def street_choices():
     """Streets for a select box: [(code, name), ...] in code order."""
-    return db.session.execute(select(Street.code, Street.name).order_by(Street.code)).all()
+    return [
+        tuple(row)
+        for row in db.session.execute(select(Street.code, Street.name).order_by(Street.code))
+    ]
 
 
 def grids_of(community_id):

@@ -7,6 +7,7 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -42,7 +43,10 @@ class EventForm(FlaskForm):
 class SeriesForm(EventForm):
     frequency = SelectField(
         _l("Repeats"),
-        choices=[("monthly", _l("Every month")), ("weekly", _l("Every week"))],
+        choices=[
+            SelectChoice("monthly", _l("Every month")),
+            SelectChoice("weekly", _l("Every week")),
+        ],
         validators=[DataRequired()],
     )
     count = IntegerField(

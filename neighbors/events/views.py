@@ -15,7 +15,7 @@ from neighbors.events import calendar
 from neighbors.events import services as events
 from neighbors.events.forms import CancelEventForm, EventFilterForm, EventForm, SeriesForm
 from neighbors.events.models import Category, EventStatus, SignupStatus
-from neighbors.web.forms import show_error
+from neighbors.web.forms import communities_by_street, options, show_error
 
 bp = Blueprint("events", __name__, template_folder="templates")
 
@@ -53,9 +53,11 @@ def inject_labels():
 @bp.get("/events")
 def list_events():
     form = EventFilterForm(request.args)
-    form.category.choices = [("", _("All")), *CATEGORY_LABELS.items()]
-    form.street.choices = [("", _("All")), *areas.street_choices()]
-    form.community.choices = [("", _("All")), *areas.community_choices().items()]
+    form.category.choices = options(CATEGORY_LABELS.items(), blank=_("All"))
+    form.street.choices = options(areas.street_choices(), blank=_("All"))
+    form.community.choices = options([], blank=_("All")) + communities_by_street(
+        areas.community_choices()
+    )
     form.validate()
     today = datetime.combine(to_local(utcnow()).date(), time.min)
     filters = events.EventFilter(
@@ -177,8 +179,9 @@ def new_series():
 
 
 def _event_form(form, template, series):
-    form.community.choices = [(c.code, c.name) for c in events.managed_communities(current_user)]
-    form.category.choices = list(CATEGORY_LABELS.items())
+    communities = events.managed_communities(current_user)
+    form.community.choices = options((c.code, c.name) for c in communities)
+    form.category.choices = options(CATEGORY_LABELS.items())
     if form.validate_on_submit():
         try:
             if series:
@@ -207,8 +210,8 @@ def _event_form(form, template, series):
 def edit_event(event_id):
     event = events.staff_event(current_user, event_id)
     form = EventForm(data=_form_data(event) if request.method == "GET" else None)
-    form.community.choices = [(event.community.code, event.community.name)]
-    form.category.choices = list(CATEGORY_LABELS.items())
+    form.community.choices = options([(event.community.code, event.community.name)])
+    form.category.choices = options(CATEGORY_LABELS.items())
     if form.validate_on_submit():
         try:
             events.update_event(current_user, event_id, **_event_fields(form))

@@ -23,12 +23,11 @@ from neighbors.accounts import services as accounts
 from neighbors.core import health
 from neighbors.core.errors import Invalid
 from neighbors.core.permissions import Role, has_role
+from neighbors.core.timezone import to_local
 
 logger = logging.getLogger(__name__)
 
-bp = Blueprint(
-    "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
-)
+bp = Blueprint("web", __name__, template_folder="templates")
 
 
 ROLE_LABELS = {
@@ -55,6 +54,19 @@ def inject_navigation():
 
 bp.add_app_template_filter(format_date, "format_date")
 bp.add_app_template_filter(format_datetime, "format_datetime")
+
+
+@bp.app_template_filter("when")
+def when(moment):
+    """2030-05-01 (Wed) 09:00 in the display zone and the reader's language."""
+    return format_datetime(moment, "yyyy-MM-dd (EEE) HH:mm") if moment else ""
+
+
+@bp.app_template_filter("timespan")
+def timespan(start, end):
+    """A start and an end; the end's date only when it is another day."""
+    same_day = to_local(start).date() == to_local(end).date()
+    return f"{when(start)} – {format_datetime(end, 'HH:mm' if same_day else 'yyyy-MM-dd HH:mm')}"
 
 
 @bp.before_app_request

@@ -1,6 +1,23 @@
 """Form helpers shared by every feature's views."""
 
+from wtforms import SelectChoice
+
 from neighbors.core.errors import DomainError
+
+
+def options(pairs, blank=None):
+    """Select options from (value, label) pairs, optionally after a blank "all/none" option."""
+    choices = [SelectChoice("", blank)] if blank is not None else []
+    return choices + [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def communities_by_street(groups):
+    """Community options grouped by street, from {street name: [(code, name), ...]}."""
+    return [
+        SelectChoice(code, name, optgroup=street)
+        for street, communities in groups.items()
+        for code, name in communities
+    ]
 
 
 def show_error(form, error: DomainError):

@@ -228,3 +228,8 @@ def test_a_refused_action_goes_back_to_the_page_with_the_reason(app, client, mak
     assert "already been reviewed" in manager.get(again.location, headers=EN).text
     evil = post_form(manager, url, {}, headers={"Referer": "https://evil.example/x"})
     assert evil.status_code == 409
+
+
+def test_the_stylesheet_is_served(client):
+    with client.get("/static/style.css") as response:
+        assert response.status_code == 200 and "font-family" in response.text

@@ -7,8 +7,9 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from neighbors.accounts import services as accounts
 from neighbors.areas import services as areas
-from tests.conftest import COMMUNITY, DEMO_AREAS
+from tests.conftest import COMMUNITY, DEMO_AREAS, PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
@@ -85,3 +86,72 @@ def test_register_log_in_profile_and_language(browser, server):
     page.get_by_role("button", name="简体中文").click()
     assert page.get_by_role("heading", name="我的资料").is_visible()
     page.close()
+
+
+def test_staff_publishes_volunteers_join_cancel_and_the_waitlist_moves_up(browser, server, app):
+    with app.app_context():
+        accounts.create_user(
+            email="staff@example.org",
+            password=PASSWORD,
+            name="李静",
+            role="staff",
+            community_code=COMMUNITY,
+        )
+        for name in ("a", "b"):
+            accounts.create_user(
+                email=f"{name}@example.org",
+                password=PASSWORD,
+                name=name,
+                role="volunteer",
+                community_code=COMMUNITY,
+            )
+
+    def logged_in(email):
+        page = browser.new_context(locale="en-US").new_page()
+        page.goto(server + "/login")
+        page.get_by_label("E-mail address or mobile number").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/profile")
+        return page
+
+    staff = logged_in("staff@example.org")
+    staff.get_by_role("link", name="Manage events").click()
+    staff.get_by_role("link", name="New event").click()
+    staff.get_by_label("Title").fill("助老理发")
+    staff.get_by_label("Line of work").select_option("warmth")
+    staff.get_by_label("Venue").fill("文安路社区服务站")
+    staff.get_by_label("Starts").fill("2030-05-01T09:00")
+    staff.get_by_label("Ends").fill("2030-05-01T11:00")
+    staff.get_by_label("Places").fill("1")
+    staff.get_by_role("button", name="Save").click()
+    staff.get_by_role("button", name="Publish").click()
+    assert staff.get_by_text("The event is published.").is_visible()
+
+    first = logged_in("a@example.org")
+    first.get_by_role("link", name="Events", exact=True).click()
+    first.get_by_text("Filter", exact=True).click()
+    first.get_by_label("Search").fill("理发")
+    first.get_by_role("button", name="Show events").click()
+    first.get_by_role("link", name="助老理发").click()
+    first.get_by_role("button", name="Join", exact=True).click()
+    assert first.locator("#my-status").inner_text() == "You are signed up."
+    first.get_by_role("link", name="My events").click()
+    assert first.get_by_role("link", name="助老理发").is_visible()
+
+    second = logged_in("b@example.org")
+    second.goto(first.url.replace("/my/events", "/events"))
+    second.get_by_role("link", name="助老理发").click()
+    second.get_by_role("button", name="Join the waitlist").click()
+    assert "number 1 on the waitlist" in second.locator("#my-status").inner_text()
+
+    first.get_by_role("link", name="助老理发").click()
+    first.get_by_role("button", name="Cancel my sign-up").click()
+    assert first.get_by_text("Your sign-up is cancelled.").is_visible()
+
+    second.reload()
+    assert second.locator("#my-status").inner_text() == "You are signed up."
+    event_path = second.url.split("/events/")[1]
+    staff.goto(f"{server}/staff/events/{event_path}/roster")
+    assert staff.get_by_role("cell", name="b", exact=True).is_visible()
+    assert not staff.get_by_role("cell", name="a", exact=True).is_visible()
