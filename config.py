@@ -14,7 +14,9 @@ class Config:
     DATA_KEY = None
     DATABASE_URL = None
     # hide_parameters: errors that reach the logs never carry the values (personal data).
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    # No pre-ping (a round trip per request): connections are recycled hourly instead, and a
+    # connection found dead is dropped by SQLAlchemy.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 3600, "hide_parameters": True}
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none).
     PROXY_FIX = 0

@@ -96,7 +96,9 @@ def db(app):
     outer = connection.begin()
     original = _db.session
     # A plain Session: Flask-SQLAlchemy's own would pick its engine over this connection.
-    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     _db.session = scoped_session(factory, scopefunc=_app_ctx_id)
     try:
         yield _db

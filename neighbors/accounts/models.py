@@ -41,7 +41,7 @@ class User(UserMixin, db.Model):
     home_community: Mapped[Community | None] = relationship()
     grid: Mapped[Grid | None] = relationship()
     roles: Mapped[list["RoleGrant"]] = relationship(
-        back_populates="user", lazy="selectin", cascade="all, delete-orphan"
+        back_populates="user", cascade="all, delete-orphan"
     )
     party: Mapped["PartyMember | None"] = relationship(
         back_populates="user", foreign_keys="PartyMember.user_id", cascade="all, delete-orphan"

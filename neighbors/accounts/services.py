@@ -619,10 +619,15 @@ def issue_token(login, password):
 
 def user_for_token(raw):
     """The active user holding this unexpired token, or None."""
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(raw)))
-    if token is None or token.expires_at <= utcnow() or not token.user.active:
-        return None
-    return token.user
+    return db.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == _token_hash(raw),
+            ApiToken.expires_at > utcnow(),
+            User.active.is_(True),
+        )
+    )
 
 
 def revoke_token(raw):

@@ -135,8 +135,7 @@ def signup_json(signup, position):
 @bp.post("/events/<int:event_id>/signups")
 def sign_up(event_id):
     actor = current_actor()
-    signup, created = events.sign_up(actor, event_id)
-    position = events.waitlist_position(signup)
+    signup, created, position = events.sign_up(actor, event_id)
     return jsonify(signup_json(signup, position)), 201 if created else 200
 
 

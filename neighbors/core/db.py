@@ -60,14 +60,16 @@ def transaction():
 
     Public service functions wrap their body in this; helpers they call only flush. A nested
     use joins the outer unit of work. Any read-only transaction the request had open is ended
-    first, so that on SQLite the write transaction begins IMMEDIATE and concurrent writers wait
+    first on SQLite, so that the write transaction begins IMMEDIATE and concurrent writers wait
     their turn (busy_timeout) instead of failing when a read lock would have to be upgraded.
+    PostgreSQL needs no such care: at READ COMMITTED every statement sees the latest commits, and
+    row locks order the writers.
     """
     session = db.session
     if _in_unit_of_work.get():
         yield session
         return
-    if session().in_transaction():
+    if session().in_transaction() and is_sqlite():
         session.rollback()
     token = _in_unit_of_work.set(True)
     try:
@@ -82,6 +84,10 @@ def transaction():
 
 def is_sqlite():
     return db.engine.dialect.name == "sqlite"
+
+
+def is_postgresql():
+    return db.engine.dialect.name == "postgresql"
 
 
 def configure_engine(app):

@@ -10,12 +10,13 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, or_, select, tuple_, update
+from sqlalchemy import String, and_, case, cast, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
@@ -23,7 +24,8 @@ from neighbors.accounts.models import User
 from neighbors.areas import services as areas
 from neighbors.areas.models import Community, Street
 from neighbors.core import audit, outbox
-from neighbors.core.db import transaction, utcnow
+from neighbors.core.audit import AuditEntry
+from neighbors.core.db import UTCDateTime, is_postgresql, transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound
 from neighbors.core.permissions import (
     Role,
@@ -503,10 +505,16 @@ def _open_for_signup(now):
     )
 
 
+class SignupResult(NamedTuple):
+    signup: Signup
+    created: bool  # False: the person was signed up already, and this is that sign-up
+    position: int | None  # place on the waitlist; None with a seat
+
+
 def sign_up(actor, event_id):
     """Take a seat, or a place on the waitlist when the event is full.
 
-    Returns (sign-up, created): a repeated request returns the existing sign-up, created=False.
+    Returns a SignupResult; a repeated request returns the existing sign-up (created=False).
     Raises NotAuthenticated, NotFound, Conflict (event closed, cancelled, past or not open yet).
     """
     require_user(actor)
@@ -514,42 +522,114 @@ def sign_up(actor, event_id):
         with transaction():
             existing = _active_signup(actor.id, event_id)
             if existing:
-                return existing, False
+                return SignupResult(existing, False, _position(existing))
             now = utcnow()
-            # One statement decides: a seat while seats are free and nobody waits, else the
-            # next waitlist ticket. The row lock it takes orders concurrent sign-ups.
-            seat_free = and_(Event.confirmed_count < Event.capacity, Event.waitlist_count == 0)
-            gets_seat, waits = case((seat_free, 1), else_=0), case((seat_free, 0), else_=1)
-            row = db.session.execute(
-                update(Event)
-                .where(Event.id == event_id, *_open_for_signup(now))
-                .values(
-                    confirmed_count=Event.confirmed_count + gets_seat,
-                    waitlist_count=Event.waitlist_count + waits,
-                    waitlist_seq=Event.waitlist_seq + waits,
-                )
-                .returning(Event.waitlist_count, Event.waitlist_seq)
-                .execution_options(synchronize_session=False)
-            ).first()
-            if row is None:
+            take = _take_place_postgresql if is_postgresql() else _take_place
+            taken = take(actor, event_id, now)
+            if taken is None:
                 raise _why_closed(actor, event_id, now)
-            waitlist_count, ticket = row
-            # A seat leaves waitlist_count at 0; a waitlist place always makes it 1 or more.
-            signup = Signup(event_id=event_id, user_id=actor.id, created_at=now)
-            if waitlist_count == 0:
-                signup.status, signup.confirmed_at = SignupStatus.CONFIRMED, now
-            else:
-                signup.status, signup.waitlist_seq = SignupStatus.WAITLISTED, ticket
-            db.session.add(signup)
-            db.session.flush()
-            audit.record(actor, "signup.create", signup, status=str(signup.status))
     except IntegrityError:
         # The same person's other click won the race: theirs is the sign-up.
         existing = _active_signup(actor.id, event_id)
         if existing is None:
             raise
-        return existing, False
-    return signup, True
+        return SignupResult(existing, False, _position(existing))
+    return SignupResult(*taken)
+
+
+def _seat_update(event_id, now):
+    """The one UPDATE that decides: a seat while seats are free and nobody waits, else the next
+    waitlist ticket. It takes the event row's lock, which orders concurrent sign-ups, and
+    returns (waitlist_count, waitlist_seq): a seat leaves waitlist_count at 0, a waitlist place
+    always makes it 1 or more. No row: the event is not open for sign-up."""
+    seat_free = and_(Event.confirmed_count < Event.capacity, Event.waitlist_count == 0)
+    gets_seat, waits = case((seat_free, 1), else_=0), case((seat_free, 0), else_=1)
+    return (
+        update(Event)
+        .where(Event.id == event_id, *_open_for_signup(now))
+        .values(
+            confirmed_count=Event.confirmed_count + gets_seat,
+            waitlist_count=Event.waitlist_count + waits,
+            waitlist_seq=Event.waitlist_seq + waits,
+        )
+        .returning(Event.id, Event.waitlist_count, Event.waitlist_seq)
+    )
+
+
+def _take_place(actor, event_id, now):
+    """Take a place with the ORM: (sign-up, True, waitlist position), or None when closed."""
+    row = db.session.execute(
+        _seat_update(event_id, now).execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        return None
+    _id, waitlist_count, ticket = row
+    signup = Signup(event_id=event_id, user_id=actor.id, created_at=now)
+    if waitlist_count == 0:
+        signup.status, signup.confirmed_at = SignupStatus.CONFIRMED, now
+    else:
+        signup.status, signup.waitlist_seq = SignupStatus.WAITLISTED, ticket
+    db.session.add(signup)
+    db.session.flush()
+    audit.record(actor, "signup.create", signup, status=str(signup.status))
+    # A new waitlist place is the last: its position is the length of the queue.
+    return signup, True, waitlist_count or None
+
+
+def _take_place_postgresql(actor, event_id, now):
+    """The same as _take_place in one statement (UPDATE, then INSERTs fed by its RETURNING),
+    so the event row is locked for one round trip and the commit, not for four."""
+    seat = _seat_update(event_id, now).cte("seat")
+    got_seat = seat.c.waitlist_count == 0
+    signups, entries = Signup.__table__, AuditEntry.__table__
+    at = literal(now, UTCDateTime())
+    new = (
+        insert(signups)
+        .from_select(
+            ["event_id", "user_id", "status", "waitlist_seq", "created_at", "confirmed_at"],
+            select(
+                seat.c.id,
+                literal(actor.id),
+                case((got_seat, SignupStatus.CONFIRMED.value), else_=SignupStatus.WAITLISTED.value),
+                case((got_seat, None), else_=seat.c.waitlist_seq),
+                at,
+                case((got_seat, at)),
+            ),
+        )
+        .returning(signups.c.id, signups.c.status, signups.c.waitlist_seq)
+        .cte("new")
+    )
+    position = case((got_seat, None), else_=seat.c.waitlist_count)
+    record = insert(entries).from_select(
+        ["at", "actor_id", "action", "object_type", "object_id", "detail"],
+        select(
+            at,
+            literal(actor.id),
+            literal("signup.create"),
+            literal(signups.name),
+            cast(new.c.id, String),
+            func.json_build_object("status", new.c.status),
+        ),
+    )
+    row = db.session.execute(
+        select(new.c.id, new.c.status, new.c.waitlist_seq, position)
+        .select_from(new.join(seat, literal(True)))
+        .add_cte(record.cte("record"))
+    ).first()
+    if row is None:
+        return None
+    signup_id, status, ticket, joined_at_position = row
+    status = SignupStatus(status)
+    signup = Signup(
+        id=signup_id,
+        event_id=event_id,
+        user_id=actor.id,
+        status=status,
+        waitlist_seq=ticket,
+        created_at=now,
+        confirmed_at=now if status == SignupStatus.CONFIRMED else None,
+    )
+    return signup, True, joined_at_position
 
 
 def _active_signup(user_id, event_id):

@@ -101,7 +101,7 @@ def event_ics(event_id):
 @bp.post("/events/<int:event_id>/signup")
 @login_required
 def sign_up(event_id):
-    signup, created = events.sign_up(current_user, event_id)
+    signup, created, _position = events.sign_up(current_user, event_id)
     if not created:
         flash(_("You are already signed up for this event."), "success")
     elif signup.status == SignupStatus.CONFIRMED:

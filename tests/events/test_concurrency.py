@@ -109,7 +109,7 @@ def at_once(functions):
 def signer(app, user_id, event_id):
     def sign():
         with app.app_context():
-            signup, _created = events.sign_up(db.session.get(User, user_id), event_id)
+            signup = events.sign_up(db.session.get(User, user_id), event_id).signup
             return signup.id, str(signup.status), signup.waitlist_seq
 
     return sign
@@ -193,7 +193,7 @@ def _sign_up_in_process(url, event_id, user_ids, barrier):
     statuses = []
     with app.app_context():
         for user_id in user_ids:
-            signup, _created = events.sign_up(db.session.get(User, user_id), event_id)
+            signup = events.sign_up(db.session.get(User, user_id), event_id).signup
             statuses.append(str(signup.status))
         db.engine.dispose()
     return statuses

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from neighbors.core.audit import AuditEntry
 from neighbors.core.db import utcnow
 from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from neighbors.core.outbox import OutboxMessage
@@ -23,21 +24,22 @@ def test_full_event_waitlists_in_order_and_a_cancellation_promotes_the_head(ctx,
     event_id = factory.event(capacity=2)
     a, b, c, d = factory.volunteers(4)
     results = [events.sign_up(person(u), event_id) for u in (a, b, c, d)]
-    assert [str(s.status) for s, _created in results] == [
+    assert [str(r.signup.status) for r in results] == [
         "confirmed",
         "confirmed",
         "waitlisted",
         "waitlisted",
     ]
-    assert [events.waitlist_position(s) for s, _ in results] == [None, None, 1, 2]
+    assert [r.position for r in results] == [None, None, 1, 2]
+    assert [events.waitlist_position(r.signup) for r in results] == [None, None, 1, 2]
     event = db.session.get(Event, event_id)
     assert (event.confirmed_count, event.waitlist_count) == (2, 2)
 
     events.cancel_signup(person(a), event_id)
-    signup_c, _ = events.sign_up(person(c), event_id)  # asking again returns the same sign-up
+    signup_c = events.sign_up(person(c), event_id).signup  # asking again returns the same sign-up
     assert signup_c.status == SignupStatus.CONFIRMED
-    signup_d, created = events.sign_up(person(d), event_id)
-    assert not created and events.waitlist_position(signup_d) == 1
+    again = events.sign_up(person(d), event_id)
+    assert not again.created and again.position == 1
     sent = messages()
     assert len(sent) == 1 and sent[0].to_address == person(c).email
     assert "社区奉献日" in sent[0].subject
@@ -46,10 +48,13 @@ def test_full_event_waitlists_in_order_and_a_cancellation_promotes_the_head(ctx,
 def test_a_repeated_sign_up_returns_the_existing_one(ctx, factory):
     event_id = factory.event()
     (volunteer,) = factory.volunteers(1)
-    first, created = events.sign_up(person(volunteer), event_id)
-    again, created_again = events.sign_up(person(volunteer), event_id)
+    first, created, _ = events.sign_up(person(volunteer), event_id)
+    again, created_again, _ = events.sign_up(person(volunteer), event_id)
     assert created and not created_again and again.id == first.id
     assert db.session.get(Event, event_id).confirmed_count == 1
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "signup.create"))
+    assert (entry.actor_id, entry.object_id) == (volunteer, str(first.id))
+    assert entry.detail == {"status": "confirmed"}
 
 
 def test_cancel_then_sign_up_again(ctx, factory):
@@ -59,7 +64,7 @@ def test_cancel_then_sign_up_again(ctx, factory):
     events.cancel_signup(person(volunteer), event_id)
     with pytest.raises(NotFound):
         events.cancel_signup(person(volunteer), event_id)
-    signup, created = events.sign_up(person(volunteer), event_id)
+    signup, created, _ = events.sign_up(person(volunteer), event_id)
     assert created and signup.status == SignupStatus.CONFIRMED
     assert db.session.get(Event, event_id).confirmed_count == 1
 
