@@ -94,6 +94,8 @@ def _type_problem(value, kind, max_length):
         return None if isinstance(value, bool) else _("Must be true or false.")
     if not isinstance(value, str):
         return _("Must be a string.")
+    if "\x00" in value:
+        return _("Must not contain a NUL character.")
     if len(value) > max_length:
         return _("At most %(n)s characters.", n=max_length)
     if kind is datetime:

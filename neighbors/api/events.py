@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 
 from neighbors.api.accounts import area
 from neighbors.api.base import bp, current_actor, json_body, read_fields
+from neighbors.core.db import utcnow
 from neighbors.core.errors import Invalid
-from neighbors.core.timezone import from_local, isoformat, parse_iso
+from neighbors.core.timezone import from_local, isoformat, parse_iso, plausible, to_local
 from neighbors.events import services as events
 
 EVENT_FIELDS = {
@@ -56,11 +57,20 @@ def _moment(name, value, end=False):
     try:
         if len(value) == 10:
             day = date.fromisoformat(value) + timedelta(days=1 if end else 0)
-            return from_local(datetime.combine(day, time.min))
-        return parse_iso(value)
-    except ValueError:
+            moment = from_local(datetime.combine(day, time.min))
+        else:
+            moment = parse_iso(value)
+        if not plausible(moment):
+            raise ValueError("out of range")
+        return moment
+    except (ValueError, OverflowError):
         message = _("Use a date (2026-05-01) or a time with an offset.")
         raise Invalid(message, fields={name: message}) from None
+
+
+def _today():
+    """Local midnight today: lists begin with today's events unless asked otherwise."""
+    return from_local(datetime.combine(to_local(utcnow()).date(), time.min))
 
 
 @bp.get("/events")
@@ -75,7 +85,7 @@ def list_events():
         street=args.get("street") or None,
         category=args.get("category") or None,
         text=(args.get("q") or "").strip()[:100] or None,
-        starts_from=_moment("from", args.get("from")),
+        starts_from=_moment("from", args.get("from")) or _today(),
         starts_before=_moment("to", args.get("to"), end=True),
         status=args.get("status") or "published",
     )
@@ -100,7 +110,9 @@ def create_event():
     actor = current_actor()
     required = ("community", "title", "category", "starts_at", "ends_at", "capacity")
     optional = [name for name in EVENT_FIELDS if name not in required]
-    values = read_fields(json_body(), required=required, optional=optional, types=EVENT_FIELDS)
+    values = read_fields(
+        json_body(), required=required, optional=optional, types=EVENT_FIELDS, max_length=5000
+    )
     community = values.pop("community")
     event = events.create_event(actor, community_code=community, **values)
     return jsonify(event_json(events.get_event(event.id, actor))), 201
@@ -109,7 +121,9 @@ def create_event():
 @bp.patch("/events/<int:event_id>")
 def update_event(event_id):
     actor = current_actor()
-    values = read_fields(json_body(), optional=list(EVENT_FIELDS), types=EVENT_FIELDS)
+    values = read_fields(
+        json_body(), optional=list(EVENT_FIELDS), types=EVENT_FIELDS, max_length=5000
+    )
     events.update_event(actor, event_id, **values)
     return jsonify(event_json(events.get_event(event_id, actor)))
 
@@ -122,9 +136,8 @@ def change_status(event_id, action):
     elif action == "complete":
         events.complete_event(actor, event_id)
     else:
-        body = request.get_json(silent=True) if request.content_length else {}
-        reason = read_fields(body if isinstance(body, dict) else {}, optional=("reason",))
-        events.cancel_event(actor, event_id, reason.get("reason"))
+        reason = read_fields(json_body(), required=("reason",))["reason"]
+        events.cancel_event(actor, event_id, reason)
     return jsonify(event_json(events.get_event(event_id, actor)))
 
 

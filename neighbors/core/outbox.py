@@ -33,6 +33,9 @@ class OutboxMessage(db.Model):
 
 def queue(to_address, subject, body):
     """Queue a message in the current unit of work; the scheduler delivers it after commit."""
+    # A subject is one line of at most 200 characters, whatever titles it quotes.
+    subject = " ".join(str(subject).split())
+    subject = subject if len(subject) <= 200 else subject[:199] + "…"
     message = OutboxMessage(to_address=to_address, subject=subject, body=body)
     db.session.add(message)
     db.session.flush()

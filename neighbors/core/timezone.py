@@ -5,16 +5,24 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
 
 def local_zone():
     return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
 
 
 def from_local(naive):
-    """A wall-clock time in the display zone (as typed into a form) as an aware UTC time."""
+    """A wall-clock time in the display zone (as typed into a form) as an aware UTC time.
+
+    Raises ValueError for a time that cannot be converted (near year 1 or 9999)."""
     if naive is None:
         return None
-    return naive.replace(tzinfo=local_zone()).astimezone(UTC)
+    try:
+        return naive.replace(tzinfo=local_zone()).astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("time out of range") from exc
 
 
 def to_local(moment):
@@ -32,4 +40,12 @@ def parse_iso(text):
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         raise ValueError("time without an offset")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("time out of range") from exc
+
+
+def plausible(moment):
+    """Times this platform deals in: between the years 2000 and 2100."""
+    return moment is None or EARLIEST <= moment <= LATEST

@@ -1,6 +1,6 @@
 """iCalendar (.ics) for one event and for a person's private feed."""
 
-from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from flask import current_app
 from icalendar import Calendar
@@ -8,12 +8,11 @@ from icalendar import Event as CalendarEvent
 
 from neighbors.events.models import EventStatus
 
-EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
-
 
 def uid(event):
     """Stable per event, so calendar apps update the entry instead of adding another."""
-    return f"event-{event.id}@neighbors"
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or "neighbors"
+    return f"event-{event.id}@{host}"
 
 
 def to_ical(events, name):
@@ -27,10 +26,9 @@ def to_ical(events, name):
     for event in events:
         entry = CalendarEvent()
         entry.add("uid", uid(event))
-        entry.add("dtstamp", event.updated_at)
-        entry.add("last-modified", event.updated_at)
-        # Grows with every change, as RFC 5545 asks of a revised entry.
-        entry.add("sequence", int((event.updated_at - EPOCH).total_seconds() // 60))
+        entry.add("dtstamp", event.changed_at)
+        entry.add("last-modified", event.changed_at)
+        entry.add("sequence", event.revision)  # grows with every change, as RFC 5545 asks
         entry.add("dtstart", event.starts_at)
         entry.add("dtend", event.ends_at)
         entry.add("summary", event.title)

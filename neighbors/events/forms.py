@@ -12,11 +12,24 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from neighbors.events.services import MAX_CAPACITY, MAX_SERIES
 
 _time = "%Y-%m-%dT%H:%M"
+
+
+def plausible_year(form, field):
+    """Dates this platform deals in: the years 2000 to 2099."""
+    if field.data and not 2000 <= field.data.year <= 2099:
+        raise ValidationError(_l("Enter a date between the years 2000 and 2099."))
 
 
 class EventForm(FlaskForm):
@@ -25,17 +38,23 @@ class EventForm(FlaskForm):
     category = SelectField(_l("Line of work"), validators=[DataRequired()], choices=[])
     venue = StringField(_l("Venue"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    starts_at = DateTimeLocalField(_l("Starts"), format=_time, validators=[InputRequired()])
-    ends_at = DateTimeLocalField(_l("Ends"), format=_time, validators=[InputRequired()])
+    starts_at = DateTimeLocalField(
+        _l("Starts"), format=_time, validators=[InputRequired(), plausible_year]
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"), format=_time, validators=[InputRequired(), plausible_year]
+    )
     capacity = IntegerField(
         _l("Places"), validators=[InputRequired(), NumberRange(min=1, max=MAX_CAPACITY)]
     )
-    signup_opens_at = DateTimeLocalField(_l("Sign-up opens"), format=_time, validators=[Optional()])
+    signup_opens_at = DateTimeLocalField(
+        _l("Sign-up opens"), format=_time, validators=[Optional(), plausible_year]
+    )
     signup_closes_at = DateTimeLocalField(
-        _l("Sign-up closes"), format=_time, validators=[Optional()]
+        _l("Sign-up closes"), format=_time, validators=[Optional(), plausible_year]
     )
     cancel_cutoff_at = DateTimeLocalField(
-        _l("Cancelling possible until"), format=_time, validators=[Optional()]
+        _l("Cancelling possible until"), format=_time, validators=[Optional(), plausible_year]
     )
     dedication_day = BooleanField(_l("Party Member Community Dedication Day"))
 
@@ -68,5 +87,5 @@ class EventFilterForm(FlaskForm):
     category = SelectField(_l("Line of work"), validators=[Optional()], choices=[])
     street = SelectField(_l("Street"), validators=[Optional()], choices=[])
     community = SelectField(_l("Community"), validators=[Optional()], choices=[])
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional(), plausible_year])
+    date_to = DateField(_l("To"), validators=[Optional(), plausible_year])

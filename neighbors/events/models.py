@@ -90,7 +90,9 @@ class Event(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[object | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Raised by every edit, publication or cancellation (not by sign-ups): calendars use it.
+    revision: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    changed_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
 
     community: Mapped[Community] = relationship()
     series: Mapped[Series | None] = relationship()
@@ -129,6 +131,10 @@ class Signup(db.Model):
     cancelled_at: Mapped[object | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[object | None] = mapped_column(UTCDateTime)
     checked_out_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # Added by staff at the door; the event's capacity grows by one if it was full.
+    walk_in: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # Confirmed but never checked in, set when the event completes.
+    no_show: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     event: Mapped[Event] = relationship()
     user: Mapped[User] = relationship()

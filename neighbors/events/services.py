@@ -16,9 +16,22 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, case, cast, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, make_transient_to_detached
 
 from neighbors.accounts.models import User
 from neighbors.areas import services as areas
@@ -35,7 +48,7 @@ from neighbors.core.permissions import (
     require_role,
     require_user,
 )
-from neighbors.core.timezone import parse_iso, to_local
+from neighbors.core.timezone import parse_iso, plausible, to_local
 from neighbors.events.models import (
     ACTIVE,
     CalendarFeed,
@@ -64,7 +77,8 @@ def get_event(event_id, actor=None):
     event = db.session.scalar(
         select(Event).options(joinedload(Event.community)).where(Event.id == event_id)
     )
-    if event is None or (event.status == EventStatus.DRAFT and not manages(actor, event)):
+    unpublished = event is not None and event.published_at is None
+    if event is None or (unpublished and not manages(actor, event)):
         raise NotFound(_("This event does not exist or is not published."))
     return event
 
@@ -118,7 +132,9 @@ def _apply_filters(query, filters, actor):
     except ValueError:
         raise Invalid(_("Unknown status."), fields={"status": _("Unknown status.")}) from None
     query = query.where(Event.status == status)
-    if status == EventStatus.DRAFT:
+    if status != EventStatus.DRAFT:
+        query = query.where(Event.published_at.is_not(None))  # a cancelled draft stays private
+    else:
         require_role(actor, Role.STAFF)
         scope = managed_community_ids(actor)
         if scope is not None:
@@ -156,7 +172,10 @@ def _decode_cursor(cursor):
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         starts_at, event_id = raw.split("|")
-        return parse_iso(starts_at), int(event_id)
+        starts_at, event_id = parse_iso(starts_at), int(event_id)
+        if not (plausible(starts_at) and 0 < event_id < 2**31):
+            raise ValueError("cursor out of range")
+        return starts_at, event_id
     except (ValueError, UnicodeDecodeError):
         raise Invalid(
             _("The page cursor is not valid."), fields={"cursor": _("Not valid.")}
@@ -235,7 +254,7 @@ def roster(actor, event_id):
         .where(Signup.event_id == event.id, Signup.status.in_(ACTIVE))
         .order_by(
             case((Signup.status == SignupStatus.CONFIRMED, 0), else_=1),
-            Signup.waitlist_seq,
+            case((Signup.status == SignupStatus.WAITLISTED, Signup.waitlist_seq), else_=0),
             Signup.confirmed_at,
             Signup.id,
         )
@@ -323,10 +342,16 @@ def _checked(values):
         or not (1 <= capacity <= MAX_CAPACITY)
     ):
         problems["capacity"] = _("Enter a whole number from 1 to %(n)s.", n=MAX_CAPACITY)
+    for name in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at", "cancel_cutoff_at"):
+        if not plausible(values.get(name)):
+            problems[name] = _("Enter a time between the years 2000 and 2100.")
+            values[name] = None
+    if any(ch < " " for ch in values["title"] + values["venue"]):
+        problems["title"] = _("The title and venue must be one line.")
     starts, ends = values.get("starts_at"), values.get("ends_at")
-    if starts is None:
+    if starts is None and "starts_at" not in problems:
         problems["starts_at"] = _("Enter the start.")
-    if ends is None:
+    if ends is None and "ends_at" not in problems:
         problems["ends_at"] = _("Enter the end.")
     if starts and ends:
         if ends <= starts:
@@ -435,10 +460,15 @@ def update_event(actor, event_id, **changes):
             raise Conflict(message, code="capacity_below_confirmed", fields={"capacity": message})
         for name, value in values.items():
             setattr(event, name, value)
+        _changed(event)
         db.session.flush()
         promoted = _fill_seats(event)
         audit.record(actor, "event.update", event, promoted=len(promoted))
     return event
+
+
+def _changed(event):
+    event.revision, event.changed_at = event.revision + 1, utcnow()
 
 
 def publish_event(actor, event_id):
@@ -448,6 +478,7 @@ def publish_event(actor, event_id):
         if event.status != EventStatus.DRAFT:
             raise Conflict(_("Only a draft can be published."), code="not_a_draft")
         event.status, event.published_at = EventStatus.PUBLISHED, utcnow()
+        _changed(event)
         audit.record(actor, "event.publish", event)
     return event
 
@@ -458,14 +489,15 @@ def cancel_event(actor, event_id, reason):
     Raises NotAllowed, NotFound, Invalid (no reason), Conflict (already cancelled or completed).
     """
     reason = (reason or "").strip()
-    if len(reason) > 500:
-        message = _("Give the reason in at most 500 characters.")
+    if not 1 <= len(reason) <= 500:
+        message = _("Give the reason, in at most 500 characters.")
         raise Invalid(message, fields={"reason": message})
     with transaction():
         event = _event_for_staff(actor, event_id, lock=True)
         if event.status not in EDITABLE:
             raise Conflict(_("This event is already cancelled or completed."), code="event_closed")
-        event.status, event.cancel_reason = EventStatus.CANCELLED, reason or None
+        event.status, event.cancel_reason = EventStatus.CANCELLED, reason
+        _changed(event)
         people = db.session.scalars(
             select(User)
             .join(Signup, Signup.user_id == User.id)
@@ -521,9 +553,11 @@ def sign_up(actor, event_id):
     try:
         with transaction():
             existing = _active_signup(actor.id, event_id)
-            if existing:
-                return SignupResult(existing, False, _position(existing))
             now = utcnow()
+            if existing and existing.event.status == EventStatus.PUBLISHED:
+                return SignupResult(existing, False, _position(existing))
+            if existing:
+                raise _why_closed(actor, event_id, now)
             take = _take_place_postgresql if is_postgresql() else _take_place
             taken = take(actor, event_id, now)
             if taken is None:
@@ -586,7 +620,16 @@ def _take_place_postgresql(actor, event_id, now):
     new = (
         insert(signups)
         .from_select(
-            ["event_id", "user_id", "status", "waitlist_seq", "created_at", "confirmed_at"],
+            [
+                "event_id",
+                "user_id",
+                "status",
+                "waitlist_seq",
+                "created_at",
+                "confirmed_at",
+                "walk_in",
+                "no_show",
+            ],
             select(
                 seat.c.id,
                 literal(actor.id),
@@ -594,6 +637,8 @@ def _take_place_postgresql(actor, event_id, now):
                 case((got_seat, None), else_=seat.c.waitlist_seq),
                 at,
                 case((got_seat, at)),
+                false(),
+                false(),
             ),
         )
         .returning(signups.c.id, signups.c.status, signups.c.waitlist_seq)
@@ -628,7 +673,15 @@ def _take_place_postgresql(actor, event_id, now):
         waitlist_seq=ticket,
         created_at=now,
         confirmed_at=now if status == SignupStatus.CONFIRMED else None,
+        cancelled_at=None,
+        checked_in_at=None,
+        checked_out_at=None,
+        walk_in=False,
+        no_show=False,
     )
+    # Attach it as the row it is, without reading it back.
+    make_transient_to_detached(signup)
+    db.session.add(signup)
     return signup, True, joined_at_position
 
 
@@ -644,6 +697,8 @@ def _why_closed(actor, event_id, now):
     event = get_event(event_id, actor)
     if event.status == EventStatus.CANCELLED:
         return Conflict(_("This event has been cancelled."), code="event_cancelled")
+    if event.status == EventStatus.DRAFT:
+        return Conflict(_("This event is not published yet."), code="not_published")
     if event.status != EventStatus.PUBLISHED or event.starts_at <= now:
         return Conflict(_("This event is over; sign-up is closed."), code="event_closed")
     if event.signup_opens_at and event.signup_opens_at > now:
@@ -669,6 +724,10 @@ def cancel_signup(actor, event_id):
         if signup is None:
             raise NotFound(_("You are not signed up for this event."), code="not_signed_up")
         now = utcnow()
+        if event.status == EventStatus.COMPLETED:
+            raise Conflict(
+                _("This event is over; sign-ups can no longer change."), code="event_closed"
+            )
         if signup.status == SignupStatus.CONFIRMED and event.status == EventStatus.PUBLISHED:
             cutoff = event.cancel_cutoff_at or event.starts_at
             if now >= cutoff:

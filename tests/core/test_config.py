@@ -16,6 +16,7 @@ def test_production_starts_with_its_secrets(monkeypatch):
     monkeypatch.setenv("NEIGHBORS_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/neighbors")
+    monkeypatch.delenv("NEIGHBORS_DATABASE_URL", raising=False)
     monkeypatch.setenv("NEIGHBORS_DATA_KEY", "d" * 40)
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/neighbors"
@@ -32,6 +33,7 @@ def test_prefixed_environment_variables_override(monkeypatch, tmp_path):
 
 def test_development_defaults_to_sqlite_and_keeps_its_secret(monkeypatch, tmp_path):
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("NEIGHBORS_DATABASE_URL", raising=False)
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("NEIGHBORS_ENV", "development")
 

@@ -173,3 +173,74 @@ def test_list_with_filters_and_cursor(client, factory):
     assert_error(client.get("/api/v1/events?status=draft"), 401, "unauthorized")
     assert_error(client.get("/api/v1/events?limit=x"), 422, "invalid")
     assert_error(client.get("/api/v1/events?category=sport"), 422, "invalid")
+
+
+def test_hostile_input_gets_4xx(client, factory, make):
+    staff = token_for(client, factory.staff_email)
+    for far in ("9999-12-31T20:00:00+00:00", "0001-01-01T00:00:00+00:00"):
+        error = assert_error(new_event(client, staff, starts_at=far), 422, "invalid")
+        assert "starts_at" in error["fields"]
+    assert_error(client.get("/api/v1/events?from=9999-12-31"), 422, "invalid")
+    assert_error(client.get("/api/v1/events?to=0001-01-01"), 422, "invalid")
+    import base64
+
+    cursor = base64.urlsafe_b64encode(b"2030-01-01T00:00:00+00:00|99999999999999999").decode()
+    assert_error(client.get(f"/api/v1/events?cursor={cursor}"), 422, "invalid")
+    event_id = factory.event()
+    response = client.post(
+        f"/api/v1/events/{event_id}/cancel", json={"reason": "a\u0000"}, headers=bearer(staff)
+    )
+    assert_error(response, 422, "invalid_input")
+    assert_error(
+        client.post(f"/api/v1/events/{event_id}/cancel", json={}, headers=bearer(staff)),
+        422,
+        "invalid",
+    )
+    long_title = "长" * 200
+    event_id = factory.event(title=long_title, capacity=1)
+    first, second = (token_for(client, make.user()[1]) for _ in range(2))
+    client.post(f"/api/v1/events/{event_id}/signups", headers=bearer(first))
+    client.post(f"/api/v1/events/{event_id}/signups", headers=bearer(second))
+    response = client.delete(f"/api/v1/events/{event_id}/signups/me", headers=bearer(first))
+    assert response.status_code == 200  # the promotion e-mail's subject is cut to fit
+
+
+def test_a_cancelled_draft_stays_private(client, factory):
+    staff = token_for(client, factory.staff_email)
+    draft = factory.event(publish=False)
+    client.post(f"/api/v1/events/{draft}/cancel", json={"reason": "不办了"}, headers=bearer(staff))
+    assert_error(client.get(f"/api/v1/events/{draft}"), 404, "not_found")
+    assert client.get("/api/v1/events?status=cancelled").json["items"] == []
+    assert client.get(f"/api/v1/events/{draft}", headers=bearer(staff)).status_code == 200
+
+
+def test_no_cancelling_a_sign_up_once_the_event_is_completed(client, factory, make):
+    from datetime import timedelta
+
+    from neighbors.core.db import utcnow
+
+    now = utcnow()
+    event_id = factory.event(starts_at=now + timedelta(minutes=1), ends_at=now + timedelta(hours=2))
+    token = token_for(client, make.user()[1])
+    client.post(f"/api/v1/events/{event_id}/signups", headers=bearer(token))
+    with factory.app.app_context():
+        from neighbors.events.models import Event
+        from neighbors.extensions import db
+
+        with db.session.begin_nested():
+            db.session.get(Event, event_id).starts_at = now - timedelta(minutes=1)
+        db.session.commit()
+    staff = token_for(client, factory.staff_email)
+    assert (
+        client.post(f"/api/v1/events/{event_id}/complete", headers=bearer(staff)).status_code == 200
+    )
+    assert_error(
+        client.delete(f"/api/v1/events/{event_id}/signups/me", headers=bearer(token)),
+        409,
+        "event_closed",
+    )
+    assert_error(
+        client.post(f"/api/v1/events/{event_id}/signups", headers=bearer(token)),
+        409,
+        "event_closed",
+    )

@@ -19,7 +19,7 @@ def test_event_ics(client, factory):
     event_id = factory.event(title="助老理发")
     (entry,) = parse(client.get(f"/events/{event_id}.ics"))
     assert str(entry["summary"]) == "助老理发"
-    assert str(entry["uid"]) == f"event-{event_id}@neighbors"
+    assert str(entry["uid"]) == f"event-{event_id}@127.0.0.1"
     assert entry.decoded("dtstart").utcoffset().total_seconds() == 0
     assert client.get(f"/events/{factory.event(publish=False)}.ics").status_code == 404
 
@@ -43,7 +43,7 @@ def test_private_feed_lists_confirmed_events_keeps_uids_and_can_be_revoked(app, 
         events.update_event(factory.staff(), first, title="一（改）")
     again = parse(client.get(feed))
     assert {str(e["uid"]) for e in again} == uids  # updated in place, not duplicated
-    changed = next(e for e in again if str(e["uid"]) == f"event-{first}@neighbors")
+    changed = next(e for e in again if str(e["uid"]) == f"event-{first}@127.0.0.1")
     assert str(changed["summary"]) == "一（改）"
 
     post_form(client, "/my/calendar", {})

@@ -184,6 +184,41 @@ def test_interleaved_cancellations_and_sign_ups_promote_in_order(city):
         promotions = db.session.scalar(select(func.count()).select_from(OutboxMessage))
     assert confirmed == set(queued)  # those who queued first got the freed seats
     assert promotions == CAPACITY  # and each was told exactly once
+    with app.app_context():
+        tickets = db.session.execute(
+            select(Signup.status, Signup.waitlist_seq).where(
+                Signup.event_id == event_id,
+                Signup.waitlist_seq.is_not(None),
+                Signup.status != SignupStatus.CANCELLED,
+            )
+        ).all()
+    promoted = [t for s, t in tickets if s == SignupStatus.CONFIRMED]
+    waiting = [t for s, t in tickets if s == SignupStatus.WAITLISTED]
+    assert max(promoted) < min(waiting)  # nobody was promoted past someone ahead in the queue
+
+
+def test_capacity_raised_while_people_sign_up(city):
+    app, event_id, users = city
+    for user_id in users[:10]:
+        signer(app, user_id, event_id)()  # 5 confirmed, 5 waiting
+
+    def raise_capacity():
+        with app.app_context():
+            staff = db.session.scalar(select(User).where(User.email == "staff@example.org"))
+            return events.update_event(staff, event_id, capacity=CAPACITY + 3).capacity
+
+    results = at_once([raise_capacity] + [signer(app, u, event_id) for u in users[10:20]])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert check_event(app, event_id) == (CAPACITY + 3, 20 - CAPACITY - 3)
+    with app.app_context():
+        confirmed = set(
+            db.session.scalars(
+                select(Signup.user_id).where(
+                    Signup.event_id == event_id, Signup.status == SignupStatus.CONFIRMED
+                )
+            )
+        )
+    assert set(users[: CAPACITY + 3]) == confirmed  # the raise went to the head of the queue
 
 
 def _sign_up_in_process(url, event_id, user_ids, barrier):

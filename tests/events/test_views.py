@@ -164,3 +164,24 @@ def test_series_form_creates_drafts(client, factory):
     assert response.status_code == 302
     page = client.get("/staff/events", headers=EN).text
     assert page.count("社区奉献日") == 3
+
+
+def test_forms_refuse_impossible_years(client, factory):
+    log_in(client, factory.staff_email)
+    response = post_form(
+        client,
+        "/staff/events/new",
+        {
+            "community": COMMUNITY,
+            "title": "x",
+            "category": "warmth",
+            "venue": "y",
+            "description": "",
+            "starts_at": "0001-01-01T00:00",
+            "ends_at": "0001-01-01T01:00",
+            "capacity": "2",
+        },
+        headers=EN,
+    )
+    assert response.status_code == 200 and "between the years 2000 and 2099" in response.text
+    assert client.get("/events?date_from=0001-01-01&date_to=9999-12-31").status_code == 200

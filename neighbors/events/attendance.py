@@ -1,0 +1,204 @@
+"""Attendance: staff check people in and out from the roster (walk-ins too), or volunteers
+enter the event's rotating check-in code; whoever never came is a no-show at completion."""
+
+import hashlib
+import hmac
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from neighbors.accounts.models import User
+from neighbors.core import audit
+from neighbors.core.db import transaction, utcnow
+from neighbors.core.errors import Conflict, Invalid, NotFound
+from neighbors.core.permissions import require_user
+from neighbors.events.models import Event, EventStatus, Signup, SignupStatus
+from neighbors.events.services import _event_for_staff
+from neighbors.extensions import db
+
+logger = logging.getLogger(__name__)
+
+CODE_PERIOD = timedelta(minutes=5)
+# Codes work from an hour before the start to an hour after the end.
+CODE_MARGIN = timedelta(hours=1)
+
+
+def checkin_code(event, at=None):
+    """The 6-digit code shown on the staff's screen; it changes every five minutes."""
+    at = at or utcnow()
+    window = int(at.timestamp() // CODE_PERIOD.total_seconds())
+    key = hmac.new(current_app.config["SECRET_KEY"].encode(), b"checkin", hashlib.sha256)
+    digest = hmac.new(key.digest(), f"{event.id}:{window}".encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:4], 'big') % 1_000_000:06d}"
+
+
+def staff_checkin_code(actor, event_id):
+    """The current code and when it changes, for staff of the event's community.
+
+    Raises NotAllowed, NotFound, Conflict (outside the event's time).
+    """
+    event = _event_for_staff(actor, event_id)
+    now = utcnow()
+    _require_code_time(event, now)
+    window_end = (int(now.timestamp() // CODE_PERIOD.total_seconds()) + 1) * CODE_PERIOD
+    changes_at = now - timedelta(seconds=now.timestamp() % CODE_PERIOD.total_seconds())
+    return event, checkin_code(event, now), changes_at + CODE_PERIOD if window_end else None
+
+
+def _require_code_time(event, now):
+    if event.status != EventStatus.PUBLISHED:
+        raise Conflict(_("Check-in is only for a published event."), code="event_closed")
+    if not event.starts_at - CODE_MARGIN <= now <= event.ends_at + CODE_MARGIN:
+        raise Conflict(_("Check-in opens an hour before the event starts."), code="checkin_closed")
+
+
+def check_in_with_code(actor, event_id, code):
+    """A volunteer checks in (or, the second time, out) with the code on the staff's screen.
+
+    Accepts the current and the previous code. Raises NotAuthenticated, NotFound (not signed
+    up), Conflict (outside the event's time, already checked out), Invalid (wrong code).
+    """
+    require_user(actor)
+    with transaction():
+        event = db.session.get(Event, event_id)
+        signup = _confirmed_signup(event_id, actor.id) if event else None
+        if signup is None:
+            raise NotFound(_("You are not signed up for this event."), code="not_signed_up")
+        now = utcnow()
+        _require_code_time(event, now)
+        valid = {checkin_code(event, now), checkin_code(event, now - CODE_PERIOD)}
+        if str(code or "").strip() not in valid:
+            message = _("That code is not right, or it has changed. Try the one on the screen.")
+            raise Invalid(message, code="wrong_code", fields={"code": message})
+        if signup.checked_out_at:
+            raise Conflict(_("You have already checked out."), code="already_checked_out")
+        if signup.checked_in_at is None:
+            signup.checked_in_at = now
+            action = "attendance.check_in"
+        else:
+            signup.checked_out_at = now
+            action = "attendance.check_out"
+        audit.record(actor, action, signup, by="code")
+    return signup
+
+
+def record_attendance(actor, event_id, user_id, checked_in_at, checked_out_at=None):
+    """Staff set a person's check-in and check-out times (a walk-in is added first).
+
+    Times must fall within a day of the event and check-out after check-in. Raises NotAllowed,
+    NotFound (person or event out of scope), Invalid, Conflict (cancelled event).
+    """
+    with transaction():
+        event = _event_for_staff(actor, event_id, lock=True)
+        if event.status == EventStatus.CANCELLED or event.status == EventStatus.DRAFT:
+            raise Conflict(
+                _("Attendance is for a published or completed event."), code="event_closed"
+            )
+        _check_times(event, checked_in_at, checked_out_at)
+        signup = _confirmed_signup(event.id, user_id) or _walk_in(actor, event, user_id)
+        signup.checked_in_at, signup.checked_out_at = checked_in_at, checked_out_at
+        signup.no_show = checked_in_at is None
+        audit.record(actor, "attendance.record", signup)
+    return signup
+
+
+def all_present(actor, event_id):
+    """Check in everyone confirmed who has not been, at the event's start and end.
+
+    Raises NotAllowed, NotFound, Conflict. Returns how many were checked in.
+    """
+    with transaction():
+        event = _event_for_staff(actor, event_id, lock=True)
+        if event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED):
+            raise Conflict(
+                _("Attendance is for a published or completed event."), code="event_closed"
+            )
+        result = db.session.execute(
+            update(Signup)
+            .where(
+                Signup.event_id == event.id,
+                Signup.status == SignupStatus.CONFIRMED,
+                Signup.checked_in_at.is_(None),
+            )
+            .values(checked_in_at=event.starts_at, checked_out_at=event.ends_at, no_show=False)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record(actor, "attendance.all_present", event, count=result.rowcount)
+    return result.rowcount
+
+
+def _check_times(event, checked_in_at, checked_out_at):
+    window = (event.starts_at - timedelta(days=1), event.ends_at + timedelta(days=1))
+    problems = {}
+    for name, value in (("checked_in_at", checked_in_at), ("checked_out_at", checked_out_at)):
+        if value is not None and not window[0] <= value <= window[1]:
+            problems[name] = _("Must be within a day of the event.")
+    if checked_out_at and (checked_in_at is None or checked_out_at <= checked_in_at):
+        problems["checked_out_at"] = _("Check-out must come after check-in.")
+    if problems:
+        raise Invalid(next(iter(problems.values())), fields=problems)
+
+
+def _confirmed_signup(event_id, user_id):
+    return db.session.scalar(
+        select(Signup).where(
+            Signup.event_id == event_id,
+            Signup.user_id == user_id,
+            Signup.status == SignupStatus.CONFIRMED,
+        )
+    )
+
+
+def _walk_in(actor, event, user_id):
+    """A person who came without signing up: confirmed on the spot; a full event grows a place."""
+    person = db.session.get(User, user_id)
+    if person is None or not person.active:
+        raise NotFound(_("No such volunteer."), code="no_such_user")
+    waiting = db.session.scalar(
+        select(Signup).where(
+            Signup.event_id == event.id,
+            Signup.user_id == user_id,
+            Signup.status == SignupStatus.WAITLISTED,
+        )
+    )
+    if waiting:  # they were queueing and came anyway
+        waiting.status, waiting.confirmed_at, waiting.walk_in = (
+            SignupStatus.CONFIRMED,
+            utcnow(),
+            True,
+        )
+        event.waitlist_count -= 1
+        signup = waiting
+    else:
+        signup = Signup(
+            event_id=event.id,
+            user_id=user_id,
+            status=SignupStatus.CONFIRMED,
+            confirmed_at=utcnow(),
+            walk_in=True,
+        )
+        db.session.add(signup)
+    if event.confirmed_count >= event.capacity:
+        event.capacity += 1
+    event.confirmed_count += 1
+    db.session.flush()
+    audit.record(actor, "attendance.walk_in", signup)
+    return signup
+
+
+def mark_no_shows(event):
+    """Everyone confirmed who never checked in becomes a no-show (in the caller's transaction)."""
+    result = db.session.execute(
+        update(Signup)
+        .where(
+            Signup.event_id == event.id,
+            Signup.status == SignupStatus.CONFIRMED,
+            Signup.checked_in_at.is_(None),
+        )
+        .values(no_show=True)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount

@@ -1,0 +1,1 @@
+"""Service hours: attendance, service records, confirmation, totals, certificates, reports."""
