@@ -50,6 +50,11 @@ class Config:
 
     SQLITE_BUSY_TIMEOUT_MS = 15000
 
+    # Star levels by cumulative confirmed hours, and a Party member's yearly targets.
+    STAR_HOURS = (100, 300, 600, 1000, 1500)
+    PARTY_TARGET_ACTIVITIES = 4
+    PARTY_TARGET_HOURS = 50
+
     MAIL_SERVER = None
     MAIL_PORT = 25
     MAIL_USE_TLS = False

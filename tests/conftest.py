@@ -4,12 +4,14 @@ The suite runs on a temporary SQLite file by default. With NEIGHBORS_TEST_DATABA
 PostgreSQL URL it runs there instead (the database is emptied first: use a throwaway one).
 """
 
+import contextlib
 import os
 import re
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -138,11 +140,15 @@ def areas_loaded(app, db):
 
 
 class Factory:
-    """Makes users through the services, each call in its own app context."""
+    """Makes users through the services: in the test's app context when it has one (so all its
+    work shares one session), else in a context of its own."""
 
     def __init__(self, app):
         self.app = app
         self.count = 0
+
+    def context(self):
+        return contextlib.nullcontext() if has_app_context() else self.app.app_context()
 
     def user(self, role="volunteer", community=COMMUNITY, **fields):
         self.count += 1
@@ -154,7 +160,7 @@ class Factory:
             "community_code": community if role in ("volunteer", "staff") else None,
         }
         values.update(fields)
-        with self.app.app_context():
+        with self.context():
             user = accounts.create_user(**values)
             return user.id, values["email"]
 

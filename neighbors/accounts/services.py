@@ -111,6 +111,11 @@ def normalize_email(raw):
     return email
 
 
+def find_by_login(login):
+    """The user with this e-mail address or mobile number, or None."""
+    return _find_by_login(login)
+
+
 def _find_by_login(login):
     login = (login or "").strip()
     if "@" in login:

@@ -7,6 +7,7 @@ from neighbors.api.base import bp, current_actor, json_body, read_fields
 from neighbors.core.permissions import role_names
 from neighbors.core.privacy import mask_phone
 from neighbors.core.ratelimit import login_limits
+from neighbors.hours import services as hours
 
 
 @bp.post("/tokens")
@@ -60,6 +61,5 @@ def profile(user):
         }
         if party
         else None,
-        # Confirmed service minutes; the hours feature has none to count yet.
-        "total_minutes": 0,
+        "total_minutes": hours.totals(user.id).all_time,  # confirmed service
     }

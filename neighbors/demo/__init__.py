@@ -12,7 +12,9 @@ from neighbors.areas import services as areas
 from neighbors.core.cli import reports_errors
 from neighbors.core.db import utcnow
 from neighbors.core.timezone import from_local, to_local
+from neighbors.events import attendance
 from neighbors.events import services as events
+from neighbors.hours import services as hours
 
 AREAS_CSV = Path(__file__).with_name("areas.csv")
 PASSWORD = "demo-password"  # noqa: S105 (printed for everyone to use)
@@ -162,8 +164,23 @@ def _demo_events(residents):
     )
     for event in series:
         events.publish_event(staff, event.id)
-    # An activity that already happened, recorded by staff.
+    # An activity that already happened, recorded by staff: who came, then the hours.
     past = demo_event_fields(-7, 9, "warmth", "重阳节慰问高龄老人", "文安路社区", 10)
     event = events.create_event(staff, community_code=HOME, **past)
     events.publish_event(staff, event.id)
+    came = ["volunteer@example.org", "party@example.org"] + [p.email for p in residents[:3]]
+    for email in came:
+        attendance.walk_in(staff, event.id, email)
+    attendance.all_present(staff, event.id)
     events.complete_event(staff, event.id)
+    pending = hours.queue(staff)
+    hours.review(staff, [r.id for r in pending[:-1]], confirm=True)  # one left to confirm
+    volunteer = accounts.user_by_email("volunteer@example.org")
+    hours.submit_service(
+        volunteer,
+        activity="社区图书角整理",
+        place="文安路社区图书角",
+        organiser="文安路社区",
+        served_on=local_today() - timedelta(days=3),
+        minutes=90,
+    )

@@ -11,12 +11,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from neighbors.accounts.models import User
+from neighbors.accounts.services import find_by_login
 from neighbors.core import audit
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound
 from neighbors.core.permissions import require_user
 from neighbors.events.models import Event, EventStatus, Signup, SignupStatus
-from neighbors.events.services import _event_for_staff
+from neighbors.events.services import _event_for_staff, _fill_seats
 from neighbors.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -36,16 +37,17 @@ def checkin_code(event, at=None):
 
 
 def staff_checkin_code(actor, event_id):
-    """The current code and when it changes, for staff of the event's community.
+    """The current code for staff of the event's community, or None outside the event's time.
 
-    Raises NotAllowed, NotFound, Conflict (outside the event's time).
+    Raises NotAllowed, NotFound.
     """
     event = _event_for_staff(actor, event_id)
     now = utcnow()
-    _require_code_time(event, now)
-    window_end = (int(now.timestamp() // CODE_PERIOD.total_seconds()) + 1) * CODE_PERIOD
-    changes_at = now - timedelta(seconds=now.timestamp() % CODE_PERIOD.total_seconds())
-    return event, checkin_code(event, now), changes_at + CODE_PERIOD if window_end else None
+    try:
+        _require_code_time(event, now)
+    except Conflict:
+        return None
+    return checkin_code(event, now)
 
 
 def _require_code_time(event, now):
@@ -130,6 +132,18 @@ def all_present(actor, event_id):
     return result.rowcount
 
 
+def _arrival(event):
+    """Now during the event; its start when tapped before it, or recorded after it."""
+    now = utcnow()
+    return now if event.starts_at <= now <= event.ends_at else event.starts_at
+
+
+def _departure(event):
+    """Now during the event; its end otherwise."""
+    now = utcnow()
+    return now if event.starts_at <= now <= event.ends_at else event.ends_at
+
+
 def _check_times(event, checked_in_at, checked_out_at):
     window = (event.starts_at - timedelta(days=1), event.ends_at + timedelta(days=1))
     problems = {}
@@ -153,7 +167,8 @@ def _confirmed_signup(event_id, user_id):
 
 
 def _walk_in(actor, event, user_id):
-    """A person who came without signing up: confirmed on the spot; a full event grows a place."""
+    """A person who came without signing up: confirmed on the spot; a full event grows a place.
+    The caller holds the event row's lock."""
     person = db.session.get(User, user_id)
     if person is None or not person.active:
         raise NotFound(_("No such volunteer."), code="no_such_user")
@@ -189,16 +204,84 @@ def _walk_in(actor, event, user_id):
     return signup
 
 
-def mark_no_shows(event):
-    """Everyone confirmed who never checked in becomes a no-show (in the caller's transaction)."""
-    result = db.session.execute(
-        update(Signup)
-        .where(
-            Signup.event_id == event.id,
-            Signup.status == SignupStatus.CONFIRMED,
-            Signup.checked_in_at.is_(None),
+def tap(actor, event_id, user_id, action):
+    """One tap on the roster: check a person in or out now (or at the event's start or end, for
+    an event recorded afterwards), or clear their times.
+
+    Raises NotAllowed, NotFound, Conflict, Invalid (unknown action).
+    """
+    with transaction():
+        event = _event_for_staff(actor, event_id, lock=True)
+        signup = _confirmed_signup(event.id, user_id)
+        if signup is None:
+            raise NotFound(_("This person is not on the roster."), code="not_signed_up")
+        if action == "in":
+            signup.checked_in_at, signup.checked_out_at = _arrival(event), None
+        elif action == "out":
+            signup.checked_in_at = signup.checked_in_at or event.starts_at
+            signup.checked_out_at = max(_departure(event), signup.checked_in_at)
+        elif action == "clear":
+            signup.checked_in_at = signup.checked_out_at = None
+        else:
+            raise Invalid(_("Unknown action."))
+        signup.no_show = False
+        audit.record(actor, f"attendance.{action}", signup)
+    return signup
+
+
+def walk_in(actor, event_id, login):
+    """Add someone who came without signing up, found by e-mail or mobile, and check them in.
+
+    Raises NotAllowed, NotFound (event out of scope, or no such person), Conflict.
+    """
+    with transaction():
+        event = _event_for_staff(actor, event_id, lock=True)
+        if event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED):
+            raise Conflict(
+                _("Attendance is for a published or completed event."), code="event_closed"
+            )
+        person = find_by_login(login)
+        if person is None:
+            raise NotFound(
+                _("No volunteer has that e-mail address or mobile number."),
+                code="no_such_user",
+                fields={"login": _("Not found.")},
+            )
+        signup = _confirmed_signup(event.id, person.id) or _walk_in(actor, event, person.id)
+        if signup.checked_in_at is None:
+            signup.checked_in_at = _arrival(event)
+            if utcnow() > event.ends_at:  # recorded afterwards: they were there throughout
+                signup.checked_out_at = event.ends_at
+    return signup
+
+
+def cancel_for(actor, event_id, user_id):
+    """Staff take someone off the roster (any time before completion); the waitlist moves up.
+
+    Raises NotAllowed, NotFound, Conflict.
+    """
+    with transaction():
+        event = _event_for_staff(actor, event_id, lock=True)
+        if event.status == EventStatus.COMPLETED:
+            raise Conflict(
+                _("This event is over; sign-ups can no longer change."), code="event_closed"
+            )
+        signup = db.session.scalar(
+            select(Signup).where(
+                Signup.event_id == event.id,
+                Signup.user_id == user_id,
+                Signup.status.in_((SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)),
+            )
         )
-        .values(no_show=True)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
+        if signup is None:
+            raise NotFound(_("This person is not on the roster."), code="not_signed_up")
+        was = signup.status
+        signup.status, signup.cancelled_at = SignupStatus.CANCELLED, utcnow()
+        if was == SignupStatus.CONFIRMED:
+            event.confirmed_count -= 1
+        else:
+            event.waitlist_count -= 1
+        db.session.flush()
+        _fill_seats(event)
+        audit.record(actor, "signup.cancel_by_staff", signup, was=str(was))
+    return signup

@@ -60,6 +60,7 @@ from neighbors.events.models import (
     SignupStatus,
 )
 from neighbors.extensions import db
+from neighbors.hours import services as hours
 
 logger = logging.getLogger(__name__)
 
@@ -510,7 +511,8 @@ def cancel_event(actor, event_id, reason):
 
 
 def complete_event(actor, event_id):
-    """Mark a published event that has started as completed.
+    """Mark a published event that has started as completed: whoever never checked in is a
+    no-show, and everyone who did gets a pending service record for the time they were there.
 
     Raises NotAllowed, NotFound, Conflict (not published, or not started yet).
     """
@@ -521,7 +523,18 @@ def complete_event(actor, event_id):
         if event.starts_at > utcnow():
             raise Conflict(_("An event can be completed once it has started."), code="not_started")
         event.status = EventStatus.COMPLETED
-        audit.record(actor, "event.complete", event)
+        no_shows = db.session.execute(
+            update(Signup)
+            .where(
+                Signup.event_id == event.id,
+                Signup.status == SignupStatus.CONFIRMED,
+                Signup.checked_in_at.is_(None),
+            )
+            .values(no_show=True)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        records = hours.records_for_event(actor, event)
+        audit.record(actor, "event.complete", event, no_shows=no_shows, records=records)
     return event
 
 

@@ -4,7 +4,6 @@ from datetime import datetime, time, timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from neighbors.areas import services as areas
@@ -14,27 +13,11 @@ from neighbors.core.timezone import from_local, to_local
 from neighbors.events import calendar
 from neighbors.events import services as events
 from neighbors.events.forms import CancelEventForm, EventFilterForm, EventForm, SeriesForm
-from neighbors.events.models import Category, EventStatus, SignupStatus
+from neighbors.events.labels import CATEGORY_LABELS, STATUS_LABELS
+from neighbors.events.models import Category, SignupStatus
 from neighbors.web.forms import communities_by_street, options, show_error
 
 bp = Blueprint("events", __name__, template_folder="templates")
-
-CATEGORY_LABELS = {
-    Category.PARTY_BUILDING: _l("Party building"),
-    Category.WARMTH: _l("Warmth: care for the old, sick and disabled"),
-    Category.TECHNOLOGY: _l("Technology"),
-    Category.SOCIETY: _l("Society"),
-    Category.HARMONY: _l("Harmony: mediation and safety"),
-    Category.CULTURE: _l("Culture"),
-}
-STATUS_LABELS = {
-    EventStatus.DRAFT: _l("Draft"),
-    EventStatus.PUBLISHED: _l("Published"),
-    EventStatus.CANCELLED: _l("Cancelled"),
-    EventStatus.COMPLETED: _l("Completed"),
-    SignupStatus.CONFIRMED: _l("Confirmed"),
-    SignupStatus.WAITLISTED: _l("On the waitlist"),
-}
 
 
 @bp.app_context_processor

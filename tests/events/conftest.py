@@ -32,7 +32,7 @@ class EventFactory:
             capacity=3,
         )
         values.update(fields)
-        with self.app.app_context():
+        with self.make.context():
             # The admin may create events in any community; the staff member only in theirs.
             author = self.staff() if community == COMMUNITY else person(self.admin_id)
             event = events.create_event(author, community_code=community, **values)

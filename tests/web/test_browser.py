@@ -155,3 +155,76 @@ def test_staff_publishes_volunteers_join_cancel_and_the_waitlist_moves_up(browse
     staff.goto(f"{server}/staff/events/{event_path}/roster")
     assert staff.get_by_role("cell", name="b", exact=True).is_visible()
     assert not staff.get_by_role("cell", name="a", exact=True).is_visible()
+
+
+def test_staff_record_attendance_confirm_hours_and_the_volunteer_gets_a_certificate(
+    browser, server, app
+):
+    from datetime import timedelta
+
+    from neighbors.core.db import utcnow
+    from neighbors.events import services as events
+
+    with app.app_context():
+        staff = accounts.create_user(
+            email="staff@example.org",
+            password=PASSWORD,
+            name="李静",
+            role="staff",
+            community_code=COMMUNITY,
+        )
+        accounts.create_user(
+            email="v@example.org",
+            password=PASSWORD,
+            name="刘洋",
+            role="volunteer",
+            community_code=COMMUNITY,
+        )
+        now = utcnow()
+        event = events.create_event(
+            staff,
+            community_code=COMMUNITY,
+            title="重阳节慰问",
+            category="warmth",
+            venue="社区",
+            capacity=5,
+            starts_at=now - timedelta(hours=3),
+            ends_at=now - timedelta(hours=1),
+        )
+        events.publish_event(staff, event.id)
+        event_id = event.id
+
+    def logged_in(email):
+        page = browser.new_context(locale="en-US").new_page()
+        page.goto(server + "/login")
+        page.get_by_label("E-mail address or mobile number").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/profile")
+        return page
+
+    desk = logged_in("staff@example.org")
+    desk.goto(f"{server}/events/{event_id}")
+    desk.get_by_role("link", name="Attendance").click()
+    desk.get_by_label("E-mail address or mobile number").fill("v@example.org")
+    desk.get_by_role("button", name="Add and check in").click()
+    assert desk.get_by_text("刘洋 is checked in.").is_visible()
+    desk.get_by_role("link", name="重阳节慰问").click()
+    desk.get_by_role("button", name="Mark as completed").click()
+    desk.get_by_role("link", name="Hours to confirm").click()
+    desk.get_by_label("Choose 刘洋 重阳节慰问").check()
+    desk.get_by_role("button", name="Confirm the ticked").click()
+    assert desk.get_by_text("1 record(s) confirmed.").is_visible()
+
+    volunteer = logged_in("v@example.org")
+    volunteer.get_by_role("link", name="My hours").click()
+    assert volunteer.locator("#hours-all-time").inner_text() == "2 hours"
+    volunteer.get_by_role("link", name="Get a certificate").click()
+    volunteer.get_by_role("button", name="Make the certificate").click()
+    assert volunteer.get_by_role(
+        "heading", name="Volunteer service record certificate"
+    ).is_visible()
+    assert volunteer.locator(".certificate svg").count() == 1  # the QR code
+    volunteer.locator(".verify a").click()
+    assert volunteer.locator("#genuine").inner_text() == "This certificate is genuine."
+    assert volunteer.locator("#total-hours").inner_text() == "2"

@@ -1,0 +1,121 @@
+"""API: attendance and check-in, confirming records, my hours, certificates."""
+
+from datetime import date, datetime
+
+from flask import jsonify, url_for
+from flask_babel import gettext as _
+
+from neighbors.api.base import bp, current_actor, json_body, read_fields
+from neighbors.core.errors import Invalid
+from neighbors.core.privacy import mask_name
+from neighbors.core.timezone import isoformat
+from neighbors.events import attendance
+from neighbors.hours import services as hours
+
+
+def signup_attendance(signup):
+    return {
+        "id": signup.id,
+        "user_id": signup.user_id,
+        "status": str(signup.status),
+        "walk_in": signup.walk_in,
+        "checked_in_at": isoformat(signup.checked_in_at),
+        "checked_out_at": isoformat(signup.checked_out_at),
+    }
+
+
+def record_json(record):
+    return {
+        "id": record.id,
+        "event_id": record.event_id,
+        "activity": record.activity,
+        "minutes": record.minutes,
+        "status": str(record.status),
+        "served_on": record.served_on.isoformat(),
+        "supersedes": record.supersedes_id,
+    }
+
+
+@bp.post("/events/<int:event_id>/attendance")
+def record_attendance(event_id):
+    actor = current_actor()
+    body = json_body()
+    fields = read_fields(
+        body,
+        required=("user_id", "checked_in_at"),
+        optional=("checked_out_at",),
+        types={"user_id": int, "checked_in_at": datetime, "checked_out_at": datetime},
+    )
+    signup = attendance.record_attendance(
+        actor, event_id, fields["user_id"], fields["checked_in_at"], fields.get("checked_out_at")
+    )
+    return jsonify(signup_attendance(signup))
+
+
+@bp.post("/events/<int:event_id>/checkin")
+def check_in(event_id):
+    actor = current_actor()
+    code = read_fields(json_body(), required=("code",), max_length=12)["code"]
+    return jsonify(signup_attendance(attendance.check_in_with_code(actor, event_id, code)))
+
+
+@bp.post("/service-records/<int:record_id>/<any(confirm, reject):decision>")
+def review_record(record_id, decision):
+    actor = current_actor()
+    reason = None
+    if decision == "reject":
+        reason = read_fields(json_body(), optional=("reason",), max_length=500).get("reason")
+    (record,) = hours.review(actor, [record_id], confirm=decision == "confirm", reason=reason)
+    return jsonify(record_json(record))
+
+
+@bp.get("/me/hours")
+def my_hours():
+    actor = current_actor()
+    totals = hours.totals(actor.id)
+    return jsonify(
+        items=[
+            record_json(record) | {"counts": counts, "corrected": corrected}
+            for record, counts, corrected in hours.my_records(actor)
+        ],
+        total_minutes=totals.all_time,
+        this_year_minutes=totals.this_year,
+        star=totals.star,
+    )
+
+
+@bp.post("/me/certificates")
+def issue_certificate():
+    actor = current_actor()
+    fields = read_fields(json_body(), required=("from", "to"), max_length=10)
+    try:
+        period = date.fromisoformat(fields["from"]), date.fromisoformat(fields["to"])
+    except ValueError:
+        message = _("Use dates such as 2026-01-01.")
+        raise Invalid(message, fields={"from": message, "to": message}) from None
+    certificate = hours.issue_certificate(actor, *period)
+    token = hours.certificate_token(certificate)
+    return jsonify(
+        certificate_json(certificate)
+        | {
+            "token": token,
+            "verify_url": url_for("hours.verify", token=token, _external=True),
+        }
+    ), 201
+
+
+@bp.get("/certificates/verify/<token>")
+def verify_certificate(token):
+    return jsonify(certificate_json(hours.verify_certificate(token)))
+
+
+def certificate_json(certificate):
+    return {
+        "serial": certificate.serial,
+        "volunteer": mask_name(certificate.user.name),
+        "period_from": certificate.period_from.isoformat(),
+        "period_to": certificate.period_to.isoformat(),
+        "total_minutes": certificate.total_minutes,
+        "services": len(certificate.services),
+        "issued_at": isoformat(certificate.issued_at),
+    }

@@ -1,0 +1,38 @@
+"""Spreadsheet exports: CSV that Excel opens (UTF-8 with BOM, formulas neutralised) and XLSX."""
+
+import csv
+import io
+from decimal import Decimal
+
+from openpyxl import Workbook
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """Text that a spreadsheet would run as a formula gets a leading quote; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_bytes(header, rows):
+    """A whole CSV document: UTF-8 with a BOM, so that Excel shows Chinese text."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(value) for value in row])
+    return "\ufeff".encode() + buffer.getvalue().encode()
+
+
+def xlsx_bytes(title, header, rows):
+    """A whole XLSX workbook; numbers, dates and Decimals keep their types."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append(header)
+    for row in rows:
+        sheet.append([float(v) if isinstance(v, Decimal) else safe_cell(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,314 @@
+"""Service hours pages: my hours and certificates, verification, staff confirmation,
+attendance and check-in, Party member reports and dashboards."""
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from neighbors.core.db import utcnow
+from neighbors.core.errors import DomainError
+from neighbors.core.exports import csv_bytes, xlsx_bytes
+from neighbors.core.privacy import mask_name
+from neighbors.core.timezone import to_local
+from neighbors.events import attendance
+from neighbors.events import services as events
+from neighbors.events.labels import CATEGORY_LABELS
+from neighbors.hours import reports
+from neighbors.hours import services as hours
+from neighbors.hours.forms import (
+    CertificateForm,
+    CheckinForm,
+    CorrectionForm,
+    ServiceForm,
+    WalkInForm,
+)
+from neighbors.hours.models import RecordStatus
+from neighbors.hours.qr import qr_svg
+from neighbors.web.forms import show_error
+
+bp = Blueprint("hours", __name__, template_folder="templates")
+
+RECORD_STATUS_LABELS = {
+    RecordStatus.PENDING: _l("Waiting for confirmation"),
+    RecordStatus.CONFIRMED: _l("Confirmed"),
+    RecordStatus.REJECTED: _l("Rejected"),
+}
+
+
+@bp.app_context_processor
+def inject_labels():
+    return {"record_status_label": lambda status: RECORD_STATUS_LABELS[RecordStatus(status)]}
+
+
+@bp.app_template_filter("month_item")
+def month_item(row):
+    month, minutes, _people = row
+    return format_date(month, "MMM"), minutes
+
+
+@bp.app_template_filter("category_item")
+def category_item(row):
+    category, minutes = row
+    return str(CATEGORY_LABELS[category]).split("：")[0].split(":")[0], minutes
+
+
+@bp.app_template_filter("hours")
+def format_hours(minutes):
+    """125 minutes -> 2.08 (hours, as certificates and reports count them)."""
+    return f"{(minutes or 0) / 60:.2f}".rstrip("0").rstrip(".") if minutes else "0"
+
+
+# -- volunteers --------------------------------------------------------------------------------
+
+
+@bp.get("/my/hours")
+@login_required
+def my_hours():
+    return render_template(
+        "hours/my_hours.html",
+        totals=hours.totals(current_user.id),
+        records=hours.my_records(current_user),
+    )
+
+
+@bp.route("/my/hours/new", methods=["GET", "POST"])
+@login_required
+def submit_service():
+    form = ServiceForm()
+    if form.validate_on_submit():
+        try:
+            hours.submit_service(
+                current_user,
+                activity=form.activity.data,
+                place=form.place.data,
+                organiser=form.organiser.data,
+                served_on=form.served_on.data,
+                minutes=form.total_minutes(),
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("Sent to your community's staff for confirmation."), "success")
+            return redirect(url_for("hours.my_hours"))
+    return render_template("hours/submit.html", form=form)
+
+
+@bp.route("/my/hours/<int:record_id>/correction", methods=["GET", "POST"])
+@login_required
+def request_correction(record_id):
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        try:
+            hours.request_correction(
+                current_user, record_id, minutes=form.total_minutes(), reason=form.reason.data
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("Your correction has been sent for confirmation."), "success")
+            return redirect(url_for("hours.my_hours"))
+    return render_template("hours/correction.html", form=form, staff=False)
+
+
+@bp.route("/my/certificates", methods=["GET", "POST"])
+@login_required
+def certificates():
+    form = CertificateForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "period_from": to_local(utcnow()).date().replace(month=1, day=1),
+            "period_to": to_local(utcnow()).date(),
+        }
+    )
+    if form.validate_on_submit():
+        try:
+            certificate = hours.issue_certificate(
+                current_user, form.period_from.data, form.period_to.data
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for("hours.show_certificate", serial=certificate.serial))
+    return render_template("hours/certificates.html", form=form)
+
+
+@bp.get("/my/certificates/<serial>")
+@login_required
+def show_certificate(serial):
+    certificate = hours.my_certificate(current_user, serial)
+    link = url_for("hours.verify", token=hours.certificate_token(certificate), _external=True)
+    return render_template(
+        "hours/certificate.html",
+        certificate=certificate,
+        link=link,
+        qr=qr_svg(link),
+        number=hours.volunteer_number(current_user),
+    )
+
+
+@bp.get("/certificates/verify/<token>")
+def verify(token):
+    certificate = hours.verify_certificate(token)
+    return render_template(
+        "hours/verify.html", certificate=certificate, name=mask_name(certificate.user.name)
+    )
+
+
+@bp.route("/events/<int:event_id>/checkin", methods=["GET", "POST"])
+@login_required
+def checkin(event_id):
+    event = events.get_event(event_id, current_user)
+    form = CheckinForm()
+    if form.validate_on_submit():
+        try:
+            signup = attendance.check_in_with_code(current_user, event_id, form.code.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(
+                _("You are checked out. Thank you!")
+                if signup.checked_out_at
+                else _("You are checked in."),
+                "success",
+            )
+            return redirect(url_for("events.show_event", event_id=event_id))
+    return render_template("hours/checkin.html", form=form, event=event)
+
+
+# -- staff -------------------------------------------------------------------------------------
+
+
+@bp.get("/staff/hours")
+@login_required
+def queue():
+    overdue = request.args.get("overdue") == "1"
+    records = hours.queue(current_user, overdue_only=overdue)
+    return render_template(
+        "hours/queue.html", records=records, overdue=overdue, is_overdue=hours.is_overdue
+    )
+
+
+@bp.post("/staff/hours/review")
+@login_required
+def review():
+    ids = [value for value in request.form.getlist("record") if value.isdigit()]
+    decision = request.form.get("decision")
+    if not ids or decision not in ("confirm", "reject"):
+        flash(_("Tick the records first."), "error")
+        return redirect(url_for("hours.queue"))
+    done = hours.review(
+        current_user, ids, confirm=decision == "confirm", reason=request.form.get("reason")
+    )
+    flash(
+        _("%(n)s record(s) confirmed.", n=len(done))
+        if decision == "confirm"
+        else _("%(n)s record(s) rejected.", n=len(done)),
+        "success",
+    )
+    return redirect(url_for("hours.queue"))
+
+
+@bp.route("/staff/hours/<int:record_id>/correct", methods=["GET", "POST"])
+@login_required
+def correct(record_id):
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        try:
+            hours.correct_record(
+                current_user, record_id, minutes=form.total_minutes(), reason=form.reason.data
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("The record is corrected; the old one stays visible."), "success")
+            return redirect(url_for("hours.queue"))
+    return render_template("hours/correction.html", form=form, staff=True)
+
+
+@bp.get("/staff/events/<int:event_id>/attendance")
+@login_required
+def attendance_sheet(event_id):
+    event, signups, _positions = events.roster(current_user, event_id)
+    code = attendance.staff_checkin_code(current_user, event_id)
+    return render_template(
+        "hours/attendance.html",
+        event=event,
+        code=code,
+        signups=[s for s in signups if s.status == "confirmed"],
+        form=WalkInForm(),
+    )
+
+
+@bp.post(
+    "/staff/events/<int:event_id>/attendance/<int:user_id>/<any(in, out, clear, remove):action>"
+)
+@login_required
+def tap(event_id, user_id, action):
+    if action == "remove":
+        attendance.cancel_for(current_user, event_id, user_id)
+    else:
+        attendance.tap(current_user, event_id, user_id, action)
+    return redirect(url_for("hours.attendance_sheet", event_id=event_id))
+
+
+@bp.post("/staff/events/<int:event_id>/attendance/all-present")
+@login_required
+def all_present(event_id):
+    count = attendance.all_present(current_user, event_id)
+    flash(_("%(n)s checked in.", n=count), "success")
+    return redirect(url_for("hours.attendance_sheet", event_id=event_id))
+
+
+@bp.post("/staff/events/<int:event_id>/attendance/walk-in")
+@login_required
+def walk_in(event_id):
+    form = WalkInForm()
+    if form.validate_on_submit():
+        signup = attendance.walk_in(current_user, event_id, form.login.data)
+        flash(_("%(name)s is checked in.", name=signup.user.name), "success")
+    return redirect(url_for("hours.attendance_sheet", event_id=event_id))
+
+
+@bp.get("/staff/party-report")
+@bp.get("/staff/party-report.<any(csv, xlsx):fmt>")
+@login_required
+def party_report(fmt=None):
+    year = _year()
+    rows = reports.party_report(current_user, year)
+    if fmt is None:
+        return render_template("hours/party_report.html", rows=rows, year=year)
+    header, body = reports.party_table(rows)
+    name = f"party-members-{year}.{fmt}"
+    if fmt == "csv":
+        return _download(csv_bytes(header, body), "text/csv; charset=utf-8", name)
+    return _download(
+        xlsx_bytes(str(year), header, body),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        name,
+    )
+
+
+@bp.get("/staff/dashboard")
+@login_required
+def dashboard():
+    year = _year()
+    return render_template(
+        "hours/dashboard.html", year=year, data=reports.dashboard(current_user, year)
+    )
+
+
+def _year():
+    this_year = to_local(utcnow()).year
+    year = request.args.get("year", "")
+    return int(year) if year.isdigit() and 2000 <= int(year) <= this_year else this_year
+
+
+def _download(body, mimetype, filename):
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

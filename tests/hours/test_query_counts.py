@@ -1,0 +1,77 @@
+"""List pages load in a fixed number of queries: the count does not grow with the rows."""
+
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from neighbors.events import services as events
+from neighbors.extensions import db
+from neighbors.hours import services as hours
+from tests.conftest import log_in
+from tests.events.conftest import person
+
+
+@contextmanager
+def counting(app):
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def queries(app, client, path):
+    with counting(app) as statements:
+        assert client.get(path).status_code == 200
+    return len(statements)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/events",
+        "/my/events",
+        "/my/hours",
+        "/staff/hours",
+        "/staff/events",
+        "/staff/party-report",
+        "/staff/dashboard",
+    ],
+)
+def test_list_pages_do_not_grow_with_their_rows(app, client, hours_factory, path):
+    volunteer_id, email = hours_factory.make.user()
+
+    def add(n):
+        with app.app_context():
+            for _ in range(n):
+                event_id = hours_factory.event(capacity=5)
+                events.sign_up(person(volunteer_id), event_id)
+                record = hours.submit_service(
+                    person(volunteer_id),
+                    activity="服务",
+                    place="社区",
+                    organiser="社区",
+                    minutes=30,
+                    served_on=date.today() - timedelta(days=1),
+                )
+                if n % 2:
+                    hours.review(hours_factory.staff(), [record.id], confirm=True)
+
+    staff = app.test_client()
+    log_in(client, email)
+    log_in(staff, hours_factory.staff_email)
+    viewer = staff if path.startswith("/staff") else client
+    add(2)
+    few = queries(app, viewer, path)
+    add(6)
+    many = queries(app, viewer, path)
+    assert many == few, f"{path}: {few} queries with few rows, {many} with more"

@@ -1,0 +1,103 @@
+"""Hours pages: my hours, certificates and their check, staff queue, attendance, reports."""
+
+import csv
+import io
+import re
+from datetime import date, timedelta
+
+import openpyxl
+
+from neighbors.accounts import services as accounts
+from neighbors.hours import services as hours
+from tests.conftest import log_in, post_form
+from tests.events.conftest import person
+
+EN = {"Accept-Language": "en"}
+
+
+def test_volunteer_reports_service_staff_confirm_certificate_checks_out(app, client, hours_factory):
+    volunteer_id, email = hours_factory.make.user()
+    log_in(client, email)
+    served = (date.today() - timedelta(days=1)).isoformat()
+    response = post_form(
+        client,
+        "/my/hours/new",
+        {
+            "activity": "教老人用手机",
+            "place": "社区活动室",
+            "organiser": "文安路社区",
+            "served_on": served,
+            "hours": "2",
+            "minutes": "30",
+        },
+    )
+    assert response.status_code == 302
+    assert "Waiting for confirmation" in client.get("/my/hours", headers=EN).text
+
+    staff = app.test_client()
+    log_in(staff, hours_factory.staff_email)
+    page = staff.get("/staff/hours", headers=EN).text
+    record_id = re.search(r'name="record" value="(\d+)"', page).group(1)
+    response = post_form(staff, "/staff/hours/review", {"record": record_id, "decision": "confirm"})
+    assert response.status_code == 302
+
+    page = client.get("/my/hours", headers=EN).text
+    assert "2.5 hours" in page
+    response = post_form(
+        client,
+        "/my/certificates",
+        {"period_from": "2026-01-01", "period_to": date.today().isoformat()},
+    )
+    assert response.status_code == 302
+    certificate = client.get(response.location, headers=EN).text
+    assert "<svg" in certificate and "2.5" in certificate
+    link = re.search(r'href="http://localhost(/certificates/verify/[^"]+)"', certificate).group(1)
+    anonymous = app.test_client()
+    page = anonymous.get(link, headers=EN).text
+    assert "This certificate is genuine." in page and "2.5" in page
+    assert anonymous.get(link[:-3] + "abc").status_code == 404
+
+
+def test_attendance_sheet_complete_and_party_exports(app, client, hours_factory):
+    member_id, _ = hours_factory.make.user()
+    with app.app_context():
+        accounts.declare_party_membership(
+            person(member_id),
+            branch="第一党支部",
+            work_unit='=HYPERLINK("x")',
+            community_code="210102002001",
+            grid_code="",
+            reported_on=date(2026, 3, 5),
+        )
+    event_id = hours_factory.held_event([member_id], minutes=60)
+    log_in(client, hours_factory.staff_email)
+    page = client.get(f"/staff/events/{event_id}/attendance", headers=EN).text
+    assert "Check in" in page
+    post_form(client, f"/staff/events/{event_id}/attendance/all-present", {})
+    post_form(client, f"/staff/events/{event_id}/complete", {})
+    with app.app_context():
+        ids = [r.id for r in hours.queue(hours_factory.staff())]
+    post_form(client, "/staff/hours/review", {"record": ids, "decision": "confirm"})
+
+    xlsx = client.get("/staff/party-report.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][1] == '\'=HYPERLINK("x")'  # a formula is neutralised
+    assert rows[1][6] == 1 and rows[1][7] == 1  # one activity, one hour: numbers, not text
+    data = client.get("/staff/party-report.csv").data
+    assert data.startswith("\ufeff".encode())
+    (header, row) = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert row[1].startswith("'=") and row[7] == "1.00"
+    assert client.get("/staff/dashboard", headers=EN).status_code == 200
+    assert "<svg" in client.get("/staff/dashboard").text
+
+
+def test_volunteers_cannot_reach_staff_pages(client, hours_factory):
+    log_in(client, hours_factory.make.user()[1])
+    for path in (
+        "/staff/hours",
+        "/staff/dashboard",
+        "/staff/party-report",
+        "/staff/party-report.csv",
+    ):
+        assert client.get(path).status_code == 403
