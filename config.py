@@ -47,6 +47,7 @@ class Config:
     REDIS_URL = None
     LOGIN_RATE_LIMIT = "10 per minute"  # failed attempts, per address and login
     LOGIN_IP_RATE_LIMIT = "100 per minute"  # failed attempts, per address
+    CHECKIN_RATE_LIMIT = "10 per 5 minutes"  # check-in code entries, per address and event
 
     SQLITE_BUSY_TIMEOUT_MS = 15000
 

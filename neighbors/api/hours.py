@@ -1,13 +1,15 @@
 """API: attendance and check-in, confirming records, my hours, certificates."""
 
+import re
 from datetime import date, datetime
 
-from flask import jsonify, url_for
+from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
 from neighbors.api.base import bp, current_actor, json_body, read_fields
 from neighbors.core.errors import Invalid
 from neighbors.core.privacy import mask_name
+from neighbors.core.ratelimit import code_attempts
 from neighbors.core.timezone import isoformat
 from neighbors.events import attendance
 from neighbors.hours import services as hours
@@ -53,9 +55,13 @@ def record_attendance(event_id):
 
 
 @bp.post("/events/<int:event_id>/checkin")
+@code_attempts
 def check_in(event_id):
     actor = current_actor()
-    code = read_fields(json_body(), required=("code",), max_length=12)["code"]
+    body = json_body()
+    if isinstance(body.get("code"), int) and not isinstance(body.get("code"), bool):
+        body["code"] = f"{body['code']:06d}"  # a code typed as a number lost its leading zeros
+    code = read_fields(body, required=("code",), max_length=12)["code"]
     return jsonify(signup_attendance(attendance.check_in_with_code(actor, event_id, code)))
 
 
@@ -63,7 +69,7 @@ def check_in(event_id):
 def review_record(record_id, decision):
     actor = current_actor()
     reason = None
-    if decision == "reject":
+    if decision == "reject" and request.content_length:
         reason = read_fields(json_body(), optional=("reason",), max_length=500).get("reason")
     (record,) = hours.review(actor, [record_id], confirm=decision == "confirm", reason=reason)
     return jsonify(record_json(record))
@@ -89,6 +95,8 @@ def issue_certificate():
     actor = current_actor()
     fields = read_fields(json_body(), required=("from", "to"), max_length=10)
     try:
+        if not all(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", fields[k]) for k in ("from", "to")):
+            raise ValueError("not YYYY-MM-DD")
         period = date.fromisoformat(fields["from"]), date.fromisoformat(fields["to"])
     except ValueError:
         message = _("Use dates such as 2026-01-01.")

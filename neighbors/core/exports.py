@@ -5,6 +5,7 @@ import io
 from decimal import Decimal
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -27,12 +28,23 @@ def csv_bytes(header, rows):
 
 
 def xlsx_bytes(title, header, rows):
-    """A whole XLSX workbook; numbers, dates and Decimals keep their types."""
+    """A whole XLSX workbook; numbers, dates and Decimals keep their types, and text that looks
+    like a formula is stored as text (shown as typed, never run)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append(header)
     for row in rows:
-        sheet.append([float(v) if isinstance(v, Decimal) else safe_cell(v) for v in row])
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _xlsx_cell(sheet, value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value)
+        cell.data_type = "s"  # openpyxl would otherwise store it as a formula
+        return cell
+    return value

@@ -20,6 +20,15 @@ def _failed(response):
     return response.status_code not in (201, 302)
 
 
+def code_attempts(view):
+    """Limit guesses at an event's check-in code: CHECKIN_RATE_LIMIT per address and event."""
+    return limiter.limit(
+        lambda: current_app.config["CHECKIN_RATE_LIMIT"],
+        key_func=lambda: f"{get_remote_address()}|{request.path}",
+        methods=["POST"],
+    )(view)
+
+
 def login_limits(view):
     """Limit failed POSTs: LOGIN_RATE_LIMIT per address and login, LOGIN_IP_RATE_LIMIT per
     address (so one address cannot try many logins either)."""

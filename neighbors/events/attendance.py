@@ -16,13 +16,17 @@ from neighbors.core import audit
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound
 from neighbors.core.permissions import require_user
+from neighbors.core.timezone import to_local
 from neighbors.events.models import Event, EventStatus, Signup, SignupStatus
 from neighbors.events.services import _event_for_staff, _fill_seats
 from neighbors.extensions import db
+from neighbors.hours import services as hours
 
 logger = logging.getLogger(__name__)
 
 CODE_PERIOD = timedelta(minutes=5)
+# A second code entry sooner than this is taken for a repeat, not for leaving.
+MIN_STAY = timedelta(minutes=15)
 # Codes work from an hour before the start to an hour after the end.
 CODE_MARGIN = timedelta(hours=1)
 
@@ -80,6 +84,12 @@ def check_in_with_code(actor, event_id, code):
         if signup.checked_in_at is None:
             signup.checked_in_at = now
             action = "attendance.check_in"
+        elif now - signup.checked_in_at < MIN_STAY:
+            when = to_local(signup.checked_in_at).strftime("%H:%M")
+            raise Conflict(
+                _("You checked in at %(when)s. Enter the code again when you leave.", when=when),
+                code="already_checked_in",
+            )
         else:
             signup.checked_out_at = now
             action = "attendance.check_out"
@@ -100,9 +110,11 @@ def record_attendance(actor, event_id, user_id, checked_in_at, checked_out_at=No
                 _("Attendance is for a published or completed event."), code="event_closed"
             )
         _check_times(event, checked_in_at, checked_out_at)
+        _not_recorded(event, user_id)
         signup = _confirmed_signup(event.id, user_id) or _walk_in(actor, event, user_id)
         signup.checked_in_at, signup.checked_out_at = checked_in_at, checked_out_at
         signup.no_show = checked_in_at is None
+        _record_late(actor, event)
         audit.record(actor, "attendance.record", signup)
     return signup
 
@@ -118,6 +130,8 @@ def all_present(actor, event_id):
             raise Conflict(
                 _("Attendance is for a published or completed event."), code="event_closed"
             )
+        if utcnow() < event.starts_at:
+            raise Conflict(_("The event has not started yet."), code="not_started")
         result = db.session.execute(
             update(Signup)
             .where(
@@ -128,6 +142,7 @@ def all_present(actor, event_id):
             .values(checked_in_at=event.starts_at, checked_out_at=event.ends_at, no_show=False)
             .execution_options(synchronize_session=False)
         )
+        _record_late(actor, event)
         audit.record(actor, "attendance.all_present", event, count=result.rowcount)
     return result.rowcount
 
@@ -142,6 +157,22 @@ def _departure(event):
     """Now during the event; its end otherwise."""
     now = utcnow()
     return now if event.starts_at <= now <= event.ends_at else event.ends_at
+
+
+def _not_recorded(event, user_id):
+    """Once a person's hours are recorded, attendance no longer changes them: correct the record."""
+    if event.status == EventStatus.COMPLETED and hours.has_record(event.id, user_id):
+        raise Conflict(
+            _("This person's hours are recorded already; correct the record instead."),
+            code="hours_recorded",
+        )
+
+
+def _record_late(actor, event):
+    """Attendance added after completion becomes hours like the rest."""
+    if event.status == EventStatus.COMPLETED:
+        db.session.flush()
+        hours.records_for_event(actor, event)
 
 
 def _check_times(event, checked_in_at, checked_out_at):
@@ -215,6 +246,11 @@ def tap(actor, event_id, user_id, action):
         signup = _confirmed_signup(event.id, user_id)
         if signup is None:
             raise NotFound(_("This person is not on the roster."), code="not_signed_up")
+        if event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED):
+            raise Conflict(
+                _("Attendance is for a published or completed event."), code="event_closed"
+            )
+        _not_recorded(event, user_id)
         if action == "in":
             signup.checked_in_at, signup.checked_out_at = _arrival(event), None
         elif action == "out":
@@ -225,6 +261,7 @@ def tap(actor, event_id, user_id, action):
         else:
             raise Invalid(_("Unknown action."))
         signup.no_show = False
+        _record_late(actor, event)
         audit.record(actor, f"attendance.{action}", signup)
     return signup
 
@@ -247,11 +284,13 @@ def walk_in(actor, event_id, login):
                 code="no_such_user",
                 fields={"login": _("Not found.")},
             )
+        _not_recorded(event, person.id)
         signup = _confirmed_signup(event.id, person.id) or _walk_in(actor, event, person.id)
         if signup.checked_in_at is None:
             signup.checked_in_at = _arrival(event)
             if utcnow() > event.ends_at:  # recorded afterwards: they were there throughout
                 signup.checked_out_at = event.ends_at
+        _record_late(actor, event)
     return signup
 
 

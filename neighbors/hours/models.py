@@ -32,6 +32,12 @@ class ServiceRecord(db.Model):
             sqlite_where=text("event_id IS NOT NULL AND supersedes_id IS NULL"),
             postgresql_where=text("event_id IS NOT NULL AND supersedes_id IS NULL"),
         ),
+        # A record has at most one correction that is not rejected.
+        Index(
+            "uq_service_records_supersedes", "supersedes_id", unique=True,
+            sqlite_where=text("supersedes_id IS NOT NULL AND status <> 'rejected'"),
+            postgresql_where=text("supersedes_id IS NOT NULL AND status <> 'rejected'"),
+        ),
         Index("ix_service_records_person", "user_id", "status", "served_on"),
         Index("ix_service_records_queue", "community_id", "status", "served_on"),
     )  # fmt: skip
@@ -51,8 +57,10 @@ class ServiceRecord(db.Model):
         enum_column(RecordStatus, "record_status"), default=RecordStatus.PENDING
     )
     # A correction names the record it replaces (once it is confirmed) and says why.
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("service_records.id"), unique=True)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("service_records.id"))
     reason: Mapped[str | None] = mapped_column(String(500))
+    # What the reviewing staff member said (the reason for a rejection).
+    review_note: Mapped[str | None] = mapped_column(String(500))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -76,6 +84,9 @@ class Certificate(db.Model):
     period_from: Mapped[date] = mapped_column(Date)
     period_to: Mapped[date] = mapped_column(Date)
     total_minutes: Mapped[int]
+    # The person as they stood when it was issued: a later change of name changes nothing here.
+    name: Mapped[str] = mapped_column(String(100))
+    volunteer_number: Mapped[str] = mapped_column(String(20))
     # The services listed, as they stood when it was issued.
     services: Mapped[list] = mapped_column(JSON)
     issued_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)

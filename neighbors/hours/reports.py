@@ -32,20 +32,31 @@ class PartyRow:
     meets_targets: bool
 
 
-def party_report(actor, year):
-    """Every Party member reporting to the actor's communities, with their confirmed service in
-    the year against the targets, sorted by work unit and branch (the feedback table's order).
+def party_report(actor, year, work_unit=None):
+    """Every Party member reporting to the actor's communities (a rejected report-in excepted),
+    with their confirmed service in the year against the targets, sorted by work unit and
+    branch: the feedback table, for all units or one.
 
     Raises NotAllowed.
     """
     require_role(actor, Role.STAFF)
+    members = select(PartyMember.user_id).where(PartyMember.status != ReportStatus.REJECTED)
+    scope = managed_community_ids(actor)
+    if scope is not None:
+        members = members.where(PartyMember.community_id.in_(scope))
+    if work_unit:
+        members = members.where(PartyMember.work_unit == work_unit)
     served = (
         select(
             ServiceRecord.user_id,
             func.count().label("activities"),
             func.sum(ServiceRecord.minutes).label("minutes"),
         )
-        .where(effective(), ServiceRecord.served_on.between(date(year, 1, 1), date(year, 12, 31)))
+        .where(
+            effective(),
+            ServiceRecord.served_on.between(date(year, 1, 1), date(year, 12, 31)),
+            ServiceRecord.user_id.in_(members),
+        )
         .group_by(ServiceRecord.user_id)
         .subquery()
     )
@@ -63,11 +74,9 @@ def party_report(actor, year):
         .join(PartyMember, PartyMember.user_id == User.id)
         .join(Community, Community.id == PartyMember.community_id)
         .outerjoin(served, served.c.user_id == User.id)
+        .where(User.id.in_(members))
         .order_by(PartyMember.work_unit, PartyMember.branch, User.name)
     )
-    scope = managed_community_ids(actor)
-    if scope is not None:
-        query = query.where(PartyMember.community_id.in_(scope))
     config = current_app.config
     rows = []
     for (
@@ -192,7 +201,7 @@ def dashboard(actor, year=None):
         ).all()
     return Dashboard(
         months=[(date(year, m, 1), *months.get(m, (0, 0))) for m in range(1, 13)],
-        categories=[(c, int(categories.get(c) or 0)) for c in Category],
+        categories=[(c, int(categories.get(c) or 0)) for c in (*Category, None)],
         top=[(name, int(minutes)) for name, minutes in top],
         areas=[tuple(row) for row in areas],
     )

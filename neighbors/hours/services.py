@@ -3,6 +3,7 @@ totals, star levels, the overdue queue and certificates."""
 
 import logging
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -10,14 +11,16 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, exists, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
 from neighbors.accounts.models import User
 from neighbors.core import audit
 from neighbors.core.db import transaction, utcnow
-from neighbors.core.errors import Conflict, Invalid, NotFound
+from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from neighbors.core.permissions import (
     Role,
+    has_role,
     managed_community_ids,
     require_community_staff,
     require_role,
@@ -61,12 +64,26 @@ def effective():
 # -- records from events and from volunteers ---------------------------------------------------
 
 
+def has_record(event_id, user_id):
+    """True when the event has given this person a record already."""
+    return (
+        db.session.scalar(
+            select(ServiceRecord.id).where(
+                ServiceRecord.event_id == event_id, ServiceRecord.user_id == user_id
+            )
+        )
+        is not None
+    )
+
+
 def records_for_event(actor, event):
     """Pending records for everyone who checked in (in the caller's unit of work).
 
-    A person already recorded for the event is left alone, so this can run again safely.
-    Returns the number of records made.
+    A person already recorded for the event is left alone, so this can run again safely (after
+    a late check-in, say). A missing check-out counts until the event's end or now, whichever
+    is sooner. Returns the number of records made.
     """
+    until = min(event.ends_at, utcnow())
     signups = db.session.scalars(
         select(Signup).where(
             Signup.event_id == event.id,
@@ -82,7 +99,7 @@ def records_for_event(actor, event):
     made = 0
     for signup in signups:
         minutes = attended_minutes(
-            event.starts_at, event.ends_at, signup.checked_in_at, signup.checked_out_at
+            event.starts_at, event.ends_at, signup.checked_in_at, signup.checked_out_at or until
         )
         if minutes <= 0:
             continue
@@ -153,8 +170,8 @@ def request_correction(actor, record_id, *, minutes, reason):
     corrected), Invalid.
     """
     require_user(actor)
-    with transaction():
-        original = db.session.get(ServiceRecord, record_id)
+    with transaction(), _one_correction():
+        original = db.session.get(ServiceRecord, record_id, with_for_update=True)
         if original is None or original.user_id != actor.id:
             raise NotFound(_("Not found."))
         correction = _correction(actor, original, minutes, reason)
@@ -168,11 +185,12 @@ def correct_record(actor, record_id, *, minutes, reason):
     Raises NotAllowed, NotFound (out of scope), Conflict, Invalid.
     """
     require_role(actor, Role.STAFF)
-    with transaction():
-        original = db.session.get(ServiceRecord, record_id)
+    with transaction(), _one_correction():
+        original = db.session.get(ServiceRecord, record_id, with_for_update=True)
         if original is None:
             raise NotFound(_("Not found."))
         require_community_staff(actor, original.community_id)
+        _not_own(actor, original)
         correction = _correction(actor, original, minutes, reason)
         correction.status = RecordStatus.CONFIRMED
         correction.reviewed_by_id, correction.reviewed_at = actor.id, utcnow()
@@ -180,11 +198,50 @@ def correct_record(actor, record_id, *, minutes, reason):
     return correction
 
 
+@contextmanager
+def _one_correction():
+    """Two corrections of one record at once: the unique index decides, the loser hears why."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise Conflict(
+            _("This record has a correction already."), code="already_corrected"
+        ) from exc
+
+
+def _not_own(actor, record):
+    """Nobody confirms or corrects their own hours, unless they are an admin."""
+    if record.user_id == actor.id and not has_role(actor, Role.ADMIN):
+        raise NotAllowed(_("Another staff member must confirm your own hours."))
+
+
+def record_for_staff(actor, record_id):
+    """A record of the actor's communities. Raises NotAllowed, NotFound."""
+    require_role(actor, Role.STAFF)
+    record = db.session.get(ServiceRecord, record_id)
+    if record is None:
+        raise NotFound(_("Not found."))
+    require_community_staff(actor, record.community_id)
+    return record
+
+
+def own_record(actor, record_id):
+    """One of the actor's own records. Raises NotAuthenticated, NotFound."""
+    require_user(actor)
+    record = db.session.get(ServiceRecord, record_id)
+    if record is None or record.user_id != actor.id:
+        raise NotFound(_("Not found."))
+    return record
+
+
 def _correction(actor, original, minutes, reason):
     if original.status != RecordStatus.CONFIRMED:
         raise Conflict(_("Only a confirmed record can be corrected."), code="not_confirmed")
     if db.session.scalar(
-        select(ServiceRecord.id).where(ServiceRecord.supersedes_id == original.id)
+        select(ServiceRecord.id).where(
+            ServiceRecord.supersedes_id == original.id,
+            ServiceRecord.status != RecordStatus.REJECTED,
+        )
     ):
         raise Conflict(_("This record has a correction already."), code="already_corrected")
     reason = (reason or "").strip()
@@ -223,11 +280,12 @@ def _correction(actor, original, minutes, reason):
 def review(actor, record_ids, *, confirm, reason=None):
     """Confirm or reject pending records of the actor's communities, one or many at once.
 
-    All or nothing. Raises NotAllowed, NotFound (a record out of scope), Conflict (one is not
-    pending), Invalid (too many at once, or a rejection without a reason).
+    All or nothing; `reason` is kept as the review note the volunteer sees. Raises NotAllowed
+    (also for one's own hours), NotFound (a record out of scope), Conflict (one is not pending),
+    Invalid (none or too many at once).
     """
     require_role(actor, Role.STAFF)
-    ids = sorted({int(i) for i in record_ids})
+    ids = sorted({int(i) for i in record_ids if 0 < int(i) < 2**31})
     if not 1 <= len(ids) <= MAX_BULK:
         raise Invalid(_("Choose 1 to %(n)s records.", n=MAX_BULK))
     reason = (reason or "").strip()[:500] or None
@@ -239,13 +297,15 @@ def review(actor, record_ids, *, confirm, reason=None):
             raise NotFound(_("Not found."))
         for record in records:
             require_community_staff(actor, record.community_id)
+            _not_own(actor, record)
             if record.status != RecordStatus.PENDING:
                 raise Conflict(_("A record has been reviewed already."), code="not_pending")
             record.status = RecordStatus.CONFIRMED if confirm else RecordStatus.REJECTED
             record.reviewed_by_id, record.reviewed_at = actor.id, utcnow()
-            if not confirm:
-                record.reason = reason or record.reason
-            audit.record(actor, "hours.confirm" if confirm else "hours.reject", record)
+            record.review_note = reason
+            audit.record(
+                actor, "hours.confirm" if confirm else "hours.reject", record, note=bool(reason)
+            )
     return records
 
 
@@ -336,7 +396,9 @@ def my_records(actor, limit=500):
     corrected = set(
         db.session.scalars(
             select(ServiceRecord.supersedes_id).where(
-                ServiceRecord.user_id == actor.id, ServiceRecord.supersedes_id.is_not(None)
+                ServiceRecord.user_id == actor.id,
+                ServiceRecord.supersedes_id.is_not(None),
+                ServiceRecord.status != RecordStatus.REJECTED,
             )
         )
     )
@@ -366,20 +428,22 @@ def issue_certificate(actor, period_from, period_to):
     ):
         message = _("The period must run forwards and end by today.")
         raise Invalid(message, fields={"to": message})
-    records = db.session.scalars(
-        select(ServiceRecord)
-        .where(
-            ServiceRecord.user_id == actor.id,
-            effective(),
-            ServiceRecord.served_on.between(period_from, period_to),
-        )
-        .order_by(ServiceRecord.served_on, ServiceRecord.id)
-    ).all()
-    if not records:
-        message = _("You have no confirmed service in this period.")
-        raise Invalid(message, code="nothing_confirmed", fields={"from": message})
     with transaction():
+        records = db.session.scalars(
+            select(ServiceRecord)
+            .where(
+                ServiceRecord.user_id == actor.id,
+                effective(),
+                ServiceRecord.served_on.between(period_from, period_to),
+            )
+            .order_by(ServiceRecord.served_on, ServiceRecord.id)
+        ).all()
+        if not records:
+            message = _("You have no confirmed service in this period.")
+            raise Invalid(message, code="nothing_confirmed", fields={"from": message})
         certificate = Certificate(
+            name=actor.name,
+            volunteer_number=volunteer_number(actor),
             serial=f"{today:%Y%m%d}{secrets.randbelow(10**8):08d}",
             user_id=actor.id,
             community_id=actor.home_community_id,
@@ -429,6 +493,17 @@ def verify_certificate(token):
     if certificate is None:
         raise NotFound(_("This certificate is not genuine."), code="not_genuine")
     return certificate
+
+
+def my_certificates(actor):
+    """One's certificates, newest first. Raises NotAuthenticated."""
+    require_user(actor)
+    return db.session.scalars(
+        select(Certificate)
+        .where(Certificate.user_id == actor.id)
+        .order_by(Certificate.issued_at.desc())
+        .limit(100)
+    ).all()
 
 
 def my_certificate(actor, serial):

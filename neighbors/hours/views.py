@@ -1,6 +1,8 @@
 """Service hours pages: my hours and certificates, verification, staff confirmation,
 attendance and check-in, Party member reports and dashboards."""
 
+import re
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -8,9 +10,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from neighbors.core.db import utcnow
-from neighbors.core.errors import DomainError
+from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound
 from neighbors.core.exports import csv_bytes, xlsx_bytes
 from neighbors.core.privacy import mask_name
+from neighbors.core.ratelimit import code_attempts
 from neighbors.core.timezone import to_local
 from neighbors.events import attendance
 from neighbors.events import services as events
@@ -51,6 +54,8 @@ def month_item(row):
 @bp.app_template_filter("category_item")
 def category_item(row):
     category, minutes = row
+    if category is None:  # service reported by volunteers, outside the six lines
+        return _("Other"), minutes
     return str(CATEGORY_LABELS[category]).split("：")[0].split(":")[0], minutes
 
 
@@ -98,18 +103,23 @@ def submit_service():
 @bp.route("/my/hours/<int:record_id>/correction", methods=["GET", "POST"])
 @login_required
 def request_correction(record_id):
-    form = CorrectionForm()
+    record = hours.own_record(current_user, record_id)
+    form = CorrectionForm(
+        data={"hours": record.minutes // 60, "minutes": record.minutes % 60}
+        if request.method == "GET"
+        else None
+    )
     if form.validate_on_submit():
         try:
             hours.request_correction(
                 current_user, record_id, minutes=form.total_minutes(), reason=form.reason.data
             )
-        except DomainError as error:
+        except (Invalid, Conflict) as error:
             show_error(form, error)
         else:
             flash(_("Your correction has been sent for confirmation."), "success")
             return redirect(url_for("hours.my_hours"))
-    return render_template("hours/correction.html", form=form, staff=False)
+    return render_template("hours/correction.html", form=form, record=record, staff=False)
 
 
 @bp.route("/my/certificates", methods=["GET", "POST"])
@@ -132,7 +142,9 @@ def certificates():
             show_error(form, error)
         else:
             return redirect(url_for("hours.show_certificate", serial=certificate.serial))
-    return render_template("hours/certificates.html", form=form)
+    return render_template(
+        "hours/certificates.html", form=form, issued=hours.my_certificates(current_user)
+    )
 
 
 @bp.get("/my/certificates/<serial>")
@@ -145,7 +157,7 @@ def show_certificate(serial):
         certificate=certificate,
         link=link,
         qr=qr_svg(link),
-        number=hours.volunteer_number(current_user),
+        number=certificate.volunteer_number,
     )
 
 
@@ -159,6 +171,7 @@ def verify(token):
 
 @bp.route("/events/<int:event_id>/checkin", methods=["GET", "POST"])
 @login_required
+@code_attempts
 def checkin(event_id):
     event = events.get_event(event_id, current_user)
     form = CheckinForm()
@@ -194,7 +207,7 @@ def queue():
 @bp.post("/staff/hours/review")
 @login_required
 def review():
-    ids = [value for value in request.form.getlist("record") if value.isdigit()]
+    ids = [int(v) for v in request.form.getlist("record") if re.fullmatch(r"[0-9]{1,9}", v)]
     decision = request.form.get("decision")
     if not ids or decision not in ("confirm", "reject"):
         flash(_("Tick the records first."), "error")
@@ -214,18 +227,23 @@ def review():
 @bp.route("/staff/hours/<int:record_id>/correct", methods=["GET", "POST"])
 @login_required
 def correct(record_id):
-    form = CorrectionForm()
+    record = hours.record_for_staff(current_user, record_id)
+    form = CorrectionForm(
+        data={"hours": record.minutes // 60, "minutes": record.minutes % 60}
+        if request.method == "GET"
+        else None
+    )
     if form.validate_on_submit():
         try:
             hours.correct_record(
                 current_user, record_id, minutes=form.total_minutes(), reason=form.reason.data
             )
-        except DomainError as error:
+        except (Invalid, Conflict) as error:
             show_error(form, error)
         else:
             flash(_("The record is corrected; the old one stays visible."), "success")
             return redirect(url_for("hours.queue"))
-    return render_template("hours/correction.html", form=form, staff=True)
+    return render_template("hours/correction.html", form=form, record=record, staff=True)
 
 
 @bp.get("/staff/events/<int:event_id>/attendance")
@@ -266,10 +284,29 @@ def all_present(event_id):
 @login_required
 def walk_in(event_id):
     form = WalkInForm()
-    if form.validate_on_submit():
-        signup = attendance.walk_in(current_user, event_id, form.login.data)
-        flash(_("%(name)s is checked in.", name=signup.user.name), "success")
+    if not form.validate_on_submit():
+        flash(_("Enter the volunteer's e-mail address or mobile number."), "error")
+    else:
+        try:
+            signup = attendance.walk_in(current_user, event_id, form.login.data)
+        except (Invalid, Conflict) as error:
+            flash(error.message, "error")
+        except NotFound as error:
+            if error.code != "no_such_user":
+                raise
+            flash(error.message, "error")
+        else:
+            flash(_("%(name)s is checked in.", name=signup.user.name), "success")
     return redirect(url_for("hours.attendance_sheet", event_id=event_id))
+
+
+@bp.get("/staff/events/<int:event_id>/code")
+@login_required
+def code_screen(event_id):
+    """The check-in code, large, for a screen at the door; it reloads itself every 30 seconds."""
+    event = events.staff_event(current_user, event_id)
+    code = attendance.staff_checkin_code(current_user, event_id)
+    return render_template("hours/code.html", event=event, code=code)
 
 
 @bp.get("/staff/party-report")
@@ -277,9 +314,11 @@ def walk_in(event_id):
 @login_required
 def party_report(fmt=None):
     year = _year()
-    rows = reports.party_report(current_user, year)
+    unit = (request.args.get("unit") or "").strip()[:200] or None
+    rows = reports.party_report(current_user, year, work_unit=unit)
     if fmt is None:
-        return render_template("hours/party_report.html", rows=rows, year=year)
+        units = sorted({row.work_unit for row in rows})
+        return render_template("hours/party_report.html", rows=rows, year=year, units=units)
     header, body = reports.party_table(rows)
     name = f"party-members-{year}.{fmt}"
     if fmt == "csv":
@@ -303,7 +342,9 @@ def dashboard():
 def _year():
     this_year = to_local(utcnow()).year
     year = request.args.get("year", "")
-    return int(year) if year.isdigit() and 2000 <= int(year) <= this_year else this_year
+    if re.fullmatch(r"[0-9]{4}", year) and 2000 <= int(year) <= this_year:
+        return int(year)
+    return this_year
 
 
 def _download(body, mimetype, filename):

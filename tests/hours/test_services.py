@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from neighbors.core.db import utcnow
+from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from neighbors.events import attendance
 from neighbors.events import services as events
@@ -187,7 +187,13 @@ def test_check_in_with_the_rotating_code(ctx, hours_factory):
         attendance.check_in_with_code(person(a), event_id, "000000" if code != "000000" else "1")
     with pytest.raises(NotFound):
         attendance.check_in_with_code(person(b), event_id, code)
-    assert attendance.check_in_with_code(person(a), event_id, code).checked_in_at
+    signup = attendance.check_in_with_code(person(a), event_id, code)
+    assert signup.checked_in_at and not signup.checked_out_at
+    with pytest.raises(Conflict) as repeat:  # a second tap straight away is not leaving
+        attendance.check_in_with_code(person(a), event_id, code)
+    assert repeat.value.code == "already_checked_in"
+    with transaction():  # twenty minutes later
+        db.session.get(Signup, signup.id).checked_in_at -= timedelta(minutes=20)
     assert attendance.check_in_with_code(person(a), event_id, code).checked_out_at
     with pytest.raises(Conflict):
         attendance.check_in_with_code(person(a), event_id, code)
@@ -231,7 +237,7 @@ def test_party_report_and_dashboard(ctx, hours_factory):
             activity="服务",
             place="社区",
             organiser="社区",
-            served_on=today - timedelta(days=1),
+            served_on=today,
             minutes=minutes,
         )
         hours.review(hours_factory.staff(), [record.id], confirm=True)
@@ -241,7 +247,7 @@ def test_party_report_and_dashboard(ctx, hours_factory):
         ("沈阳市税务局", 5, 3000, True),
     ]
     data = reports.dashboard(hours_factory.staff(), today.year)
-    month = next(m for m in data.months if m[0].month == (today - timedelta(days=1)).month)
+    month = next(m for m in data.months if m[0].month == today.month)
     assert month[1:] == (3000, 1)
     assert data.top == [(person(a).name, 3000)]
     assert data.areas == []  # streets and districts are for admins
@@ -305,3 +311,54 @@ def test_totals_are_confirmed_records_with_confirmed_corrections_in_their_place(
     db.session.flush()
     assert hours.totals(user_id).all_time == expected
     nested.rollback()
+
+
+def test_late_attendance_becomes_hours_and_recorded_hours_are_not_touched(ctx, hours_factory):
+    a, b = hours_factory.volunteers(2)
+    event_id = hours_factory.held_event([a])
+    staff = hours_factory.staff()
+    attendance.all_present(staff, event_id)
+    complete(hours_factory, event_id)
+    attendance.walk_in(staff, event_id, person(b).email)  # remembered after completion
+    assert {r.user_id for r in db.session.query(ServiceRecord)} == {a, b}
+    with pytest.raises(Conflict) as refused:
+        attendance.tap(staff, event_id, a, "clear")
+    assert refused.value.code == "hours_recorded"
+
+
+def test_all_present_waits_for_the_start(ctx, hours_factory):
+    event_id = hours_factory.event()
+    with pytest.raises(Conflict):
+        attendance.all_present(hours_factory.staff(), event_id)
+
+
+def test_a_rejected_correction_does_not_block_the_next(ctx, hours_factory):
+    (a,) = hours_factory.volunteers(1)
+    record = hours.submit_service(
+        person(a),
+        activity="义务理发",
+        place="社区",
+        organiser="店",
+        served_on=date.today(),
+        minutes=90,
+    )
+    hours.review(hours_factory.staff(), [record.id], confirm=True)
+    first = hours.request_correction(person(a), record.id, minutes=60, reason="记错了")
+    hours.review(hours_factory.staff(), [first.id], confirm=False, reason="照片显示是 90 分钟")
+    second = hours.request_correction(person(a), record.id, minutes=80, reason="再核对")
+    hours.review(hours_factory.staff(), [second.id], confirm=True)
+    assert hours.totals(a).all_time == 80
+    assert db.session.get(ServiceRecord, first.id).review_note == "照片显示是 90 分钟"
+
+
+def test_staff_do_not_confirm_their_own_hours(ctx, hours_factory, make):
+    staff = hours_factory.staff()
+    record = hours.submit_service(
+        staff, activity="值班", place="社区", organiser="社区", served_on=date.today(), minutes=600
+    )
+    with pytest.raises(NotAllowed):
+        hours.review(staff, [record.id], confirm=True)
+    colleague_id, _ = make.user(role="staff", community="210102002001")
+    hours.review(person(colleague_id), [record.id], confirm=True)
+    with pytest.raises(NotAllowed):
+        hours.correct_record(staff, record.id, minutes=1440, reason="多算点")

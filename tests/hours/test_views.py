@@ -82,7 +82,8 @@ def test_attendance_sheet_complete_and_party_exports(app, client, hours_factory)
     xlsx = client.get("/staff/party-report.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[1][1] == '\'=HYPERLINK("x")'  # a formula is neutralised
+    assert rows[1][1] == '=HYPERLINK("x")'  # kept as the text it is
+    assert sheet.cell(row=2, column=2).data_type == "s"  # a string, never run as a formula
     assert rows[1][6] == 1 and rows[1][7] == 1  # one activity, one hour: numbers, not text
     data = client.get("/staff/party-report.csv").data
     assert data.startswith("\ufeff".encode())
@@ -101,3 +102,31 @@ def test_volunteers_cannot_reach_staff_pages(client, hours_factory):
         "/staff/party-report.csv",
     ):
         assert client.get(path).status_code == 403
+
+
+def test_hostile_input_and_scope_on_hours_pages(app, client, hours_factory, make):
+    volunteer_id, email = hours_factory.make.user()
+    with app.app_context():
+        record = hours.submit_service(
+            person(volunteer_id),
+            activity="服务",
+            place="社区",
+            organiser="社区",
+            served_on=date.today(),
+            minutes=30,
+        )
+        record_id = record.id
+    log_in(client, hours_factory.staff_email)
+    for ids in (["²"], ["99999999999999999999"], []):
+        response = post_form(client, "/staff/hours/review", {"record": ids, "decision": "confirm"})
+        assert response.status_code in (302, 400, 422)
+    assert client.get("/staff/dashboard?year=²").status_code == 200
+    assert client.get("/staff/party-report.csv?year=99999").status_code == 200
+
+    other = app.test_client()
+    log_in(other, make.user(role="staff", community="210103001001")[1])
+    assert other.get(f"/staff/hours/{record_id}/correct").status_code == 404
+    stranger = app.test_client()
+    log_in(stranger, make.user()[1])
+    assert stranger.get(f"/my/hours/{record_id}/correction").status_code == 404
+    assert stranger.get(f"/staff/hours/{record_id}/correct").status_code == 403
