@@ -19,6 +19,8 @@ from neighbors.cli import neighbors_cli
 from neighbors.core.db import configure_engine
 from neighbors.events.views import bp as events_bp
 from neighbors.extensions import babel, csrf, db, limiter, login_manager, migrate
+from neighbors.foundation.views import bp as foundation_bp
+from neighbors.foundation.views import public as disclosure_bp
 from neighbors.hours.views import bp as hours_bp
 from neighbors.web import bp as web_bp
 from neighbors.web.errors import register_error_handlers
@@ -70,6 +72,8 @@ def register_blueprints(app):
     app.register_blueprint(areas_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(hours_bp)
+    app.register_blueprint(foundation_bp)
+    app.register_blueprint(disclosure_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens and never reads the cookie
     register_error_handlers(app)

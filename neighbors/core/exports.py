@@ -34,13 +34,13 @@ def xlsx_bytes(title, header, rows):
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append(header)
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+        sheet.append([xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _xlsx_cell(sheet, value):
+def xlsx_cell(sheet, value):
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, str) and value.startswith("="):

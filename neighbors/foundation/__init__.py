@@ -1,0 +1,1 @@
+"""The community foundation: funds, donations, beneficiaries, subsidies and the ledger."""

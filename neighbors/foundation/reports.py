@@ -1,0 +1,109 @@
+"""What the foundation's roles may read: the ledger, statements, exports and verification, each
+checked for role; and the public disclosure, which names donors only with their consent."""
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from neighbors.core import audit
+from neighbors.core.db import transaction
+from neighbors.core.errors import Invalid
+from neighbors.core.permissions import Role, require_role
+from neighbors.extensions import db
+from neighbors.foundation import exports, ledger
+from neighbors.foundation.models import Donation, Fund, JournalEntry, Posting
+
+READERS = (Role.ACCOUNTANT, Role.APPROVER)
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "beancount": "text/plain; charset=utf-8",
+}
+
+
+def ledger_page(actor, cursor=None, limit=50, date_from=None, date_to=None, fund_code=None):
+    """Entries with their lines, newest first, and the cursor of the next page.
+
+    Raises NotAllowed (accountants and approvers), Invalid (bad cursor).
+    """
+    require_role(actor, *READERS)
+    query = (
+        select(JournalEntry)
+        .options(selectinload(JournalEntry.lines).joinedload(Posting.fund))
+        .order_by(JournalEntry.id.desc())
+    )
+    if cursor:
+        if not (cursor.isascii() and cursor.isdigit() and int(cursor) < 2**31):
+            raise Invalid(_("The page cursor is not valid."), fields={"cursor": _("Not valid.")})
+        query = query.where(JournalEntry.id < int(cursor))
+    if date_from:
+        query = query.where(JournalEntry.entry_date >= date_from)
+    if date_to:
+        query = query.where(JournalEntry.entry_date <= date_to)
+    if fund_code:
+        query = query.where(JournalEntry.lines.any(Posting.fund.has(Fund.code == fund_code)))
+    page = db.session.scalars(query.limit(limit + 1)).all()
+    return page[:limit], (str(page[limit - 1].id) if len(page) > limit else None)
+
+
+def statement(actor, date_from, date_to):
+    """The fund statement for a period. Raises NotAllowed."""
+    require_role(actor, *READERS)
+    return exports.statement(date_from, date_to)
+
+
+def export(actor, fmt, date_from, date_to, fund_code=None):
+    """An export's body (bytes, or an iterable of bytes that streams) and its media type.
+
+    Each export is written to the audit log. Raises NotAllowed.
+    """
+    require_role(actor, *READERS)
+    with transaction():
+        audit.record(
+            actor,
+            "ledger.export",
+            None,
+            format=fmt,
+            date_from=str(date_from),
+            date_to=str(date_to),
+            fund=fund_code,
+        )
+    lines = exports.ledger_lines(date_from, date_to, fund_code)
+    if fmt == "csv":
+        return exports.csv_stream(lines), MIMETYPES[fmt]
+    if fmt == "xlsx":
+        handle = exports.xlsx_file(lines)
+        return _chunks(handle), MIMETYPES[fmt]
+    funds = db.session.scalars(select(Fund).order_by(Fund.code)).all()
+    text = exports.beancount_stream(funds, exports.entries(date_from, date_to))
+    return (chunk.encode() for chunk in text), MIMETYPES[fmt]
+
+
+def _chunks(handle, size=64 * 1024):
+    with handle:
+        while chunk := handle.read(size):
+            yield chunk
+
+
+def verify(actor=None):
+    """Check the whole ledger (see ledger.verify). Raises NotAllowed when an actor is given
+    without a reading role; the command line runs it as the operator."""
+    if actor is not None:
+        require_role(actor, *READERS)
+    return ledger.verify()
+
+
+def disclosure(year):
+    """Money received and paid per fund and month, and donors who agreed to be named."""
+    donors = db.session.execute(
+        select(Donation.donor_name, Fund.name, Donation.amount, Donation.received_on)
+        .join(Fund, Fund.id == Donation.fund_id)
+        .where(
+            Donation.publish_consent.is_(True),
+            Donation.anonymous.is_(False),
+            Donation.received_on.between(f"{year}-01-01", f"{year}-12-31"),
+        )
+        .order_by(Donation.received_on.desc())
+        .limit(500)
+    ).all()
+    return {"months": exports.month_totals(year), "donors": donors}

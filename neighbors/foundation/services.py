@@ -1,0 +1,485 @@
+"""The foundation's work: funds, donations with gap-free acknowledgement numbers, beneficiaries
+with their sensitive data encrypted, and subsidies that three different people prepare, approve
+and pay. Every movement of money is a voucher in the ledger (see ledger.py)."""
+
+import hashlib
+import json
+import logging
+import re
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from neighbors.accounts.services import normalize_phone
+from neighbors.areas import services as areas
+from neighbors.core import audit, privacy
+from neighbors.core.db import transaction, utcnow
+from neighbors.core.errors import Conflict, Invalid, NotFound
+from neighbors.core.permissions import FOUNDATION_ROLES, Role, has_role, require_role
+from neighbors.core.timezone import to_local
+from neighbors.extensions import db
+from neighbors.foundation import ledger
+from neighbors.foundation.models import (
+    Beneficiary,
+    Donation,
+    Fund,
+    FundKind,
+    IdempotencyKey,
+    Subsidy,
+    SubsidyStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+FUND_CODE = re.compile(r"^[A-Z][A-Z0-9-]{1,31}$")
+CHANNELS = ("bank_transfer", "cash", "wechat", "alipay", "other")
+ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
+
+
+def _text(fields, name, value, limit, required=True):
+    value = (value or "").strip()
+    if (required and not value) or len(value) > limit or "\x00" in value:
+        fields[name] = (
+            _("Enter 1 to %(n)s characters.", n=limit)
+            if required
+            else _("At most %(n)s characters.", n=limit)
+        )
+    return value
+
+
+def _raise(fields):
+    if fields:
+        raise Invalid(next(iter(fields.values())), fields=fields)
+
+
+# -- funds -------------------------------------------------------------------------------------
+
+
+def funds(actor):
+    """All funds with their balances, by code. Raises NotAllowed for non-foundation roles."""
+    require_role(actor, *FOUNDATION_ROLES)
+    return db.session.scalars(select(Fund).order_by(Fund.code)).all()
+
+
+def fund_by_code(code):
+    fund = db.session.scalar(select(Fund).where(Fund.code == (code or "").strip().upper()))
+    if fund is None:
+        message = _("No fund has the code %(code)s.", code=code)
+        raise NotFound(message, code="no_such_fund", fields={"fund": message})
+    return fund
+
+
+def create_fund(
+    actor, *, code, name, kind, purpose="", starts_on=None, ends_on=None, opening_balance="0"
+):
+    """Open a fund; an opening balance is posted as the fund's first voucher.
+
+    Raises NotAllowed (admin or approver only), Invalid, Conflict (the code is taken).
+    """
+    require_role(actor, Role.APPROVER)
+    fields = {}
+    code = (code or "").strip().upper()
+    if not FUND_CODE.match(code):
+        fields["code"] = _(
+            "Use 2 to 32 capital letters, digits and dashes, starting with a "
+            "letter, such as EDU-2026."
+        )
+    name = _text(fields, "name", name, 100)
+    purpose = _text(fields, "purpose", purpose, 500, required=False)
+    try:
+        kind = FundKind(kind)
+    except ValueError:
+        fields["kind"] = _("Choose unrestricted, restricted or custodial.")
+    if starts_on and ends_on and ends_on < starts_on:
+        fields["ends_on"] = _("The end must not be before the start.")
+    opening = (
+        ledger.money(opening_balance)
+        if str(opening_balance or "0") not in ("0", "0.00", "")
+        else None
+    )
+    _raise(fields)
+    with transaction():
+        if db.session.scalar(select(Fund.id).where(Fund.code == code)):
+            message = _("A fund with this code exists already.")
+            raise Conflict(message, code="fund_exists", fields={"code": message})
+        fund = Fund(
+            code=code, name=name, kind=kind, purpose=purpose, starts_on=starts_on, ends_on=ends_on
+        )
+        db.session.add(fund)
+        db.session.flush()
+        if opening:
+            ledger.post(
+                actor,
+                summary=_("Opening balance of %(code)s", code=code),
+                kind="opening",
+                lines=[
+                    (ledger.BANK, fund, opening, None),
+                    (ledger.net_assets_account(fund), fund, None, opening),
+                ],
+            )
+        audit.record(actor, "fund.create", fund, code=code)
+    return fund
+
+
+# -- idempotency -------------------------------------------------------------------------------
+
+
+def request_hash(body):
+    """A fingerprint of a request body: the same JSON in any key order gives the same hash."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(actor, idempotency, model):
+    """The object made earlier with this key, or None for a new key. Raises Conflict when the
+    key was used with another body."""
+    if not idempotency:
+        return None
+    key, fingerprint = idempotency
+    if not 1 <= len(key) <= 100:
+        raise Invalid(
+            _("The Idempotency-Key must have 1 to 100 characters."), code="bad_idempotency_key"
+        )
+    seen = db.session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.actor_id == actor.id, IdempotencyKey.key == key)
+    )
+    if seen is None:
+        return None
+    if seen.request_hash != fingerprint or seen.object_type != model.__tablename__:
+        raise Conflict(
+            _("This Idempotency-Key was used for another request."), code="idempotency_key_reused"
+        )
+    return db.session.get(model, seen.object_id)
+
+
+def _remember(actor, idempotency, obj):
+    if idempotency:
+        key, fingerprint = idempotency
+        db.session.add(
+            IdempotencyKey(
+                actor_id=actor.id,
+                key=key,
+                request_hash=fingerprint,
+                object_type=obj.__tablename__,
+                object_id=obj.id,
+            )
+        )
+        db.session.flush()
+
+
+def _once(actor, idempotency, model, make):
+    """Run `make` in a unit of work at most once per Idempotency-Key: (object, created)."""
+    try:
+        with transaction():
+            earlier = _replay(actor, idempotency, model)
+            if earlier is not None:
+                return earlier, False
+            obj = make()
+            _remember(actor, idempotency, obj)
+    except IntegrityError:
+        if not idempotency:
+            raise
+        earlier = _replay(actor, idempotency, model)  # the same key raced us and won
+        if earlier is None:
+            raise
+        return earlier, False
+    return obj, True
+
+
+# -- donations ---------------------------------------------------------------------------------
+
+
+def record_donation(
+    actor,
+    *,
+    fund_code,
+    amount,
+    received_on,
+    donor_name=None,
+    donor_kind="person",
+    anonymous=False,
+    publish_consent=False,
+    channel="bank_transfer",
+    notes="",
+    receipt_code=None,
+    receipt_number=None,
+    receipt_date=None,
+    idempotency=None,
+):
+    """Record a donation and post it; it gets the year's next acknowledgement number.
+
+    Returns (donation, created). Raises NotAllowed (preparers only), Invalid, NotFound (fund),
+    Conflict (an Idempotency-Key used for another request).
+    """
+    require_role(actor, Role.PREPARER)
+    fields = {}
+    amount = ledger.money(amount)
+    donor_name = _text(fields, "donor_name", donor_name, 200, required=not anonymous) or None
+    notes = _text(fields, "notes", notes, 2000, required=False)
+    if donor_kind not in ("person", "organisation"):
+        fields["donor_kind"] = _("Choose person or organisation.")
+    if channel not in CHANNELS:
+        fields["channel"] = _("Choose one of: %(list)s.", list=", ".join(CHANNELS))
+    today = to_local(utcnow()).date()
+    if not isinstance(received_on, date) or not date(2000, 1, 1) <= received_on <= today:
+        fields["received_on"] = _("Enter the day it was received; not in the future.")
+    for name, value in (("receipt_code", receipt_code), ("receipt_number", receipt_number)):
+        _text(fields, name, value, 40, required=False)
+    _raise(fields)
+
+    def make():
+        fund = fund_by_code(fund_code)
+        number = ledger.next_number("ack", received_on.year)
+        donor = _("anonymous donor") if anonymous or not donor_name else donor_name
+        entry = ledger.post(
+            actor,
+            summary=_("Donation from %(donor)s", donor=donor)[:200],
+            kind="donation",
+            entry_date=received_on,
+            lines=[
+                (ledger.BANK, fund, amount, None),
+                (ledger.income_account(fund), fund, None, amount),
+            ],
+        )
+        donation = Donation(
+            ack_number=f"{received_on.year}-{number:06d}",
+            donor_kind=donor_kind,
+            donor_name=donor_name,
+            anonymous=bool(anonymous),
+            publish_consent=bool(publish_consent) and not anonymous,
+            received_on=received_on,
+            channel=channel,
+            amount=amount,
+            fund_id=fund.id,
+            notes=notes,
+            receipt_code=receipt_code or None,
+            receipt_number=receipt_number or None,
+            receipt_date=receipt_date,
+            entry_id=entry.id,
+            created_by_id=actor.id,
+        )
+        db.session.add(donation)
+        db.session.flush()
+        audit.record(actor, "donation.record", donation, fund=fund.code)
+        return donation
+
+    return _once(actor, idempotency, Donation, make)
+
+
+def donations(actor, limit=200):
+    """The latest donations. Raises NotAllowed."""
+    require_role(actor, *FOUNDATION_ROLES)
+    return db.session.scalars(
+        select(Donation)
+        .options(joinedload(Donation.fund))
+        .order_by(Donation.id.desc())
+        .limit(limit)
+    ).all()
+
+
+# -- beneficiaries and subsidies ---------------------------------------------------------------
+
+
+def _beneficiary(
+    actor, *, name, id_number=None, phone=None, category=None, community_code=None, household_size=1
+):
+    """Find a beneficiary by ID number, or add one (in the caller's unit of work)."""
+    fields = {}
+    name = _text(fields, "beneficiary_name", name, 100)
+    id_number = (id_number or "").strip().upper() or None
+    if id_number and not ID_NUMBER.match(id_number):
+        fields["id_number"] = _("Enter the 18-character ID number.")
+    if not isinstance(household_size, int) or not 1 <= household_size <= 30:
+        fields["household_size"] = _("Enter a household size from 1 to 30.")
+    category = _text(fields, "category", category, 100, required=False) or None
+    _raise(fields)
+    phone = normalize_phone(phone) if phone else None
+    if id_number:
+        known = db.session.scalar(
+            select(Beneficiary).where(Beneficiary.id_number_hash == privacy.lookup_hash(id_number))
+        )
+        if known:
+            return known
+    community = areas.community_by_code(community_code) if community_code else None
+    beneficiary = Beneficiary(
+        name=name,
+        id_number_encrypted=privacy.encrypt(id_number),
+        id_number_hash=privacy.lookup_hash(id_number) if id_number else None,
+        phone_encrypted=privacy.encrypt(phone),
+        category_encrypted=privacy.encrypt(category),
+        community_id=community.id if community else None,
+        household_size=household_size,
+    )
+    db.session.add(beneficiary)
+    db.session.flush()
+    return beneficiary
+
+
+def prepare_subsidy(
+    actor,
+    *,
+    fund_code,
+    amount,
+    beneficiary_name,
+    reason,
+    id_number=None,
+    phone=None,
+    category=None,
+    community_code=None,
+    household_size=1,
+    related_party=False,
+    idempotency=None,
+):
+    """Prepare a subsidy for approval. Returns (subsidy, created).
+
+    Raises NotAllowed (preparers only), Invalid, NotFound (fund or community), Conflict.
+    """
+    require_role(actor, Role.PREPARER)
+    amount = ledger.money(amount)
+    fields = {}
+    reason = _text(fields, "reason", reason, 500)
+    _raise(fields)
+
+    def make():
+        fund = fund_by_code(fund_code)
+        beneficiary = _beneficiary(
+            actor,
+            name=beneficiary_name,
+            id_number=id_number,
+            phone=phone,
+            category=category,
+            community_code=community_code,
+            household_size=household_size,
+        )
+        subsidy = Subsidy(
+            beneficiary_id=beneficiary.id,
+            fund_id=fund.id,
+            amount=amount,
+            reason=reason,
+            related_party=bool(related_party),
+            prepared_by_id=actor.id,
+            prepared_at=utcnow(),
+        )
+        db.session.add(subsidy)
+        db.session.flush()
+        audit.record(actor, "subsidy.prepare", subsidy, fund=fund.code)
+        return subsidy
+
+    return _once(actor, idempotency, Subsidy, make)
+
+
+def _subsidy(subsidy_id):
+    subsidy = db.session.get(Subsidy, subsidy_id, with_for_update=True, populate_existing=True)
+    if subsidy is None:
+        raise NotFound(_("Not found."))
+    return subsidy
+
+
+def _different(actor, subsidy, *steps):
+    if actor.id in {getattr(subsidy, f"{step}_by_id") for step in steps}:
+        raise Conflict(_("Each step of a subsidy needs a different person."), code="same_person")
+
+
+def approve_subsidy(actor, subsidy_id):
+    """Approve a prepared subsidy; a related-party one needs a second, different approver.
+
+    Raises NotAllowed, NotFound, Conflict (wrong state, the same person as an earlier step,
+    or the fund does not hold the amount).
+    """
+    require_role(actor, Role.APPROVER)
+    with transaction():
+        subsidy = _subsidy(subsidy_id)
+        _different(actor, subsidy, "prepared", "approved")
+        if subsidy.status != SubsidyStatus.PREPARED:
+            raise Conflict(_("Only a prepared subsidy can be approved."), code="wrong_state")
+        if subsidy.fund.balance < subsidy.amount:
+            raise Conflict(
+                _("The fund %(code)s does not hold enough money for this.", code=subsidy.fund.code),
+                code="insufficient_funds",
+            )
+        if subsidy.approved_by_id is None:
+            subsidy.approved_by_id, subsidy.approved_at = actor.id, utcnow()
+        else:
+            subsidy.second_approved_by_id, subsidy.second_approved_at = actor.id, utcnow()
+        if not subsidy.related_party or subsidy.second_approved_by_id:
+            subsidy.status = SubsidyStatus.APPROVED
+        audit.record(actor, "subsidy.approve", subsidy)
+    return subsidy
+
+
+def pay_subsidy(actor, subsidy_id):
+    """Pay an approved subsidy: the expense is posted and the fund's balance goes down.
+
+    Raises NotAllowed (cashiers only), NotFound, Conflict (wrong state, the same person as an
+    earlier step, or the fund would go below zero).
+    """
+    require_role(actor, Role.CASHIER)
+    with transaction():
+        subsidy = _subsidy(subsidy_id)
+        _different(actor, subsidy, "prepared", "approved", "second_approved")
+        if subsidy.status != SubsidyStatus.APPROVED:
+            raise Conflict(_("Only an approved subsidy can be paid."), code="wrong_state")
+        fund = subsidy.fund
+        entry = ledger.post(
+            actor,
+            summary=_("Subsidy %(id)s paid", id=subsidy.id),
+            kind="subsidy",
+            lines=[
+                (ledger.spending_account(fund), fund, subsidy.amount, None),
+                (ledger.BANK, fund, None, subsidy.amount),
+            ],
+        )
+        subsidy.status, subsidy.paid_by_id, subsidy.paid_at = SubsidyStatus.PAID, actor.id, utcnow()
+        subsidy.entry_id = entry.id
+        audit.record(actor, "subsidy.pay", subsidy, voucher=entry.voucher)
+    return subsidy
+
+
+def reject_subsidy(actor, subsidy_id, reason=None):
+    """Reject a subsidy not yet paid. Raises NotAllowed, NotFound, Conflict."""
+    require_role(actor, Role.APPROVER)
+    with transaction():
+        subsidy = _subsidy(subsidy_id)
+        _different(actor, subsidy, "prepared")
+        if subsidy.status not in (SubsidyStatus.PREPARED, SubsidyStatus.APPROVED):
+            raise Conflict(_("A paid or rejected subsidy cannot be rejected."), code="wrong_state")
+        subsidy.status = SubsidyStatus.REJECTED
+        subsidy.rejected_by_id, subsidy.rejected_at = actor.id, utcnow()
+        subsidy.rejection_reason = (reason or "").strip()[:500] or None
+        audit.record(actor, "subsidy.reject", subsidy)
+    return subsidy
+
+
+def subsidies(actor, limit=200):
+    """The latest subsidies with their beneficiaries and funds. Raises NotAllowed."""
+    require_role(actor, *FOUNDATION_ROLES)
+    return db.session.scalars(
+        select(Subsidy)
+        .options(joinedload(Subsidy.beneficiary), joinedload(Subsidy.fund))
+        .order_by(Subsidy.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def beneficiary_details(actor, beneficiary_id):
+    """A beneficiary's sensitive fields in full, for approvers and cashiers; each view is
+    written to the audit log. Raises NotAllowed, NotFound."""
+    require_role(actor, Role.APPROVER, Role.CASHIER)
+    with transaction():
+        person = db.session.get(Beneficiary, beneficiary_id)
+        if person is None:
+            raise NotFound(_("Not found."))
+        audit.record(actor, "beneficiary.full_view", person)
+    return {
+        "id_number": privacy.decrypt(person.id_number_encrypted),
+        "phone": privacy.decrypt(person.phone_encrypted),
+        "category": privacy.decrypt(person.category_encrypted),
+    }
+
+
+def can_see_full(actor):
+    """Approvers and cashiers may open a beneficiary's sensitive fields (each view is logged)."""
+    return has_role(actor, Role.APPROVER, Role.CASHIER)

@@ -1,0 +1,268 @@
+"""Foundation pages: funds, donations, subsidies, the ledger and its exports, the public
+disclosure page."""
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from neighbors.core.db import utcnow
+from neighbors.core.errors import DomainError
+from neighbors.core.privacy import mask_name
+from neighbors.core.timezone import to_local
+from neighbors.foundation import ledger
+from neighbors.foundation import reports as foundation_reports
+from neighbors.foundation import services as foundation
+from neighbors.foundation.forms import DonationForm, FundForm, ReversalForm, SubsidyForm
+from neighbors.foundation.models import FundKind, SubsidyStatus
+from neighbors.web.forms import options, show_error
+
+bp = Blueprint("foundation", __name__, template_folder="templates", url_prefix="/foundation")
+public = Blueprint("disclosure", __name__, template_folder="templates")
+
+FUND_KINDS = {
+    FundKind.UNRESTRICTED: _l("Unrestricted"),
+    FundKind.RESTRICTED: _l("Restricted"),
+    FundKind.CUSTODIAL: _l("Custodial"),
+}
+SUBSIDY_STATES = {
+    SubsidyStatus.PREPARED: _l("Waiting for approval"),
+    SubsidyStatus.APPROVED: _l("Approved, to be paid"),
+    SubsidyStatus.PAID: _l("Paid"),
+    SubsidyStatus.REJECTED: _l("Rejected"),
+}
+
+
+@bp.app_context_processor
+def inject_labels():
+    return {
+        "fund_kind_label": lambda kind: FUND_KINDS[FundKind(kind)],
+        "subsidy_status_label": lambda status: SUBSIDY_STATES[SubsidyStatus(status)],
+        "account_name": lambda code: f"{code} {ledger.ACCOUNTS[code][1]}",
+    }
+
+
+@bp.get("/")
+@login_required
+def index():
+    return render_template("foundation/index.html", funds=foundation.funds(current_user))
+
+
+@bp.route("/funds/new", methods=["GET", "POST"])
+@login_required
+def new_fund():
+    foundation.funds(current_user)  # foundation roles only, before anything is shown
+    form = FundForm()
+    if form.validate_on_submit():
+        try:
+            foundation.create_fund(
+                current_user,
+                code=form.code.data,
+                name=form.name.data,
+                kind=form.kind.data,
+                purpose=form.purpose.data,
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
+                opening_balance=form.opening_balance.data or 0,
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("The fund is open."), "success")
+            return redirect(url_for("foundation.index"))
+    return render_template("foundation/form.html", form=form, title=_("New fund"))
+
+
+@bp.get("/donations")
+@login_required
+def donations():
+    return render_template(
+        "foundation/donations.html", donations=foundation.donations(current_user)
+    )
+
+
+@bp.route("/donations/new", methods=["GET", "POST"])
+@login_required
+def new_donation():
+    form = DonationForm(
+        data=None if request.method == "POST" else {"received_on": to_local(utcnow()).date()}
+    )
+    form.fund.choices = _fund_choices()
+    if form.validate_on_submit():
+        try:
+            donation, _created = foundation.record_donation(
+                current_user,
+                fund_code=form.fund.data,
+                amount=form.amount.data,
+                received_on=form.received_on.data,
+                donor_name=form.donor_name.data,
+                donor_kind=form.donor_kind.data,
+                anonymous=form.anonymous.data,
+                publish_consent=form.publish_consent.data,
+                channel=form.channel.data,
+                notes=form.notes.data,
+                receipt_code=form.receipt_code.data,
+                receipt_number=form.receipt_number.data,
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("Donation recorded: acknowledgement %(n)s.", n=donation.ack_number), "success")
+            return redirect(url_for("foundation.donations"))
+    return render_template("foundation/form.html", form=form, title=_("Record a donation"))
+
+
+@bp.get("/subsidies")
+@login_required
+def subsidies():
+    return render_template(
+        "foundation/subsidies.html",
+        subsidies=foundation.subsidies(current_user),
+        mask_name=mask_name,
+        full=foundation.can_see_full(current_user),
+    )
+
+
+@bp.route("/subsidies/new", methods=["GET", "POST"])
+@login_required
+def new_subsidy():
+    form = SubsidyForm()
+    form.fund.choices = _fund_choices()
+    if form.validate_on_submit():
+        try:
+            foundation.prepare_subsidy(
+                current_user,
+                fund_code=form.fund.data,
+                amount=form.amount.data,
+                beneficiary_name=form.beneficiary_name.data,
+                reason=form.reason.data,
+                id_number=form.id_number.data,
+                phone=form.phone.data,
+                category=form.category.data,
+                household_size=form.household_size.data,
+                related_party=form.related_party.data,
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("Subsidy prepared; an approver decides next."), "success")
+            return redirect(url_for("foundation.subsidies"))
+    return render_template("foundation/form.html", form=form, title=_("Prepare a subsidy"))
+
+
+@bp.post("/subsidies/<int:subsidy_id>/<any(approve, pay, reject):step>")
+@login_required
+def subsidy_step(subsidy_id, step):
+    if step == "approve":
+        foundation.approve_subsidy(current_user, subsidy_id)
+    elif step == "pay":
+        foundation.pay_subsidy(current_user, subsidy_id)
+    else:
+        foundation.reject_subsidy(current_user, subsidy_id, request.form.get("reason"))
+    flash(_("Done."), "success")
+    return redirect(url_for("foundation.subsidies"))
+
+
+@bp.get("/beneficiaries/<int:beneficiary_id>")
+@login_required
+def beneficiary(beneficiary_id):
+    details = foundation.beneficiary_details(current_user, beneficiary_id)
+    return render_template("foundation/beneficiary.html", details=details)
+
+
+@bp.get("/ledger")
+@login_required
+def ledger_page():
+    period = _period()
+    page = foundation_reports.ledger_page(current_user, cursor=request.args.get("cursor"))
+    return render_template(
+        "foundation/ledger.html",
+        page=page,
+        period=period,
+        statement=foundation_reports.statement(current_user, *period),
+    )
+
+
+@bp.get("/ledger.<any(csv, xlsx, beancount):fmt>")
+@login_required
+def export(fmt):
+    date_from, date_to = _period()
+    fund = request.args.get("fund") or None
+    body, mimetype = foundation_reports.export(current_user, fmt, date_from, date_to, fund)
+    name = f"ledger-{date_from}-{date_to}.{fmt}"
+    return Response(
+        stream_with_context(body),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.post("/ledger/verify")
+@login_required
+def verify():
+    result = foundation_reports.verify(current_user)
+    if result.ok:
+        flash(_("The ledger verifies: %(n)s entries, each as posted.", n=result.entries), "success")
+    else:
+        flash(_("The ledger does not verify: %(message)s", message=result.message), "error")
+    return redirect(url_for("foundation.ledger_page"))
+
+
+@bp.route("/ledger/entries/<int:entry_id>/reverse", methods=["GET", "POST"])
+@login_required
+def reverse(entry_id):
+    form = ReversalForm()
+    if form.validate_on_submit():
+        try:
+            entry = ledger.reverse(current_user, entry_id, form.reason.data)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("Reversed by %(voucher)s.", voucher=entry.voucher), "success")
+            return redirect(url_for("foundation.ledger_page"))
+    return render_template("foundation/form.html", form=form, title=_("Reverse an entry"))
+
+
+@public.get("/disclosure")
+def disclosure():
+    year = _year()
+    return render_template(
+        "foundation/disclosure.html", year=year, **foundation_reports.disclosure(year)
+    )
+
+
+def _fund_choices():
+    return options((f.code, f"{f.code} · {f.name}") for f in foundation.funds(current_user))
+
+
+def _year():
+    this_year = to_local(utcnow()).year
+    year = request.args.get("year", "")
+    return (
+        int(year)
+        if year.isascii() and year.isdigit() and 2000 <= int(year) <= this_year
+        else this_year
+    )
+
+
+def _period():
+    today = to_local(utcnow()).date()
+    try:
+        date_from = date.fromisoformat(request.args.get("from") or f"{today.year}-01-01")
+        date_to = date.fromisoformat(request.args.get("to") or today.isoformat())
+    except ValueError:
+        date_from, date_to = date(today.year, 1, 1), today
+    if not date(2000, 1, 1) <= date_from <= date_to <= date(2100, 1, 1):
+        date_from, date_to = date(today.year, 1, 1), today
+    return date_from, date_to
