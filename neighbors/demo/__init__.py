@@ -14,6 +14,7 @@ from neighbors.core.db import utcnow
 from neighbors.core.timezone import from_local, to_local
 from neighbors.events import attendance
 from neighbors.events import services as events
+from neighbors.foundation import services as foundation
 from neighbors.hours import services as hours
 
 AREAS_CSV = Path(__file__).with_name("areas.csv")
@@ -130,6 +131,7 @@ def load_demo():
         for n, name in enumerate(RESIDENTS, start=1)
     ]
     _demo_events(residents)
+    _demo_foundation()
 
 
 def _demo_events(residents):
@@ -184,3 +186,77 @@ def _demo_events(residents):
         served_on=local_today() - timedelta(days=3),
         minutes=90,
     )
+
+
+def _demo_foundation():
+    """Funds, donations and subsidies at every step, so each foundation role has work."""
+    preparer, approver, cashier = (
+        accounts.user_by_email(f"{role}@example.org")
+        for role in ("preparer", "approver", "cashier")
+    )
+    foundation.create_fund(
+        approver,
+        code="GEN",
+        name="社区发展基金",
+        kind="unrestricted",
+        purpose="社区公益项目",
+        opening_balance="50000.00",
+    )
+    foundation.create_fund(
+        approver, code="EDU", name="助学基金", kind="restricted", purpose="资助困难家庭学生"
+    )
+    foundation.create_fund(
+        approver,
+        code="CARE-LI",
+        name="李奶奶受托代理资金",
+        kind="custodial",
+        purpose="捐赠人指定资助独居老人李奶奶",
+    )
+    today = local_today()
+    gifts = [
+        ("GEN", "2000.00", "沈阳市某科技有限公司", "organisation", True),
+        ("EDU", "5000.00", "王先生", "person", True),
+        ("EDU", "800.00", None, "person", False),
+        ("CARE-LI", "1200.00", "李奶奶的老同事", "person", False),
+    ]
+    for code, amount, donor, kind, consent in gifts:
+        foundation.record_donation(
+            preparer,
+            fund_code=code,
+            amount=amount,
+            received_on=today - timedelta(days=10),
+            donor_name=donor,
+            donor_kind=kind,
+            anonymous=donor is None,
+            publish_consent=consent,
+            channel="bank_transfer",
+        )
+    paid = foundation.prepare_subsidy(
+        preparer,
+        fund_code="EDU",
+        amount="1500.00",
+        beneficiary_name="张小明",
+        reason="高中学费资助",
+        id_number="21010220080101001X",
+        category="低保家庭",
+        household_size=3,
+    )[0]
+    foundation.approve_subsidy(approver, paid.id)
+    foundation.pay_subsidy(cashier, paid.id)
+    waiting = foundation.prepare_subsidy(
+        preparer,
+        fund_code="CARE-LI",
+        amount="300.00",
+        beneficiary_name="李秀英",
+        reason="冬季取暖费",
+        household_size=1,
+    )[0]
+    foundation.approve_subsidy(approver, waiting.id)  # the cashier's to pay
+    foundation.prepare_subsidy(
+        preparer,
+        fund_code="GEN",
+        amount="600.00",
+        beneficiary_name="赵大爷",
+        reason="助残器具",
+        household_size=2,
+    )  # the approver's to decide

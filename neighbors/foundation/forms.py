@@ -21,7 +21,7 @@ _money = [InputRequired(), NumberRange(min=0.01, max=999999999999.99)]
 
 class FundForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Fund name"), validators=[DataRequired(), Length(max=100)])
     kind = SelectField(
         _l("Kind"),
         choices=[

@@ -1,6 +1,8 @@
 """What the foundation's roles may read: the ledger, statements, exports and verification, each
 checked for role; and the public disclosure, which names donors only with their consent."""
 
+from datetime import date
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -101,7 +103,7 @@ def disclosure(year):
         .where(
             Donation.publish_consent.is_(True),
             Donation.anonymous.is_(False),
-            Donation.received_on.between(f"{year}-01-01", f"{year}-12-31"),
+            Donation.received_on.between(date(year, 1, 1), date(year, 12, 31)),
         )
         .order_by(Donation.received_on.desc())
         .limit(500)

@@ -480,6 +480,16 @@ def beneficiary_details(actor, beneficiary_id):
     }
 
 
+def require_fund_opener(actor):
+    """Raises NotAllowed unless the actor may open funds (approvers, admins)."""
+    require_role(actor, Role.APPROVER)
+
+
+def require_preparer(actor):
+    """Raises NotAllowed unless the actor may record donations and prepare subsidies."""
+    require_role(actor, Role.PREPARER)
+
+
 def can_see_full(actor):
     """Approvers and cashiers may open a beneficiary's sensitive fields (each view is logged)."""
     return has_role(actor, Role.APPROVER, Role.CASHIER)

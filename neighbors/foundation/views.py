@@ -62,7 +62,7 @@ def index():
 @bp.route("/funds/new", methods=["GET", "POST"])
 @login_required
 def new_fund():
-    foundation.funds(current_user)  # foundation roles only, before anything is shown
+    foundation.require_fund_opener(current_user)
     form = FundForm()
     if form.validate_on_submit():
         try:
@@ -95,6 +95,7 @@ def donations():
 @bp.route("/donations/new", methods=["GET", "POST"])
 @login_required
 def new_donation():
+    foundation.require_preparer(current_user)
     form = DonationForm(
         data=None if request.method == "POST" else {"received_on": to_local(utcnow()).date()}
     )
@@ -137,6 +138,7 @@ def subsidies():
 @bp.route("/subsidies/new", methods=["GET", "POST"])
 @login_required
 def new_subsidy():
+    foundation.require_preparer(current_user)
     form = SubsidyForm()
     form.fund.choices = _fund_choices()
     if form.validate_on_submit():

@@ -3,6 +3,7 @@
 import os
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -229,3 +230,57 @@ def test_staff_record_attendance_confirm_hours_and_the_volunteer_gets_a_certific
     volunteer.locator(".verify a").click()
     assert volunteer.locator("#genuine").inner_text() == "This certificate is genuine."
     assert volunteer.locator("#total-hours").inner_text() == "2"
+
+
+def test_donation_subsidy_payment_and_the_accountant_downloads_the_ledger(browser, server, app):
+    from neighbors.foundation import services as foundation
+
+    with app.app_context():
+        for role in ("preparer", "approver", "cashier", "accountant"):
+            accounts.create_user(
+                email=f"{role}@example.org", password=PASSWORD, name=role, role=role
+            )
+        approver = accounts.user_by_email("approver@example.org")
+        foundation.create_fund(approver, code="EDU", name="助学基金", kind="restricted")
+
+    def logged_in(email):
+        page = browser.new_context(locale="en-US", accept_downloads=True).new_page()
+        page.goto(server + "/login")
+        page.get_by_label("E-mail address or mobile number").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/profile")
+        return page
+
+    preparer = logged_in("preparer@example.org")
+    preparer.get_by_role("link", name="Foundation", exact=True).click()
+    preparer.get_by_role("link", name="Donations", exact=True).click()
+    preparer.get_by_role("link", name="Record a donation").click()
+    preparer.get_by_label("Fund").select_option("EDU")
+    preparer.get_by_label("Amount (yuan)").fill("500.00")
+    preparer.get_by_label("Donor's name").fill("王先生")
+    preparer.get_by_role("button", name="Save").click()
+    assert preparer.get_by_text("Donation recorded").is_visible()
+    preparer.get_by_role("link", name="Subsidies", exact=True).click()
+    preparer.get_by_role("link", name="Prepare a subsidy").click()
+    preparer.get_by_label("Fund").select_option("EDU")
+    preparer.get_by_label("Amount (yuan)").fill("120.00")
+    preparer.get_by_label("Beneficiary's name").fill("张小明")
+    preparer.get_by_label("Reason").fill("学费")
+    preparer.get_by_role("button", name="Save").click()
+
+    approver = logged_in("approver@example.org")
+    approver.goto(server + "/foundation/subsidies")
+    approver.get_by_role("button", name="Approve").click()
+    cashier = logged_in("cashier@example.org")
+    cashier.goto(server + "/foundation/subsidies")
+    cashier.get_by_role("button", name="Pay").click()
+    cashier.get_by_role("link", name="Funds", exact=True).click()
+    assert cashier.locator("#balance-EDU").inner_text() == "380.00"
+
+    accountant = logged_in("accountant@example.org")
+    accountant.goto(server + "/foundation/ledger")
+    with accountant.expect_download() as download:
+        accountant.get_by_role("link", name="CSV").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert "500.00" in text and "120.00" in text

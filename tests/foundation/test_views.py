@@ -1,0 +1,96 @@
+"""Foundation pages: each role sees its work, masks hold, the public page names nobody helped."""
+
+import re
+from datetime import date
+
+from tests.conftest import log_in, post_form
+
+EN = {"Accept-Language": "en"}
+
+
+def logged_in(app, email):
+    client = app.test_client()
+    log_in(client, email)
+    return client
+
+
+def test_donation_subsidy_payment_and_ledger_pages(app, team):
+    team.fund("EDU")
+    preparer = logged_in(app, team.emails["preparer"])
+    response = post_form(
+        preparer,
+        "/foundation/donations/new",
+        {
+            "fund": "EDU",
+            "amount": "300.00",
+            "received_on": date.today().isoformat(),
+            "donor_kind": "person",
+            "donor_name": "王先生",
+            "publish_consent": "y",
+            "channel": "cash",
+        },
+        headers=EN,
+    )
+    assert response.status_code == 302
+    assert "300.00" in preparer.get("/foundation/donations").text
+    post_form(
+        preparer,
+        "/foundation/subsidies/new",
+        {
+            "fund": "EDU",
+            "amount": "120.50",
+            "beneficiary_name": "张小明",
+            "id_number": "21010220080101001X",
+            "household_size": "3",
+            "reason": "学费",
+        },
+    )
+    page = preparer.get("/foundation/subsidies", headers=EN).text
+    assert "张**" in page and "张小明" not in page and "21010220080101001X" not in page
+
+    approver = logged_in(app, team.emails["approver"])
+    page = approver.get("/foundation/subsidies", headers=EN).text
+    subsidy_id = re.search(r"/foundation/subsidies/(\d+)/approve", page).group(1)
+    beneficiary = re.search(r'href="(/foundation/beneficiaries/\d+)"', page).group(1)
+    assert "21010220080101001X" in approver.get(beneficiary).text  # and the view is logged
+    assert preparer.get(beneficiary).status_code == 403
+    post_form(approver, f"/foundation/subsidies/{subsidy_id}/approve", {})
+    cashier = logged_in(app, team.emails["cashier"])
+    post_form(cashier, f"/foundation/subsidies/{subsidy_id}/pay", {})
+    assert "179.50" in cashier.get("/foundation/", headers=EN).text
+
+    accountant = logged_in(app, team.emails["accountant"])
+    page = accountant.get("/foundation/ledger", headers=EN).text
+    assert "JZ" in page and "179.50" in page
+    csv_file = accountant.get("/foundation/ledger.csv")
+    assert csv_file.status_code == 200 and csv_file.data.startswith("\ufeff".encode())
+    response = post_form(accountant, "/foundation/ledger/verify", {}, headers=EN)
+    assert "The ledger verifies" in accountant.get(response.location, headers=EN).text
+    assert preparer.get("/foundation/ledger").status_code == 403
+
+
+def test_the_public_disclosure_names_consenting_donors_only(app, client, team):
+    team.fund("EDU")
+    team.donate("EDU", "100.00", donor_name="愿意公开的人", publish_consent=True)
+    team.donate("EDU", "50.00", donor_name="不愿公开的人")
+    team.donate("EDU", "20.00", donor_name="匿名者", anonymous=True, publish_consent=True)
+    subsidy = team.subsidy("EDU", "30.00", beneficiary_name="受助的人")
+    page = client.get("/disclosure", headers=EN).text
+    assert "愿意公开的人" in page
+    assert "不愿公开的人" not in page and "匿名者" not in page and "受助的人" not in page
+    assert "170.00" in page
+    assert subsidy.id
+
+
+def test_roles_are_kept_apart(app, team, make):
+    volunteer = logged_in(app, make.user()[1])
+    for path in (
+        "/foundation/",
+        "/foundation/ledger",
+        "/foundation/donations/new",
+        "/foundation/ledger.csv",
+    ):
+        assert volunteer.get(path).status_code == 403
+    accountant = logged_in(app, team.emails["accountant"])
+    assert accountant.get("/foundation/funds/new").status_code == 403
+    assert accountant.get("/foundation/donations/new").status_code == 403
