@@ -127,7 +127,7 @@ def run(kind):
                         pass
             else:
                 funds = db.session.scalars(select(Fund)).all()
-                for chunk in exports.beancount_stream(funds, exports.entries()):
+                for chunk in exports.beancount_stream(funds, exports.ledger_lines()):
                     sink.write(chunk.encode())
     seconds = time.perf_counter() - started
     return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager
 
 from neighbors.core.exports import safe_cell, xlsx_cell
 from neighbors.extensions import db
@@ -32,13 +31,24 @@ HEADER = [
 ZERO = Decimal("0.00")
 
 
-def ledger_lines(date_from=None, date_to=None, fund_code=None, batch=2000):
-    """Every posting line in voucher order, with its entry and fund, read in batches."""
+def ledger_lines(date_from=None, date_to=None, fund_code=None, batch=5000):
+    """Every posting line in voucher order with its entry and fund, as plain rows read in
+    batches (Core, not ORM objects: an export of a million lines stays fast and flat)."""
     query = (
-        select(Posting)
-        .join(Posting.entry)
-        .join(Posting.fund)
-        .options(contains_eager(Posting.entry), contains_eager(Posting.fund))
+        select(
+            JournalEntry.entry_date,
+            JournalEntry.voucher,
+            JournalEntry.id,
+            JournalEntry.summary,
+            Fund.code,
+            Posting.account,
+            Posting.debit,
+            Posting.credit,
+            JournalEntry.reverses_id,
+        )
+        .select_from(Posting)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .join(Fund, Fund.id == Posting.fund_id)
         .order_by(JournalEntry.id, Posting.line)
         .execution_options(yield_per=batch)
     )
@@ -48,20 +58,20 @@ def ledger_lines(date_from=None, date_to=None, fund_code=None, batch=2000):
         query = query.where(JournalEntry.entry_date <= date_to)
     if fund_code:
         query = query.where(Fund.code == fund_code)
-    with db.session.scalars(query) as result:  # closed even if the download stops
-        for line in result:
-            entry = line.entry
+    names = {code: name for code, (_account, name) in ACCOUNTS.items()}
+    with db.session.execute(query) as result:  # closed even if the download stops
+        for day, voucher, entry_id, summary, fund, account, debit, credit, reverses in result:
             yield [
-                entry.entry_date,
-                entry.voucher,
-                entry.id,
-                entry.summary,
-                line.fund.code,
-                line.account,
-                ACCOUNTS[line.account][1],
-                line.debit,
-                line.credit,
-                entry.reverses_id,
+                day,
+                voucher,
+                entry_id,
+                summary,
+                fund,
+                account,
+                names[account],
+                debit,
+                credit,
+                reverses,
             ]
 
 
@@ -94,9 +104,9 @@ def xlsx_file(lines):
     return handle
 
 
-def beancount_stream(funds, entries):
-    """The ledger as a Beancount file: ASCII account names (account:fund code), the Chinese
-    names as metadata. `entries` yields journal entries with their lines."""
+def beancount_stream(funds, lines):
+    """The ledger as a Beancount file from ledger_lines(): ASCII account names (account:fund
+    code), the Chinese names as metadata, one transaction per voucher."""
     yield 'option "title" "Neighbors community foundation"\n'
     yield 'option "operating_currency" "CNY"\n\n'
     for fund in funds:
@@ -106,31 +116,20 @@ def beancount_stream(funds, entries):
                 f'  name: "{_quoted(name)}·{_quoted(fund.name)}"\n  code: "{code}"\n'
             )
     yield "\n"
-    for entry in entries:
-        flag = "*"
-        yield (
-            f'{entry.entry_date.isoformat()} {flag} "{_quoted(entry.summary)}"\n'
-            f'  voucher: "{entry.voucher}"\n'
-        )
-        for line in entry.lines:
-            amount = line.debit if line.debit else -line.credit
-            yield f"  {ACCOUNTS[line.account][0]}:{line.fund.code}  {amount:.2f} CNY\n"
-        yield "\n"
+    current = None
+    for day, voucher, entry_id, summary, fund, account, _name, debit, credit, _rev in lines:
+        if entry_id != current:
+            if current is not None:
+                yield "\n"
+            current = entry_id
+            yield f'{day.isoformat()} * "{_quoted(summary)}"\n  voucher: "{voucher}"\n'
+        amount = debit if debit else -credit
+        yield f"  {ACCOUNTS[account][0]}:{fund}  {amount:.2f} CNY\n"
+    yield "\n"
 
 
 def _quoted(text):
     return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
-
-
-def entries(date_from=None, date_to=None):
-    """Journal entries in order with their lines, read in batches."""
-    query = select(JournalEntry).order_by(JournalEntry.id).execution_options(yield_per=1000)
-    if date_from:
-        query = query.where(JournalEntry.entry_date >= date_from)
-    if date_to:
-        query = query.where(JournalEntry.entry_date <= date_to)
-    with db.session.scalars(query) as result:
-        yield from result
 
 
 @dataclass
@@ -211,3 +210,88 @@ def month_totals(year):
         .order_by(Fund.code, month)
     ).all()
     return [(code, name, int(m), Decimal(d or 0), Decimal(c or 0)) for code, name, m, d, c in rows]
+
+
+DETAIL_HEADER = ["row", "date", "voucher", "summary", "debit", "credit", "balance"]
+DEBIT_NORMAL = ("1", "5")  # assets and expenses grow with debits; the rest with credits
+
+
+def detail_ledger(fund_code, account, date_from, date_to):
+    """The detail ledger (明细账) of one account of one fund: the opening balance, then each
+    line with its running balance, a subtotal after each month and the year-to-date totals.
+
+    Yields ("opening", balance), ("line", date, voucher, summary, debit, credit, balance),
+    ("month", month, debit, credit, balance) and ("year", debit, credit, balance) rows.
+    """
+    sign = 1 if account.startswith(DEBIT_NORMAL) else -1
+    fund = Posting.fund.has(Fund.code == fund_code)
+    base = (
+        select(func.coalesce(func.sum(Posting.debit - Posting.credit), 0))
+        .join(Posting.entry)
+        .where(Posting.account == account, fund)
+    )
+    opening = Decimal(db.session.scalar(base.where(JournalEntry.entry_date < date_from)))
+    year_start = date(date_to.year, 1, 1)
+    balance = sign * opening
+    yield ("opening", balance)
+    query = (
+        select(
+            JournalEntry.entry_date,
+            JournalEntry.voucher,
+            JournalEntry.summary,
+            Posting.debit,
+            Posting.credit,
+        )
+        .join(Posting.entry)
+        .where(
+            Posting.account == account, fund, JournalEntry.entry_date.between(date_from, date_to)
+        )
+        .order_by(JournalEntry.entry_date, JournalEntry.id, Posting.line)
+        .execution_options(yield_per=2000)
+    )
+    month, month_debit, month_credit = None, ZERO, ZERO
+    year_debit = year_credit = ZERO
+    with db.session.execute(query) as result:
+        for entry_date, voucher, summary, debit, credit in result:
+            if month and (entry_date.year, entry_date.month) != month:
+                yield ("month", month, month_debit, month_credit, balance)
+                month_debit = month_credit = ZERO
+            month = (entry_date.year, entry_date.month)
+            balance += sign * (debit - credit)
+            month_debit, month_credit = month_debit + debit, month_credit + credit
+            if entry_date >= year_start:
+                year_debit, year_credit = year_debit + debit, year_credit + credit
+            yield ("line", entry_date, voucher, summary, debit, credit, balance)
+    if month:
+        yield ("month", month, month_debit, month_credit, balance)
+    if year_start < date_from:  # the year so far began before the period: add it
+        early = db.session.execute(
+            select(
+                func.coalesce(func.sum(Posting.debit), 0),
+                func.coalesce(func.sum(Posting.credit), 0),
+            )
+            .join(Posting.entry)
+            .where(
+                Posting.account == account,
+                fund,
+                JournalEntry.entry_date >= year_start,
+                JournalEntry.entry_date < date_from,
+            )
+        ).one()
+        year_debit, year_credit = year_debit + early[0], year_credit + early[1]
+    yield ("year", year_debit, year_credit, balance)
+
+
+def detail_rows(rows):
+    """The detail ledger's rows flattened for CSV and XLSX (labels left to the reader)."""
+    for row in rows:
+        kind, values = row[0], row[1:]
+        if kind == "opening":
+            yield ["opening", None, None, None, None, None, values[0]]
+        elif kind == "line":
+            yield ["line", *values]
+        elif kind == "month":
+            (year, month), debit, credit, balance = values
+            yield ["month", f"{year}-{month:02d}", None, None, debit, credit, balance]
+        else:
+            yield ["year_to_date", None, None, None, *values]

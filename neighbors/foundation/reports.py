@@ -14,6 +14,7 @@ from neighbors.core.permissions import Role, require_role
 from neighbors.extensions import db
 from neighbors.foundation import exports, ledger
 from neighbors.foundation.models import Donation, Fund, JournalEntry, Posting
+from neighbors.foundation.services import fund_by_code
 
 READERS = (Role.ACCOUNTANT, Role.APPROVER)
 MIMETYPES = {
@@ -77,7 +78,7 @@ def export(actor, fmt, date_from, date_to, fund_code=None):
         handle = exports.xlsx_file(lines)
         return _chunks(handle), MIMETYPES[fmt]
     funds = db.session.scalars(select(Fund).order_by(Fund.code)).all()
-    text = exports.beancount_stream(funds, exports.entries(date_from, date_to))
+    text = exports.beancount_stream(funds, lines)
     return (chunk.encode() for chunk in text), MIMETYPES[fmt]
 
 
@@ -85,6 +86,18 @@ def _chunks(handle, size=64 * 1024):
     with handle:
         while chunk := handle.read(size):
             yield chunk
+
+
+def detail(actor, fund_code, account, date_from, date_to):
+    """The detail ledger of one account of one fund (see exports.detail_ledger).
+
+    Raises NotAllowed, NotFound (fund), Invalid (account).
+    """
+    require_role(actor, *READERS)
+    fund = fund_by_code(fund_code)
+    if account not in ledger.ACCOUNTS:
+        raise Invalid(_("Unknown account."), fields={"account": _("Unknown account.")})
+    return fund, exports.detail_ledger(fund.code, account, date_from, date_to)
 
 
 def verify(actor=None):

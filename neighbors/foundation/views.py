@@ -19,9 +19,10 @@ from flask_login import current_user, login_required
 
 from neighbors.core.db import utcnow
 from neighbors.core.errors import DomainError
+from neighbors.core.exports import csv_bytes_stream
 from neighbors.core.privacy import mask_name
 from neighbors.core.timezone import to_local
-from neighbors.foundation import ledger
+from neighbors.foundation import exports, ledger
 from neighbors.foundation import reports as foundation_reports
 from neighbors.foundation import services as foundation
 from neighbors.foundation.forms import DonationForm, FundForm, ReversalForm, SubsidyForm
@@ -207,6 +208,32 @@ def export(fmt):
         stream_with_context(body),
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/detail")
+@login_required
+def detail():
+    date_from, date_to = _period()
+    account = request.args.get("account") or ledger.BANK
+    fund, rows = foundation_reports.detail(
+        current_user, request.args.get("fund", ""), account, date_from, date_to
+    )
+    if request.args.get("format") == "csv":
+        body = csv_bytes_stream(exports.DETAIL_HEADER, exports.detail_rows(rows))
+        name = f"detail-{fund.code}-{account}-{date_from}-{date_to}.csv"
+        return Response(
+            stream_with_context(body),
+            mimetype="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return render_template(
+        "foundation/detail.html",
+        fund=fund,
+        account=account,
+        rows=list(rows),
+        period=(date_from, date_to),
+        accounts=ledger.ACCOUNTS,
     )
 
 

@@ -157,7 +157,7 @@ def test_the_ledger_keeps_its_invariants(foundation_team):
     # Once all runs are done: the whole chain verifies, and Beancount agrees with every run.
     assert ledger.verify().ok
     funds = db.session.scalars(select(Fund).order_by(Fund.code)).all()
-    text = "".join(exports.beancount_stream(funds, exports.entries()))
+    text = "".join(exports.beancount_stream(funds, exports.ledger_lines()))
     entries, errors, _options = loader.load_string(text)
     assert errors == []
     real = realization.realize(entries)

@@ -2,6 +2,7 @@
 
 import re
 from datetime import date
+from decimal import Decimal
 
 from tests.conftest import log_in, post_form
 
@@ -94,3 +95,36 @@ def test_roles_are_kept_apart(app, team, make):
     accountant = logged_in(app, team.emails["accountant"])
     assert accountant.get("/foundation/funds/new").status_code == 403
     assert accountant.get("/foundation/donations/new").status_code == 403
+
+
+def test_detail_ledger_runs_the_balance_and_totals_the_months(app, team):
+    from datetime import timedelta
+
+    from neighbors.foundation import services as foundation
+
+    team.fund("EDU")
+    today = date.today()
+    team.donate("EDU", "100.00", received_on=today - timedelta(days=40))
+    team.donate("EDU", "50.00", received_on=today - timedelta(days=10))
+    subsidy = team.subsidy("EDU", "30.00")
+    with app.app_context():
+        foundation.approve_subsidy(team.approver, subsidy.id)
+        foundation.pay_subsidy(team.cashier, subsidy.id)
+    accountant = logged_in(app, team.emails["accountant"])
+    period = {"from": (today - timedelta(days=20)).isoformat(), "to": today.isoformat()}
+    data = accountant.get(
+        "/foundation/detail",
+        query_string={"fund": "EDU", "account": "1002", "format": "csv", **period},
+    ).data.decode("utf-8-sig")
+    rows = [line.split(",") for line in data.strip().splitlines()[1:]]
+    assert rows[0][0] == "opening" and rows[0][-1] == "100.00"
+    assert [r[-1] for r in rows if r[0] == "line"] == ["150.00", "120.00"]
+    assert rows[-1][0] == "year_to_date" and rows[-1][-1] == "120.00"
+    months = [r for r in rows if r[0] == "month"]
+    assert sum(Decimal(r[4]) for r in months) == Decimal("50.00")  # debits in the period
+    assert sum(Decimal(r[5]) for r in months) == Decimal("30.00")  # credits in the period
+    page = accountant.get(
+        "/foundation/detail", query_string={"fund": "EDU", **period}, headers=EN
+    ).text
+    assert "Opening balance" in page and "Year to date" in page
+    assert accountant.get("/foundation/detail?fund=NOPE").status_code == 404
