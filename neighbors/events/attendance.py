@@ -18,7 +18,7 @@ from neighbors.core.errors import Conflict, Invalid, NotFound
 from neighbors.core.permissions import require_user
 from neighbors.core.timezone import to_local
 from neighbors.events.models import Event, EventStatus, Signup, SignupStatus
-from neighbors.events.services import _event_for_staff, _fill_seats
+from neighbors.events.services import _event_for_staff, release
 from neighbors.extensions import db
 from neighbors.hours import services as hours
 
@@ -314,13 +314,6 @@ def cancel_for(actor, event_id, user_id):
         )
         if signup is None:
             raise NotFound(_("This person is not on the roster."), code="not_signed_up")
-        was = signup.status
-        signup.status, signup.cancelled_at = SignupStatus.CANCELLED, utcnow()
-        if was == SignupStatus.CONFIRMED:
-            event.confirmed_count -= 1
-        else:
-            event.waitlist_count -= 1
-        db.session.flush()
-        _fill_seats(event)
+        was = release(event, signup)
         audit.record(actor, "signup.cancel_by_staff", signup, was=str(was))
     return signup

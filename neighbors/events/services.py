@@ -749,16 +749,23 @@ def cancel_signup(actor, event_id):
                     _("Cancelling closed at %(when)s; please tell the staff.", when=when),
                     code="cancel_closed",
                 )
-        was = signup.status
-        signup.status, signup.cancelled_at = SignupStatus.CANCELLED, now
-        if was == SignupStatus.CONFIRMED:
-            event.confirmed_count -= 1
-        else:
-            event.waitlist_count -= 1
-        db.session.flush()
-        _fill_seats(event)
+        was = release(event, signup)
         audit.record(actor, "signup.cancel", signup, was=str(was))
     return signup
+
+
+def release(event, signup):
+    """Cancel a sign-up and give its place to the head of the waitlist (the caller holds the
+    event row's lock). Returns the status it had."""
+    was = signup.status
+    signup.status, signup.cancelled_at = SignupStatus.CANCELLED, utcnow()
+    if was == SignupStatus.CONFIRMED:
+        event.confirmed_count -= 1
+    else:
+        event.waitlist_count -= 1
+    db.session.flush()
+    _fill_seats(event)
+    return was
 
 
 def _fill_seats(event):

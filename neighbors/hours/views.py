@@ -104,6 +104,17 @@ def submit_service():
 @login_required
 def request_correction(record_id):
     record = hours.own_record(current_user, record_id)
+    return _correction_page(
+        record,
+        lambda **values: hours.request_correction(current_user, record_id, **values),
+        _("Your correction has been sent for confirmation."),
+        "hours.my_hours",
+        staff=False,
+    )
+
+
+def _correction_page(record, save, done, back, staff):
+    """The correction form of one record, for the volunteer's request or the staff's fix."""
     form = CorrectionForm(
         data={"hours": record.minutes // 60, "minutes": record.minutes % 60}
         if request.method == "GET"
@@ -111,15 +122,13 @@ def request_correction(record_id):
     )
     if form.validate_on_submit():
         try:
-            hours.request_correction(
-                current_user, record_id, minutes=form.total_minutes(), reason=form.reason.data
-            )
+            save(minutes=form.total_minutes(), reason=form.reason.data)
         except (Invalid, Conflict) as error:
             show_error(form, error)
         else:
-            flash(_("Your correction has been sent for confirmation."), "success")
-            return redirect(url_for("hours.my_hours"))
-    return render_template("hours/correction.html", form=form, record=record, staff=False)
+            flash(done, "success")
+            return redirect(url_for(back))
+    return render_template("hours/correction.html", form=form, record=record, staff=staff)
 
 
 @bp.route("/my/certificates", methods=["GET", "POST"])
@@ -228,22 +237,13 @@ def review():
 @login_required
 def correct(record_id):
     record = hours.record_for_staff(current_user, record_id)
-    form = CorrectionForm(
-        data={"hours": record.minutes // 60, "minutes": record.minutes % 60}
-        if request.method == "GET"
-        else None
+    return _correction_page(
+        record,
+        lambda **values: hours.correct_record(current_user, record_id, **values),
+        _("The record is corrected; the old one stays visible."),
+        "hours.queue",
+        staff=True,
     )
-    if form.validate_on_submit():
-        try:
-            hours.correct_record(
-                current_user, record_id, minutes=form.total_minutes(), reason=form.reason.data
-            )
-        except (Invalid, Conflict) as error:
-            show_error(form, error)
-        else:
-            flash(_("The record is corrected; the old one stays visible."), "success")
-            return redirect(url_for("hours.queue"))
-    return render_template("hours/correction.html", form=form, record=record, staff=True)
 
 
 @bp.get("/staff/events/<int:event_id>/attendance")

@@ -42,6 +42,17 @@ def browser():
         browser.close()
 
 
+def logged_in(browser, server, email):
+    """A new browser (in English) logged in as this person, on their profile page."""
+    page = browser.new_context(locale="en-US", accept_downloads=True).new_page()
+    page.goto(server + "/login")
+    page.get_by_label("E-mail address or mobile number").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/profile")
+    return page
+
+
 @pytest.fixture
 def server(app, committing_db):
     with app.app_context():
@@ -107,16 +118,7 @@ def test_staff_publishes_volunteers_join_cancel_and_the_waitlist_moves_up(browse
                 community_code=COMMUNITY,
             )
 
-    def logged_in(email):
-        page = browser.new_context(locale="en-US").new_page()
-        page.goto(server + "/login")
-        page.get_by_label("E-mail address or mobile number").fill(email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/profile")
-        return page
-
-    staff = logged_in("staff@example.org")
+    staff = logged_in(browser, server, "staff@example.org")
     staff.get_by_role("link", name="Manage events").click()
     staff.get_by_role("link", name="New event").click()
     staff.get_by_label("Title").fill("助老理发")
@@ -129,7 +131,7 @@ def test_staff_publishes_volunteers_join_cancel_and_the_waitlist_moves_up(browse
     staff.get_by_role("button", name="Publish").click()
     assert staff.get_by_text("The event is published.").is_visible()
 
-    first = logged_in("a@example.org")
+    first = logged_in(browser, server, "a@example.org")
     first.get_by_role("link", name="Events", exact=True).click()
     first.get_by_text("Filter", exact=True).click()
     first.get_by_label("Search").fill("理发")
@@ -140,7 +142,7 @@ def test_staff_publishes_volunteers_join_cancel_and_the_waitlist_moves_up(browse
     first.get_by_role("link", name="My events").click()
     assert first.get_by_role("link", name="助老理发").is_visible()
 
-    second = logged_in("b@example.org")
+    second = logged_in(browser, server, "b@example.org")
     second.goto(first.url.replace("/my/events", "/events"))
     second.get_by_role("link", name="助老理发").click()
     second.get_by_role("button", name="Join the waitlist").click()
@@ -195,16 +197,7 @@ def test_staff_record_attendance_confirm_hours_and_the_volunteer_gets_a_certific
         events.publish_event(staff, event.id)
         event_id = event.id
 
-    def logged_in(email):
-        page = browser.new_context(locale="en-US").new_page()
-        page.goto(server + "/login")
-        page.get_by_label("E-mail address or mobile number").fill(email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/profile")
-        return page
-
-    desk = logged_in("staff@example.org")
+    desk = logged_in(browser, server, "staff@example.org")
     desk.goto(f"{server}/events/{event_id}")
     desk.get_by_role("link", name="Attendance").click()
     desk.get_by_label("E-mail address or mobile number").fill("v@example.org")
@@ -217,7 +210,7 @@ def test_staff_record_attendance_confirm_hours_and_the_volunteer_gets_a_certific
     desk.get_by_role("button", name="Confirm the ticked").click()
     assert desk.get_by_text("1 record(s) confirmed.").is_visible()
 
-    volunteer = logged_in("v@example.org")
+    volunteer = logged_in(browser, server, "v@example.org")
     volunteer.get_by_role("link", name="My hours").click()
     assert volunteer.locator("#hours-all-time").inner_text() == "2 hours"
     volunteer.get_by_role("link", name="Get a certificate").click()
@@ -243,16 +236,7 @@ def test_donation_subsidy_payment_and_the_accountant_downloads_the_ledger(browse
         approver = accounts.user_by_email("approver@example.org")
         foundation.create_fund(approver, code="EDU", name="助学基金", kind="restricted")
 
-    def logged_in(email):
-        page = browser.new_context(locale="en-US", accept_downloads=True).new_page()
-        page.goto(server + "/login")
-        page.get_by_label("E-mail address or mobile number").fill(email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/profile")
-        return page
-
-    preparer = logged_in("preparer@example.org")
+    preparer = logged_in(browser, server, "preparer@example.org")
     preparer.get_by_role("link", name="Foundation", exact=True).click()
     preparer.get_by_role("link", name="Donations", exact=True).click()
     preparer.get_by_role("link", name="Record a donation").click()
@@ -269,16 +253,16 @@ def test_donation_subsidy_payment_and_the_accountant_downloads_the_ledger(browse
     preparer.get_by_label("Reason").fill("学费")
     preparer.get_by_role("button", name="Save").click()
 
-    approver = logged_in("approver@example.org")
+    approver = logged_in(browser, server, "approver@example.org")
     approver.goto(server + "/foundation/subsidies")
     approver.get_by_role("button", name="Approve").click()
-    cashier = logged_in("cashier@example.org")
+    cashier = logged_in(browser, server, "cashier@example.org")
     cashier.goto(server + "/foundation/subsidies")
     cashier.get_by_role("button", name="Pay").click()
     cashier.get_by_role("link", name="Funds", exact=True).click()
     assert cashier.locator("#balance-EDU").inner_text() == "380.00"
 
-    accountant = logged_in("accountant@example.org")
+    accountant = logged_in(browser, server, "accountant@example.org")
     accountant.goto(server + "/foundation/ledger")
     with accountant.expect_download() as download:
         accountant.get_by_role("link", name="CSV").click()
