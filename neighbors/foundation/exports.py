@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from neighbors.core.exports import safe_cell, xlsx_cell
 from neighbors.extensions import db
 from neighbors.foundation.ledger import ACCOUNTS, BANK
-from neighbors.foundation.models import Fund, JournalEntry, Posting
+from neighbors.foundation.models import Fund, FundKind, JournalEntry, Posting
 
 HEADER = [
     "date",
@@ -141,6 +141,9 @@ class FundLine:
     received: Decimal = ZERO
     paid: Decimal = ZERO
     closing: Decimal = ZERO
+    # Restricted money spent on its purpose is released from the restriction (限定性净资产
+    # 转为非限定性): for a restricted fund, what it paid out in the period.
+    released: Decimal = ZERO
 
 
 @dataclass
@@ -149,8 +152,16 @@ class Statement:
     date_to: date
     funds: list = field(default_factory=list)
 
-    def total(self, attribute):
-        return sum((getattr(f, attribute) for f in self.funds), ZERO)
+    def total(self, attribute, kind=None):
+        """The sum over all funds, or over the funds of one kind."""
+        return sum((getattr(f, attribute) for f in self.funds if kind in (None, f.kind)), ZERO)
+
+    def kinds(self):
+        return [
+            kind
+            for kind in ("unrestricted", "restricted", "custodial")
+            if any(f.kind == kind for f in self.funds)
+        ]
 
 
 def statement(date_from, date_to):
@@ -190,6 +201,7 @@ def statement(date_from, date_to):
                 received,
                 paid,
                 opening + received - paid,
+                paid if fund.kind == FundKind.RESTRICTED else ZERO,
             )
         )
     return result

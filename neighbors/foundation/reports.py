@@ -1,7 +1,7 @@
 """What the foundation's roles may read: the ledger, statements, exports and verification, each
 checked for role; and the public disclosure, which names donors only with their consent."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -11,9 +11,18 @@ from neighbors.core import audit
 from neighbors.core.db import transaction
 from neighbors.core.errors import Invalid
 from neighbors.core.permissions import Role, require_role
+from neighbors.core.privacy import mask_name
+from neighbors.core.timezone import to_local
 from neighbors.extensions import db
 from neighbors.foundation import exports, ledger
-from neighbors.foundation.models import Donation, Fund, JournalEntry, Posting
+from neighbors.foundation.models import (
+    Beneficiary,
+    Donation,
+    Fund,
+    JournalEntry,
+    Posting,
+    Subsidy,
+)
 from neighbors.foundation.services import fund_by_code
 
 READERS = (Role.ACCOUNTANT, Role.APPROVER)
@@ -98,6 +107,82 @@ def detail(actor, fund_code, account, date_from, date_to):
     if account not in ledger.ACCOUNTS:
         raise Invalid(_("Unknown account."), fields={"account": _("Unknown account.")})
     return fund, exports.detail_ledger(fund.code, account, date_from, date_to)
+
+
+def donation_list(actor, year):
+    """The year's donations for a spreadsheet: anonymous donors stay anonymous.
+
+    Raises NotAllowed (accountants and approvers).
+    """
+    require_role(actor, *READERS)
+    header = [
+        _("Acknowledgement"),
+        _("Received on"),
+        _("Donor"),
+        _("Fund"),
+        _("Channel"),
+        _("Amount (yuan)"),
+        _("Official receipt code"),
+        _("Official receipt number"),
+    ]
+    rows = db.session.execute(
+        select(Donation, Fund.code)
+        .join(Fund, Fund.id == Donation.fund_id)
+        .where(Donation.received_on.between(date(year, 1, 1), date(year, 12, 31)))
+        .order_by(Donation.ack_number)
+    ).all()
+    return header, [
+        [
+            d.ack_number,
+            d.received_on,
+            _("Anonymous") if d.anonymous or not d.donor_name else d.donor_name,
+            code,
+            d.channel,
+            d.amount,
+            d.receipt_code,
+            d.receipt_number,
+        ]
+        for d, code in rows
+    ]
+
+
+def subsidy_list(actor, year):
+    """The year's subsidies for a spreadsheet: beneficiaries masked (张*), no ID or phone.
+
+    Raises NotAllowed (accountants and approvers).
+    """
+    require_role(actor, *READERS)
+    header = [
+        "#",
+        _("Beneficiary"),
+        _("Fund"),
+        _("Amount (yuan)"),
+        _("Status"),
+        _("Reason"),
+        _("Paid on"),
+    ]
+    rows = db.session.execute(
+        select(Subsidy, Beneficiary.name, Fund.code)
+        .join(Beneficiary, Beneficiary.id == Subsidy.beneficiary_id)
+        .join(Fund, Fund.id == Subsidy.fund_id)
+        .where(
+            Subsidy.prepared_at >= datetime(year, 1, 1, tzinfo=UTC),
+            Subsidy.prepared_at < datetime(year + 1, 1, 1, tzinfo=UTC),
+        )
+        .order_by(Subsidy.id)
+    ).all()
+    return header, [
+        [
+            s.id,
+            mask_name(name),
+            code,
+            s.amount,
+            str(s.status),
+            s.reason,
+            to_local(s.paid_at).date() if s.paid_at else None,
+        ]
+        for s, name, code in rows
+    ]
 
 
 def verify(actor=None):

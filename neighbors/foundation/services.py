@@ -383,6 +383,20 @@ def _different(actor, subsidy, *steps):
         raise Conflict(_("Each step of a subsidy needs a different person."), code="same_person")
 
 
+def _available_now(fund):
+    """A fund restricted in time is spent only from its first day (the donor's condition)."""
+    today = to_local(utcnow()).date()
+    if fund.starts_on and today < fund.starts_on:
+        raise Conflict(
+            _(
+                "The fund %(code)s may be spent from %(day)s.",
+                code=fund.code,
+                day=fund.starts_on.isoformat(),
+            ),
+            code="fund_not_yet_available",
+        )
+
+
 def approve_subsidy(actor, subsidy_id):
     """Approve a prepared subsidy; a related-party one needs a second, different approver.
 
@@ -395,6 +409,7 @@ def approve_subsidy(actor, subsidy_id):
         _different(actor, subsidy, "prepared", "approved")
         if subsidy.status != SubsidyStatus.PREPARED:
             raise Conflict(_("Only a prepared subsidy can be approved."), code="wrong_state")
+        _available_now(subsidy.fund)
         if subsidy.fund.balance < subsidy.amount:
             raise Conflict(
                 _("The fund %(code)s does not hold enough money for this.", code=subsidy.fund.code),
@@ -423,6 +438,7 @@ def pay_subsidy(actor, subsidy_id):
         if subsidy.status != SubsidyStatus.APPROVED:
             raise Conflict(_("Only an approved subsidy can be paid."), code="wrong_state")
         fund = subsidy.fund
+        _available_now(fund)
         entry = ledger.post(
             actor,
             summary=_("Subsidy %(id)s paid", id=subsidy.id),

@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 
 from neighbors.core.db import utcnow
 from neighbors.core.errors import DomainError
-from neighbors.core.exports import csv_bytes_stream
+from neighbors.core.exports import csv_bytes, csv_bytes_stream, xlsx_bytes
 from neighbors.core.privacy import mask_name
 from neighbors.core.timezone import to_local
 from neighbors.foundation import exports, ledger
@@ -208,6 +208,27 @@ def export(fmt):
         stream_with_context(body),
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/<any(donations, subsidies):what>.<any(csv, xlsx):fmt>")
+@login_required
+def list_export(what, fmt):
+    year = _year()
+    make = (
+        foundation_reports.donation_list
+        if what == "donations"
+        else (foundation_reports.subsidy_list)
+    )
+    header, rows = make(current_user, year)
+    name = f"{what}-{year}.{fmt}"
+    if fmt == "csv":
+        body, mimetype = csv_bytes(header, rows), "text/csv; charset=utf-8"
+    else:
+        body = xlsx_bytes(str(year), header, rows)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
 
 

@@ -128,3 +128,57 @@ def test_detail_ledger_runs_the_balance_and_totals_the_months(app, team):
     ).text
     assert "Opening balance" in page and "Year to date" in page
     assert accountant.get("/foundation/detail?fund=NOPE").status_code == 404
+
+
+def test_lists_statement_and_time_restricted_funds(app, team):
+    import io
+    from datetime import timedelta
+
+    import openpyxl
+
+    from neighbors.core.errors import Conflict
+    from neighbors.foundation import exports
+    from neighbors.foundation import services as foundation
+
+    team.fund("EDU")
+    team.donate("EDU", "100.00", donor_name="王先生")
+    team.donate("EDU", "40.00", donor_name="不想留名", anonymous=True)
+    subsidy = team.subsidy(
+        "EDU", "30.00", beneficiary_name="张小明", id_number="21010220080101001X"
+    )
+    with app.app_context():
+        foundation.approve_subsidy(team.approver, subsidy.id)
+        foundation.pay_subsidy(team.cashier, subsidy.id)
+        statement = exports.statement(date.today().replace(month=1, day=1), date.today())
+        (line,) = statement.funds
+        assert (line.received, line.paid, line.released, line.closing) == (
+            Decimal("140.00"),
+            Decimal("30.00"),
+            Decimal("30.00"),
+            Decimal("110.00"),
+        )
+        assert statement.total("closing", "restricted") == Decimal("110.00")
+        later = foundation.create_fund(
+            team.approver,
+            code="LATER",
+            name="明年起用",
+            kind="restricted",
+            opening_balance="50.00",
+            starts_on=date.today() + timedelta(days=30),
+        )
+        early = foundation.prepare_subsidy(
+            team.preparer, fund_code=later.code, amount="10", beneficiary_name="李四", reason="r"
+        )[0]
+        try:
+            foundation.approve_subsidy(team.approver, early.id)
+        except Conflict as refused:
+            assert refused.code == "fund_not_yet_available"
+        else:
+            raise AssertionError("a fund restricted in time was spent before its day")
+    accountant = logged_in(app, team.emails["accountant"])
+    book = openpyxl.load_workbook(io.BytesIO(accountant.get("/foundation/subsidies.xlsx").data))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[1][1] == "张**" and "21010220080101001X" not in str(rows)
+    text = accountant.get("/foundation/donations.csv").data.decode("utf-8-sig")
+    assert "王先生" in text and "不想留名" not in text
+    assert "Released from restriction" in accountant.get("/foundation/ledger", headers=EN).text
