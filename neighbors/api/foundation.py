@@ -1,5 +1,6 @@
 """API: funds, donations and subsidies (idempotent by Idempotency-Key), reversals, the ledger."""
 
+import re
 from datetime import date
 
 from flask import Response, jsonify, request, stream_with_context
@@ -87,13 +88,17 @@ def _idempotency(body):
 
 
 def _date(body, name, required=True):
+    """A YYYY-MM-DD date field; None when absent and optional. Raises Invalid otherwise."""
     value = body.get(name)
     if value is None and not required:
         return None
     try:
-        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            return date.fromisoformat(value)
     except ValueError:
-        return None
+        pass
+    message = _("Use a date such as 2026-05-01.")
+    raise Invalid(message, fields={name: message})
 
 
 @bp.get("/funds")
@@ -138,9 +143,6 @@ def record_donation():
         max_length=2000,
     )
     received_on = _date(body, "received_on")
-    if received_on is None:
-        message = _("Use a date such as 2026-05-01.")
-        raise Invalid(message, fields={"received_on": message})
     fields["fund_code"], fields["received_on"] = fields.pop("fund"), received_on
     donation, created = foundation.record_donation(
         actor,

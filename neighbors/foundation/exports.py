@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import xlsxwriter
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from neighbors.core.exports import safe_cell
 from neighbors.extensions import db
@@ -218,7 +219,9 @@ def statement(date_from, date_to):
 
 
 def month_totals(year):
-    """Received and paid per fund and month, for the public disclosure page."""
+    """Received and paid per fund and month, for the public disclosure page. Custodial funds
+    are left out: their names point to the person they are held for."""
+    undone = aliased(JournalEntry)
     month = func.extract("month", JournalEntry.entry_date)
     rows = db.session.execute(
         select(Fund.code, Fund.name, month, func.sum(Posting.debit), func.sum(Posting.credit))
@@ -227,6 +230,10 @@ def month_totals(year):
         .where(
             Posting.account == BANK,
             JournalEntry.entry_date.between(date(year, 1, 1), date(year, 12, 31)),
+            # Mistakes and their reversals cancel out: neither is money in or out.
+            JournalEntry.reverses_id.is_(None),
+            ~JournalEntry.id.in_(select(undone.reverses_id).where(undone.reverses_id.is_not(None))),
+            Fund.kind != FundKind.CUSTODIAL,  # held for a named person: not shown in public
         )
         .group_by(Fund.code, Fund.name, month)
         .order_by(Fund.code, month)

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -172,7 +173,7 @@ def _move(fund, delta):
     """Change a fund's bank balance; refused when it would go below zero."""
     moved = db.session.execute(
         update(Fund)
-        .where(Fund.id == fund.id, Fund.balance + delta >= 0)
+        .where(Fund.id == fund.id, Fund.balance + delta >= 0, Fund.balance + delta <= MAXIMUM)
         .values(balance=Fund.balance + delta)
         .returning(Fund.balance)
         .execution_options(synchronize_session=False)
@@ -194,6 +195,8 @@ def entry_hash(entry, prev_hash):
         "kind": entry.kind,
         "reverses": entry.reverses_id,
         "reason": entry.reason,
+        "actor": entry.actor_id,
+        "posted_at": entry.posted_at.astimezone(UTC).isoformat(),
         "lines": [
             [line.line, line.account, line.fund_id, f"{line.debit:.2f}", f"{line.credit:.2f}"]
             for line in entry.lines
@@ -215,6 +218,7 @@ def reverse(actor, entry_id, reason):
         message = _("Give the reason, in at most 500 characters.")
         raise Invalid(message, fields={"reason": message})
     with transaction():
+        _head()  # taken first: two reversals of one entry at once are checked in turn
         original = db.session.get(JournalEntry, entry_id)
         if original is None:
             raise NotFound(_("Not found."))

@@ -19,6 +19,7 @@ from neighbors.foundation.models import (
     Beneficiary,
     Donation,
     Fund,
+    FundKind,
     JournalEntry,
     Posting,
     Subsidy,
@@ -70,6 +71,8 @@ def export(actor, fmt, date_from, date_to, fund_code=None):
     Each export is written to the audit log. Raises NotAllowed.
     """
     require_role(actor, *READERS)
+    if fund_code:
+        fund_code = fund_by_code(fund_code).code  # an unknown fund is a 404, not an empty file
     with transaction():
         audit.record(
             actor,
@@ -201,6 +204,7 @@ def disclosure(year):
         .where(
             Donation.publish_consent.is_(True),
             Donation.anonymous.is_(False),
+            Fund.kind != FundKind.CUSTODIAL,
             Donation.received_on.between(date(year, 1, 1), date(year, 12, 31)),
         )
         .order_by(Donation.received_on.desc())

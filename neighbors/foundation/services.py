@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -95,11 +96,7 @@ def create_fund(
         fields["kind"] = _("Choose unrestricted, restricted or custodial.")
     if starts_on and ends_on and ends_on < starts_on:
         fields["ends_on"] = _("The end must not be before the start.")
-    opening = (
-        ledger.money(opening_balance)
-        if str(opening_balance or "0") not in ("0", "0.00", "")
-        else None
-    )
+    opening = _opening(opening_balance)
     _raise(fields)
     with transaction():
         if db.session.scalar(select(Fund.id).where(Fund.code == code)):
@@ -122,6 +119,16 @@ def create_fund(
             )
         audit.record(actor, "fund.create", fund, code=code)
     return fund
+
+
+def _opening(value):
+    """An opening balance, or None for nothing (blank, 0, "0.00" and the like)."""
+    try:
+        if value in (None, "") or Decimal(str(value).strip()) == 0:
+            return None
+    except ArithmeticError:
+        pass  # not a number at all: money() says what is wrong
+    return ledger.money(value)
 
 
 # -- idempotency -------------------------------------------------------------------------------
@@ -302,6 +309,9 @@ def _beneficiary(
             select(Beneficiary).where(Beneficiary.id_number_hash == privacy.lookup_hash(id_number))
         )
         if known:
+            if known.name != name:  # a mistyped ID number must not pay someone else
+                message = _("This ID number belongs to another name; check both.")
+                raise Conflict(message, code="beneficiary_mismatch", fields={"id_number": message})
             return known
     community = areas.community_by_code(community_code) if community_code else None
     beneficiary = Beneficiary(

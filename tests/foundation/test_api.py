@@ -190,3 +190,28 @@ def test_exports_reconcile_in_every_format(client, team):
     for code, amount in closing.items():
         account = realization.get(real, f"Assets:Bank:{code}")
         assert account.balance.get_currency_units("CNY").number == amount
+
+
+def test_bad_dates_and_unknown_funds_are_refused(client, team):
+    t = tokens(client, team)
+    client.post(
+        "/api/v1/funds",
+        headers=bearer(t["approver"]),
+        json={"code": "EDU", "name": "x", "kind": "restricted"},
+    )
+    for bad in ("2026-13-01", "20260101", "garbage"):
+        assert_error(donate(client, t["preparer"], receipt_date=bad), 422, "invalid")
+        assert_error(
+            client.post(
+                "/api/v1/funds",
+                headers=bearer(t["approver"]),
+                json={"code": "NEW", "name": "x", "kind": "restricted", "starts_on": bad},
+            ),
+            422,
+            "invalid",
+        )
+    assert_error(
+        client.get("/api/v1/ledger?format=csv&fund=NOPE", headers=bearer(t["accountant"])),
+        404,
+        "no_such_fund",
+    )

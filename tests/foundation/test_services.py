@@ -225,3 +225,19 @@ def test_verify_names_the_first_altered_entry(app, live_make):
         result = ledger.verify()
         assert not result.ok and result.entry.id == second.entry_id
         assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == 3
+
+
+def test_an_id_number_on_file_under_another_name_is_refused(ctx, team):
+    team.fund("HELP", opening="500.00")
+    team.subsidy("HELP", "10.00", beneficiary_name="张三", id_number="21010219800101123X")
+    with pytest.raises(Conflict) as refused:
+        team.subsidy("HELP", "10.00", beneficiary_name="李四", id_number="21010219800101123X")
+    assert refused.value.code == "beneficiary_mismatch"
+
+
+def test_zero_in_any_spelling_opens_a_fund_without_a_voucher(ctx, team):
+    for number, zero in enumerate(("0", "0.0", "0.00", " 0 ", None, "")):
+        foundation.create_fund(
+            team.approver, code=f"Z{number}", name="z", kind="restricted", opening_balance=zero
+        )
+    assert db.session.scalar(select(func.count()).select_from(JournalEntry)) == 0

@@ -182,3 +182,17 @@ def test_lists_statement_and_time_restricted_funds(app, team):
     text = accountant.get("/foundation/donations.csv").data.decode("utf-8-sig")
     assert "王先生" in text and "不想留名" not in text
     assert "Released from restriction" in accountant.get("/foundation/ledger", headers=EN).text
+
+
+def test_the_public_page_leaves_out_custodial_funds_and_undone_mistakes(app, client, team):
+    from neighbors.foundation import ledger
+
+    team.fund("EDU")
+    team.fund("CARE-LI", kind="custodial")
+    team.donate("CARE-LI", "77.00", donor_name="老同事", publish_consent=True)
+    wrong = team.donate("EDU", "999.00", donor_name="录错", publish_consent=False)
+    with app.app_context():
+        ledger.reverse(team.approver, wrong.entry_id, "金额录错")
+    page = client.get("/disclosure", headers=EN).text
+    assert "CARE-LI" not in page and "老同事" not in page and "77.00" not in page
+    assert "999.00" not in page
