@@ -2,10 +2,11 @@
 
 import csv
 import io
+from contextlib import contextmanager
+from datetime import date, datetime, time
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+import xlsxwriter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,23 +44,42 @@ def csv_bytes_stream(header, rows, every=500):
 
 
 def xlsx_bytes(title, header, rows):
-    """A whole XLSX workbook; numbers, dates and Decimals keep their types, and text that looks
-    like a formula is stored as text (shown as typed, never run)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(header)
-    for row in rows:
-        sheet.append([xlsx_cell(sheet, value) for value in row])
+    """A whole XLSX workbook in memory, for the small reports (see xlsx_writer)."""
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    with xlsx_writer(buffer, title) as write:
+        write(header)
+        for row in rows:
+            write(row)
     return buffer.getvalue()
 
 
-def xlsx_cell(sheet, value):
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, str) and value.startswith("="):
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"  # openpyxl would otherwise store it as a formula
-        return cell
-    return value
+@contextmanager
+def xlsx_writer(target, title):
+    """Yields write(row) for an XLSX sheet written row by row (XlsxWriter, constant memory)
+    into a file or buffer: numbers (Decimals too) stay numbers, dates are dates, and text is
+    always stored as text, so a name that starts with "=" is shown as typed, never run."""
+    workbook = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False})
+    sheet = workbook.add_worksheet(title[:31])
+    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    rows = iter(range(1_048_576))
+
+    def write(row):
+        number = next(rows)
+        for column, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                sheet.write_boolean(number, column, value)
+            elif isinstance(value, int | float | Decimal):
+                sheet.write_number(number, column, float(value))
+            elif isinstance(value, datetime):
+                sheet.write_datetime(number, column, value.replace(tzinfo=None), day)
+            elif isinstance(value, date):
+                sheet.write_datetime(number, column, datetime.combine(value, time()), day)
+            else:
+                sheet.write_string(number, column, str(value))
+
+    try:
+        yield write
+    finally:
+        workbook.close()

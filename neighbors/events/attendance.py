@@ -18,7 +18,7 @@ from neighbors.core.errors import Conflict, Invalid, NotFound
 from neighbors.core.permissions import require_user
 from neighbors.core.timezone import to_local
 from neighbors.events.models import Event, EventStatus, Signup, SignupStatus
-from neighbors.events.services import _event_for_staff, release
+from neighbors.events.services import release, staff_event
 from neighbors.extensions import db
 from neighbors.hours import services as hours
 
@@ -45,7 +45,7 @@ def staff_checkin_code(actor, event_id):
 
     Raises NotAllowed, NotFound.
     """
-    event = _event_for_staff(actor, event_id)
+    event = staff_event(actor, event_id)
     now = utcnow()
     try:
         _require_code_time(event, now)
@@ -104,7 +104,7 @@ def record_attendance(actor, event_id, user_id, checked_in_at, checked_out_at=No
     NotFound (person or event out of scope), Invalid, Conflict (cancelled event).
     """
     with transaction():
-        event = _event_for_staff(actor, event_id, lock=True)
+        event = staff_event(actor, event_id, lock=True)
         if event.status == EventStatus.CANCELLED or event.status == EventStatus.DRAFT:
             raise Conflict(
                 _("Attendance is for a published or completed event."), code="event_closed"
@@ -125,7 +125,7 @@ def all_present(actor, event_id):
     Raises NotAllowed, NotFound, Conflict. Returns how many were checked in.
     """
     with transaction():
-        event = _event_for_staff(actor, event_id, lock=True)
+        event = staff_event(actor, event_id, lock=True)
         if event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED):
             raise Conflict(
                 _("Attendance is for a published or completed event."), code="event_closed"
@@ -242,7 +242,7 @@ def tap(actor, event_id, user_id, action):
     Raises NotAllowed, NotFound, Conflict, Invalid (unknown action).
     """
     with transaction():
-        event = _event_for_staff(actor, event_id, lock=True)
+        event = staff_event(actor, event_id, lock=True)
         signup = _confirmed_signup(event.id, user_id)
         if signup is None:
             raise NotFound(_("This person is not on the roster."), code="not_signed_up")
@@ -272,7 +272,7 @@ def walk_in(actor, event_id, login):
     Raises NotAllowed, NotFound (event out of scope, or no such person), Conflict.
     """
     with transaction():
-        event = _event_for_staff(actor, event_id, lock=True)
+        event = staff_event(actor, event_id, lock=True)
         if event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED):
             raise Conflict(
                 _("Attendance is for a published or completed event."), code="event_closed"
@@ -300,7 +300,7 @@ def cancel_for(actor, event_id, user_id):
     Raises NotAllowed, NotFound, Conflict.
     """
     with transaction():
-        event = _event_for_staff(actor, event_id, lock=True)
+        event = staff_event(actor, event_id, lock=True)
         if event.status == EventStatus.COMPLETED:
             raise Conflict(
                 _("This event is over; sign-ups can no longer change."), code="event_closed"

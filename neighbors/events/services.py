@@ -248,7 +248,7 @@ def roster(actor, event_id):
 
     Raises NotAllowed (not staff), NotFound (another community's event).
     """
-    event = _event_for_staff(actor, event_id)
+    event = staff_event(actor, event_id)
     signups = db.session.scalars(
         select(Signup)
         .options(joinedload(Signup.user))
@@ -292,12 +292,10 @@ def managed_communities(actor):
     return db.session.scalars(query).all()
 
 
-def staff_event(actor, event_id):
-    """An event of a community the actor manages. Raises NotAllowed, NotFound."""
-    return _event_for_staff(actor, event_id)
+def staff_event(actor, event_id, lock=False):
+    """An event of a community the actor manages, its row locked until commit when asked.
 
-
-def _event_for_staff(actor, event_id, lock=False):
+    Raises NotAllowed, NotFound."""
     query = select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
     event = db.session.scalar(query.with_for_update() if lock else query)
     if event is None:
@@ -445,7 +443,7 @@ def update_event(actor, event_id, **changes):
     event that is cancelled or completed).
     """
     with transaction():
-        event = _event_for_staff(actor, event_id, lock=True)
+        event = staff_event(actor, event_id, lock=True)
         if event.status not in EDITABLE:
             raise Conflict(
                 _("A cancelled or completed event cannot be changed."), code="event_closed"
@@ -475,7 +473,7 @@ def _changed(event):
 def publish_event(actor, event_id):
     """Publish a draft. Raises NotAllowed, NotFound, Conflict (not a draft)."""
     with transaction():
-        event = _event_for_staff(actor, event_id, lock=True)
+        event = staff_event(actor, event_id, lock=True)
         if event.status != EventStatus.DRAFT:
             raise Conflict(_("Only a draft can be published."), code="not_a_draft")
         event.status, event.published_at = EventStatus.PUBLISHED, utcnow()
@@ -494,7 +492,7 @@ def cancel_event(actor, event_id, reason):
         message = _("Give the reason, in at most 500 characters.")
         raise Invalid(message, fields={"reason": message})
     with transaction():
-        event = _event_for_staff(actor, event_id, lock=True)
+        event = staff_event(actor, event_id, lock=True)
         if event.status not in EDITABLE:
             raise Conflict(_("This event is already cancelled or completed."), code="event_closed")
         event.status, event.cancel_reason = EventStatus.CANCELLED, reason
@@ -517,7 +515,7 @@ def complete_event(actor, event_id):
     Raises NotAllowed, NotFound, Conflict (not published, or not started yet).
     """
     with transaction():
-        event = _event_for_staff(actor, event_id, lock=True)
+        event = staff_event(actor, event_id, lock=True)
         if event.status != EventStatus.PUBLISHED:
             raise Conflict(_("Only a published event can be completed."), code="not_published")
         if event.starts_at > utcnow():

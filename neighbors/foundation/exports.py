@@ -5,14 +5,13 @@ import csv
 import io
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from decimal import Decimal
 
-import xlsxwriter
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from neighbors.core.exports import safe_cell
+from neighbors.core.exports import safe_cell, xlsx_writer
 from neighbors.extensions import db
 from neighbors.foundation.ledger import ACCOUNTS, BANK
 from neighbors.foundation.models import Fund, FundKind, JournalEntry, Posting
@@ -92,25 +91,13 @@ def csv_stream(lines):
 
 
 def xlsx_file(lines):
-    """An XLSX workbook written row by row to a temporary file with XlsxWriter's
-    constant-memory mode: numbers stay numbers, dates are dates, and text is always written as
-    text (a summary starting with "=" is never a formula). Returns the open file."""
+    """The ledger as an XLSX workbook in a temporary file (see core.exports.xlsx_writer), for
+    the response to stream. Returns the open file."""
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - the response streams and closes it
-    workbook = xlsxwriter.Workbook(handle, {"constant_memory": True, "in_memory": False})
-    sheet = workbook.add_worksheet("ledger")
-    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    money = workbook.add_format({"num_format": "0.00"})
-    sheet.write_row(0, 0, HEADER)
-    for number, row in enumerate(lines, start=1):
-        sheet.write_datetime(number, 0, datetime.combine(row[0], time()), day)
-        for column in (1, 3, 4, 5, 6):
-            sheet.write_string(number, column, str(row[column]))
-        sheet.write_number(number, 2, row[2])
-        sheet.write_number(number, 7, float(row[7]), money)
-        sheet.write_number(number, 8, float(row[8]), money)
-        if row[9] is not None:
-            sheet.write_number(number, 9, row[9])
-    workbook.close()
+    with xlsx_writer(handle, "ledger") as write:
+        write(HEADER)
+        for row in lines:
+            write(row)
     handle.seek(0)
     return handle
 

@@ -27,7 +27,7 @@ from neighbors.foundation import reports as foundation_reports
 from neighbors.foundation import services as foundation
 from neighbors.foundation.forms import DonationForm, FundForm, ReversalForm, SubsidyForm
 from neighbors.foundation.models import FundKind, SubsidyStatus
-from neighbors.web.forms import options, show_error
+from neighbors.web.forms import options, show_error, year_arg
 
 bp = Blueprint("foundation", __name__, template_folder="templates", url_prefix="/foundation")
 public = Blueprint("disclosure", __name__, template_folder="templates")
@@ -214,7 +214,7 @@ def export(fmt):
 @bp.get("/<any(donations, subsidies):what>.<any(csv, xlsx):fmt>")
 @login_required
 def list_export(what, fmt):
-    year = _year()
+    year = year_arg()
     make = (
         foundation_reports.donation_list
         if what == "donations"
@@ -286,7 +286,7 @@ def reverse(entry_id):
 
 @public.get("/disclosure")
 def disclosure():
-    year = _year()
+    year = year_arg()
     return render_template(
         "foundation/disclosure.html", year=year, **foundation_reports.disclosure(year)
     )
@@ -294,16 +294,6 @@ def disclosure():
 
 def _fund_choices():
     return options((f.code, f"{f.code} · {f.name}") for f in foundation.funds(current_user))
-
-
-def _year():
-    this_year = to_local(utcnow()).year
-    year = request.args.get("year", "")
-    return (
-        int(year)
-        if year.isascii() and year.isdigit() and 2000 <= int(year) <= this_year
-        else this_year
-    )
 
 
 def _period():

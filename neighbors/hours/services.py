@@ -14,7 +14,6 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
-from neighbors.accounts.models import User
 from neighbors.core import audit
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
@@ -27,7 +26,7 @@ from neighbors.core.permissions import (
     require_user,
 )
 from neighbors.core.timezone import to_local
-from neighbors.events.models import Event, Signup, SignupStatus
+from neighbors.events.models import Signup, SignupStatus
 from neighbors.extensions import db
 from neighbors.hours.models import MAX_MINUTES, Certificate, RecordStatus, ServiceRecord
 
@@ -520,11 +519,3 @@ def my_certificate(actor, serial):
 def volunteer_number(user):
     """The number printed on certificates: stable, derived from the account."""
     return f"V{user.id:08d}"
-
-
-def user_name(user_id):
-    return db.session.scalar(select(User.name).where(User.id == user_id))
-
-
-def event_of(record):
-    return db.session.get(Event, record.event_id) if record.event_id else None

@@ -29,7 +29,7 @@ from neighbors.hours.forms import (
 )
 from neighbors.hours.models import RecordStatus
 from neighbors.hours.qr import qr_svg
-from neighbors.web.forms import show_error
+from neighbors.web.forms import show_error, year_arg
 
 bp = Blueprint("hours", __name__, template_folder="templates")
 
@@ -313,7 +313,7 @@ def code_screen(event_id):
 @bp.get("/staff/party-report.<any(csv, xlsx):fmt>")
 @login_required
 def party_report(fmt=None):
-    year = _year()
+    year = year_arg()
     unit = (request.args.get("unit") or "").strip()[:200] or None
     rows = reports.party_report(current_user, year, work_unit=unit)
     if fmt is None:
@@ -333,18 +333,10 @@ def party_report(fmt=None):
 @bp.get("/staff/dashboard")
 @login_required
 def dashboard():
-    year = _year()
+    year = year_arg()
     return render_template(
         "hours/dashboard.html", year=year, data=reports.dashboard(current_user, year)
     )
-
-
-def _year():
-    this_year = to_local(utcnow()).year
-    year = request.args.get("year", "")
-    if re.fullmatch(r"[0-9]{4}", year) and 2000 <= int(year) <= this_year:
-        return int(year)
-    return this_year
 
 
 def _download(body, mimetype, filename):

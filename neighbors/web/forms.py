@@ -1,8 +1,22 @@
 """Form helpers shared by every feature's views."""
 
+import re
+
+from flask import request
 from wtforms import SelectChoice
 
+from neighbors.core.db import utcnow
 from neighbors.core.errors import DomainError
+from neighbors.core.timezone import to_local
+
+
+def year_arg():
+    """The ?year= of the request, from 2000 to this year (the display zone's), else this year."""
+    this_year = to_local(utcnow()).year
+    year = request.args.get("year", "")
+    if re.fullmatch(r"[0-9]{4}", year) and 2000 <= int(year) <= this_year:
+        return int(year)
+    return this_year
 
 
 def options(pairs, blank=None):
