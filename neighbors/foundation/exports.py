@@ -1,8 +1,6 @@
 """Ledger exports that reconcile: CSV, XLSX and Beancount, streamed with flat memory, and the
 fund statement (opening + in − out = closing, per fund and in total)."""
 
-import csv
-import io
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from neighbors.core.exports import safe_cell, xlsx_writer
+from neighbors.core.exports import csv_bytes_stream, xlsx_writer
 from neighbors.extensions import db
 from neighbors.foundation.ledger import ACCOUNTS, BANK
 from neighbors.foundation.models import Fund, FundKind, JournalEntry, Posting
@@ -76,18 +74,8 @@ def ledger_lines(date_from=None, date_to=None, fund_code=None, batch=5000):
 
 
 def csv_stream(lines):
-    """CSV text in chunks: UTF-8 with BOM; amounts as plain numbers; formulas neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield "\ufeff".encode()
-    writer.writerow(HEADER)
-    for number, row in enumerate(lines):
-        writer.writerow([safe_cell(value) for value in row])
-        if number % 500 == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
+    """The ledger as CSV in chunks (see core.exports.csv_bytes_stream)."""
+    return csv_bytes_stream(HEADER, lines)
 
 
 def xlsx_file(lines):
