@@ -50,6 +50,8 @@ class Config:
     CHECKIN_RATE_LIMIT = "10 per 5 minutes"  # check-in code entries, per address and event
 
     SQLITE_BUSY_TIMEOUT_MS = 15000
+    # neighbors.* loggers; INFO includes one JSON line per request (neighbors.request).
+    LOG_LEVEL = "INFO"
 
     # Star levels by cumulative confirmed hours, and a Party member's yearly targets.
     STAR_HOURS = (100, 300, 600, 1000, 1500)
@@ -63,6 +65,21 @@ class Config:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "neighbors@localhost"
+    MAIL_TIMEOUT = 30  # seconds
+    MAIL_MAX_ATTEMPTS = 8  # then the message is marked failed (back-off 1, 2, 4 … minutes)
+    # Without MAIL_SERVER: a folder that receives each message as an .eml file (else the log).
+    MAIL_FILE_DIR = None
+    OUTBOX_KEEP_DAYS = 30  # sent messages (their bodies name people) are deleted after this
+
+    # The scheduler process (`neighbors scheduler`): job name -> cron fields in DISPLAY_TIMEZONE,
+    # merged over neighbors.jobs.SCHEDULE; null turns a job off. Example for the environment:
+    # NEIGHBORS_SCHEDULE='{"send_reminders": {"minute": "*"}}'
+    SCHEDULE = {}
+    # How often a standby scheduler tries to become the leader, and the leader checks it still is.
+    SCHEDULER_POLL_SECONDS = 15
+    # A published event this long past its end is completed by the scheduler (no-shows marked).
+    AUTO_COMPLETE_AFTER_HOURS = 12
+    REMINDER_HOURS = (24, 2)
 
 
 class DevelopmentConfig(Config):
@@ -79,6 +96,7 @@ class TestingConfig(Config):
     PASSWORD_MEMORY_COST = 8
     PASSWORD_PARALLELISM = 1
     RATELIMIT_ENABLED = False
+    LOG_LEVEL = "WARNING"
 
 
 class ProductionConfig(Config):

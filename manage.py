@@ -2,6 +2,7 @@
 """The two commands of the README, with nothing but Python 3.11 installed.
 
     python3 manage.py run     install into .venv, migrate, load the demo city if empty, serve
+                          (with the scheduler beside the web server)
     python3 manage.py test    install into .venv (with test tools) and run the whole test suite
 
 `python3 manage.py translations` re-extracts the messages and updates both catalogues.
@@ -62,8 +63,16 @@ def run(argv):
     sh(*flask, "db", "upgrade")
     sh(*flask, "neighbors", "demo", "--if-empty")
     port = os.environ.get("PORT", "5000")
+    # The scheduler (reminders, e-mail, completing past events) runs beside the web server.
+    scheduler = subprocess.Popen([*flask, "neighbors", "scheduler"], cwd=ROOT)
     print(f"\nNeighbors is running at http://127.0.0.1:{port}/  (Ctrl+C stops it)\n", flush=True)
-    os.execv(PYTHON, [str(PYTHON), "-m", "flask", "--app", "wsgi", "run", "--port", port, *argv])
+    try:
+        subprocess.run([*flask, "run", "--port", port, *argv], cwd=ROOT, check=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=30)
 
 
 def test(argv):

@@ -17,6 +17,7 @@ from neighbors.api import bp as api_bp
 from neighbors.areas.views import bp as areas_bp
 from neighbors.cli import neighbors_cli
 from neighbors.core.db import configure_engine
+from neighbors.core.logs import configure_logging
 from neighbors.events.views import bp as events_bp
 from neighbors.extensions import babel, csrf, db, limiter, login_manager, migrate
 from neighbors.foundation.views import bp as foundation_bp
@@ -42,6 +43,7 @@ def create_app(overrides=None):
     """Build the application. Starts no threads: the scheduler runs in its own process."""
     app = Flask(__name__, instance_relative_config=True, static_folder="web/static")
     config.load(app, overrides)
+    configure_logging(app)
     if app.config["PROXY_FIX"]:
         hops = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

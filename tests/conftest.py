@@ -204,3 +204,64 @@ def log_in(client, login, password=PASSWORD):
     response = post_form(client, "/login", {"login": login, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
+
+
+class Inbox:
+    """A real SMTP server (aiosmtpd) on a free local port that keeps what it is sent.
+
+    `replies` are answered to the next DATA commands in turn ("451 …", "550 …", or "drop" to cut
+    the connection after the message came in); after them every message is accepted.
+    """
+
+    def __init__(self, port):
+        self.port = port
+        self.messages = []
+        self.replies = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email.policy import default
+
+        reply = self.replies.pop(0) if self.replies else "250 OK"
+        if reply == "drop":  # it arrived, but the sender never hears so
+            self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+            server.transport.close()
+            return "250 OK"
+        if reply.startswith("250"):
+            self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        return reply
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def inbox(app):
+    """A local SMTP server, and the app configured to send to it for this test."""
+    from aiosmtpd.controller import Controller
+
+    handler = Inbox(free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    saved = {name: app.config[name] for name in ("MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=handler.port)
+    try:
+        yield handler
+    finally:
+        app.config.update(saved)
+        controller.stop()
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def process_env(database_url, **settings):
+    """The environment for a separate app process (scheduler, gunicorn) on the test database."""
+    env = {**os.environ, "NEIGHBORS_ENV": "testing", "DATABASE_URL": database_url}
+    env.update({name: str(value) for name, value in settings.items()})
+    return env

@@ -1,12 +1,27 @@
-"""The outbox: messages written in the same transaction as the change, delivered after commit."""
+"""The outbox: messages written in the same transaction as the change, delivered after commit.
 
+Delivery is at most once. A sender claims a batch in one transaction (SKIP LOCKED on
+PostgreSQL), then talks to the mail server; a message is tried again only when the server
+certainly did not take it (refused before or at the end of DATA). A claim left behind by a
+sender that died mid-conversation is never resent: after an hour it is marked failed.
+"""
+
+import logging
+from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import String, Text
+from flask import current_app
+from sqlalchemy import Index, String, Text, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from neighbors.core.db import UTCDateTime, enum_column, utcnow
+from neighbors.core import mail
+from neighbors.core.db import UTCDateTime, enum_column, transaction, utcnow
 from neighbors.extensions import db
+
+logger = logging.getLogger(__name__)
+
+BATCH = 100
+STALE_CLAIM = timedelta(hours=1)
 
 
 class MessageStatus(StrEnum):
@@ -17,6 +32,7 @@ class MessageStatus(StrEnum):
 
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
@@ -27,6 +43,10 @@ class OutboxMessage(db.Model):
         enum_column(MessageStatus, "message_status"), default=MessageStatus.PENDING, index=True
     )
     attempts: Mapped[int] = mapped_column(default=0)
+    # Not before this time (the back-off after a temporary failure); NULL: at once.
+    next_attempt_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # Set while a sender holds the message; a pending message with a claim is in flight.
+    claimed_at: Mapped[object | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
 
@@ -40,3 +60,101 @@ def queue(to_address, subject, body):
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def backoff(attempts):
+    """The wait before attempt number attempts + 1: 1, 2, 4, 8 … minutes, at most 6 hours."""
+    return timedelta(minutes=min(2 ** (attempts - 1), 360))
+
+
+def deliver(now=None, limit=BATCH):
+    """Send the messages that are due; returns counts of sent, retry and failed messages."""
+    now = now or utcnow()
+    counts = {"sent": 0, "retry": 0, "failed": _fail_stale_claims(now)}
+    messages = _claim(now, limit)
+    if not messages:
+        return counts
+    with mail.connection(current_app.config) as sender:
+        for message in messages:
+            outcome = sender.send(message.to_address, message.subject, message.body)
+            _record(message, outcome, now)
+            counts[_outcome_name(message)] += 1
+    if counts["failed"] or counts["retry"]:
+        logger.warning("outbox: %s", counts)
+    return counts
+
+
+def _claim(now, limit):
+    with transaction():
+        ids = db.session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == MessageStatus.PENDING,
+                OutboxMessage.claimed_at.is_(None),
+                (OutboxMessage.next_attempt_at.is_(None)) | (OutboxMessage.next_attempt_at <= now),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not ids:
+            return []
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        ).all()
+
+
+def _record(message, outcome, now):
+    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    with transaction():
+        message.claimed_at = None
+        message.last_error = outcome.error
+        if outcome.sent:
+            message.status, message.sent_at = MessageStatus.SENT, utcnow()
+        elif outcome.retry and message.attempts < max_attempts:
+            message.next_attempt_at = now + backoff(message.attempts)
+        else:
+            message.status = MessageStatus.FAILED
+
+
+def _outcome_name(message):
+    if message.status == MessageStatus.SENT:
+        return "sent"
+    return "failed" if message.status == MessageStatus.FAILED else "retry"
+
+
+def _fail_stale_claims(now):
+    """A sender died while talking to the server: the message may have gone, so never resend."""
+    with transaction():
+        return db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == MessageStatus.PENDING,
+                OutboxMessage.claimed_at < now - STALE_CLAIM,
+            )
+            .values(
+                status=MessageStatus.FAILED,
+                claimed_at=None,
+                last_error="delivery was interrupted; not resent, it may have arrived",
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+
+
+def prune(now, keep):
+    """Delete sent messages older than `keep` (their bodies hold names); returns how many."""
+    with transaction():
+        return db.session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.status == MessageStatus.SENT, OutboxMessage.sent_at < now - keep
+            )
+        ).rowcount

@@ -166,6 +166,13 @@ def _demo_events(residents):
     )
     for event in series:
         events.publish_event(staff, event.id)
+    # Starting in a few hours with the demo volunteer on it: the scheduler sends a reminder.
+    soon = demo_event_fields(0, 0, "harmony", "小区环境整治", "文安路社区小广场", 20)
+    soon["starts_at"] = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(hours=4)
+    soon["ends_at"] = soon["starts_at"] + timedelta(hours=2)
+    event = events.create_event(staff, community_code=HOME, **soon)
+    events.publish_event(staff, event.id)
+    events.sign_up(accounts.user_by_email("volunteer@example.org"), event.id)
     # An activity that already happened, recorded by staff: who came, then the hours.
     past = demo_event_fields(-7, 9, "warmth", "重阳节慰问高龄老人", "文安路社区", 10)
     event = events.create_event(staff, community_code=HOME, **past)

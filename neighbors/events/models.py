@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from neighbors.accounts.models import User
@@ -150,3 +150,19 @@ class CalendarFeed(db.Model):
     )
     token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Reminder(db.Model):
+    """A reminder sent for an event, one per lead time and start: claimed before it is written,
+    so a second scheduler run (or a second scheduler) never sends it again. Moving the event
+    gives it new reminders."""
+
+    __tablename__ = "event_reminders"
+    __table_args__ = (UniqueConstraint("event_id", "hours_before", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    hours_before: Mapped[int]
+    starts_at: Mapped[object] = mapped_column(UTCDateTime)
+    sent_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    recipients: Mapped[int] = mapped_column(default=0)

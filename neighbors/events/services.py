@@ -21,6 +21,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     false,
     func,
     insert,
@@ -55,6 +56,7 @@ from neighbors.events.models import (
     Category,
     Event,
     EventStatus,
+    Reminder,
     Series,
     Signup,
     SignupStatus,
@@ -520,20 +522,104 @@ def complete_event(actor, event_id):
             raise Conflict(_("Only a published event can be completed."), code="not_published")
         if event.starts_at > utcnow():
             raise Conflict(_("An event can be completed once it has started."), code="not_started")
-        event.status = EventStatus.COMPLETED
-        no_shows = db.session.execute(
-            update(Signup)
-            .where(
-                Signup.event_id == event.id,
-                Signup.status == SignupStatus.CONFIRMED,
-                Signup.checked_in_at.is_(None),
-            )
-            .values(no_show=True)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        records = hours.records_for_event(actor, event)
-        audit.record(actor, "event.complete", event, no_shows=no_shows, records=records)
+        _complete(actor, event)
     return event
+
+
+def complete_past_events(now, after, limit=500):
+    """The scheduler's part: complete published events that ended `after` ago or longer, each in
+    its own unit of work (actor: the system). Returns how many."""
+    ids = db.session.scalars(
+        select(Event.id)
+        .where(Event.status == EventStatus.PUBLISHED, Event.ends_at <= now - after)
+        .order_by(Event.ends_at)
+        .limit(limit)
+    ).all()
+    done = 0
+    for event_id in ids:
+        with transaction():
+            query = select(Event).where(Event.id == event_id).with_for_update()
+            event = db.session.scalar(query.execution_options(populate_existing=True))
+            if event.status == EventStatus.PUBLISHED:  # staff may have completed it meanwhile
+                _complete(None, event)
+                done += 1
+    return done
+
+
+def send_reminders(now, lead_hours):
+    """Remind everyone confirmed for an event that starts within each lead time (hours), once
+    per lead time, each event in its own unit of work. An event that is already inside a
+    shorter lead time gets only that reminder. Returns the number of e-mails queued."""
+    queued = 0
+    leads = sorted(lead_hours)
+    for shorter, hours_before in zip([0, *leads], leads, strict=False):
+        window = (now + timedelta(hours=shorter), now + timedelta(hours=hours_before))
+        due = db.session.scalars(
+            select(Event.id).where(
+                Event.status == EventStatus.PUBLISHED,
+                Event.starts_at > window[0],
+                Event.starts_at <= window[1],
+                ~exists().where(
+                    Reminder.event_id == Event.id,
+                    Reminder.hours_before == hours_before,
+                    Reminder.starts_at == Event.starts_at,
+                ),
+            )
+        ).all()
+        for event_id in due:
+            queued += _remind(event_id, hours_before, window)
+    return queued
+
+
+def _remind(event_id, hours_before, window):
+    with transaction():
+        query = select(Event).where(Event.id == event_id).with_for_update()
+        event = db.session.scalar(query.execution_options(populate_existing=True))
+        sent = db.session.scalar(
+            select(Reminder.id).where(
+                Reminder.event_id == event.id,
+                Reminder.hours_before == hours_before,
+                Reminder.starts_at == event.starts_at,
+            )
+        )
+        if sent or event.status != EventStatus.PUBLISHED:
+            return 0
+        if not window[0] < event.starts_at <= window[1]:  # moved meanwhile
+            return 0
+        people = db.session.scalars(
+            select(User)
+            .join(Signup, Signup.user_id == User.id)
+            .where(Signup.event_id == event.id, Signup.status == SignupStatus.CONFIRMED)
+            .order_by(Signup.id)
+        ).all()
+        for person in people:
+            _notify(person, event, "reminder")
+        db.session.add(
+            Reminder(
+                event_id=event.id,
+                hours_before=hours_before,
+                starts_at=event.starts_at,
+                recipients=len(people),
+            )
+        )
+    return sum(1 for person in people if person.email)
+
+
+def _complete(actor, event):
+    """Complete a locked, published event in the caller's unit of work."""
+    event.status = EventStatus.COMPLETED
+    no_shows = db.session.execute(
+        update(Signup)
+        .where(
+            Signup.event_id == event.id,
+            Signup.status == SignupStatus.CONFIRMED,
+            Signup.checked_in_at.is_(None),
+        )
+        .values(no_show=True)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    records = hours.records_for_event(actor, event)
+    audit.record(actor, "event.complete", event, no_shows=no_shows, records=records)
 
 
 # -- volunteers: sign-up and cancel ------------------------------------------------------------
@@ -813,6 +899,18 @@ def _notify(person, event, what):
                 "Hello %(name)s,\n\na place has become free and it is yours: %(title)s, "
                 "%(when)s, %(venue)s.\n\nIf you cannot come, please cancel so that the "
                 "next person can go:\n%(link)s\n",
+                name=person.name,
+                title=event.title,
+                when=when,
+                venue=event.venue,
+                link=link,
+            )
+        elif what == "reminder":
+            subject = _("Reminder: %(title)s, %(when)s", title=event.title, when=when)
+            body = _(
+                "Hello %(name)s,\n\nyou are signed up for %(title)s on %(when)s at "
+                "%(venue)s.\n\nIf you cannot come, please cancel so that someone on the "
+                "waitlist can go:\n%(link)s\n",
                 name=person.name,
                 title=event.title,
                 when=when,

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
-from neighbors.core import audit
+from neighbors.accounts.models import RoleGrant, User
+from neighbors.core import audit, outbox
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from neighbors.core.permissions import (
@@ -342,6 +344,50 @@ def overdue_before(today):
 def is_overdue(record, today=None):
     today = today or to_local(utcnow()).date()
     return record.status == RecordStatus.PENDING and record.served_on < overdue_before(today)
+
+
+def queue_overdue_digests(now):
+    """The weekly digest: one e-mail to each staff member whose communities have records waiting
+    longer than 10 working days, in their language. Returns the number queued."""
+    cutoff = overdue_before(to_local(now).date())
+    waiting = db.session.execute(
+        select(User, func.count(ServiceRecord.id), func.min(ServiceRecord.served_on))
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .join(ServiceRecord, ServiceRecord.community_id == RoleGrant.community_id)
+        .where(
+            RoleGrant.role == Role.STAFF,
+            User.active.is_(True),
+            User.email.is_not(None),
+            ServiceRecord.status == RecordStatus.PENDING,
+            ServiceRecord.served_on < cutoff,
+        )
+        .group_by(User.id)
+        .order_by(User.id)
+    ).all()
+    link = current_app.config["BASE_URL"].rstrip("/") + "/staff/hours?overdue=1"
+    with transaction():
+        for person, count, oldest in waiting:
+            with force_locale(person.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+                outbox.queue(
+                    person.email,
+                    ngettext(
+                        "%(num)s service record waits for confirmation",
+                        "%(num)s service records wait for confirmation",
+                        count,
+                    ),
+                    _(
+                        "Hello %(name)s,\n\nin your communities %(count)s service records have "
+                        "waited more than %(days)s working days for confirmation; the oldest is "
+                        "from %(oldest)s. Volunteers see their hours only once you confirm them."
+                        "\n\n%(link)s\n",
+                        name=person.name,
+                        count=count,
+                        days=CONFIRM_WITHIN_WORKING_DAYS,
+                        oldest=oldest.isoformat(),
+                        link=link,
+                    ),
+                )
+    return len(waiting)
 
 
 # -- the volunteer's view ----------------------------------------------------------------------

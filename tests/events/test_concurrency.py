@@ -287,3 +287,65 @@ def test_control_the_check_catches_an_overbooking_on_the_unsafe_path(city):
         check_event(app, event_id)
     with app.app_context():
         assert db.session.get(Event, event_id).status == EventStatus.PUBLISHED
+
+
+def test_two_gunicorn_instances_on_one_database_never_overbook(city, database_url):
+    """Two web servers (2 workers each) take the same rush of sign-ups over HTTP."""
+    import http.client
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, free_port, process_env
+
+    app, event_id, users = city
+    with app.app_context():
+        tokens = [accounts.issue_token(f"v{i}@example.org", PASSWORD)[0] for i in range(len(users))]
+    ports = [free_port(), free_port()]
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT,
+            env=process_env(database_url, BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=2),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+
+    def request(port, method, path, token=None):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        connection.request(method, path, headers=headers)
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        return response.status, body
+
+    try:
+        for port in ports:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if request(port, "GET", "/healthz")[0] == 200:
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                time.sleep(0.2)
+        results = at_once(
+            [
+                lambda i=i, token=token: request(
+                    ports[i % 2], "POST", f"/api/v1/events/{event_id}/signups", token
+                )
+                for i, token in enumerate(tokens)
+            ]
+        )
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+    assert [status for status, _body in results].count(201) == len(users)
+    statuses = [json.loads(body)["status"] for _status, body in results]
+    assert statuses.count("confirmed") == CAPACITY
+    assert check_event(app, event_id) == (CAPACITY, len(users) - CAPACITY)

@@ -1,0 +1,51 @@
+"""Logging: a handler when nobody configured one, and one JSON line per request.
+
+The request line carries a request id (the proxy's X-Request-ID when it sends a sane one, else a
+new one, echoed in the response), the user's id, the route pattern (not the path, which may hold
+tokens), the status and the duration. Nothing else about the person: no names, no addresses.
+"""
+
+import json
+import logging
+import re
+import time
+import uuid
+
+from flask import g, request
+
+logger = logging.getLogger("neighbors.request")
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
+def configure_logging(app):
+    level = app.config["LOG_LEVEL"]
+    if not logging.getLogger().handlers:  # gunicorn.conf.py or a test runner may have set one
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("neighbors").setLevel(level)
+    app.before_request(_start)
+    app.after_request(_log)
+
+
+def _start():
+    g.started = time.perf_counter()
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
+def _log(response):
+    if "request_id" not in g:  # a request that failed before our first hook
+        return response
+    response.headers["X-Request-ID"] = g.request_id
+    if logger.isEnabledFor(logging.INFO):
+        user = g.get("api_user") or g.get("_login_user")  # never loads a user just to log it
+        line = {
+            "request_id": g.request_id,
+            "user_id": getattr(user, "id", None),
+            "method": request.method,
+            "route": request.url_rule.rule if request.url_rule else None,
+            "status": response.status_code,
+            "ms": round((time.perf_counter() - g.started) * 1000, 1),
+        }
+        logger.info(json.dumps(line))
+    return response

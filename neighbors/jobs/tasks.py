@@ -1,0 +1,111 @@
+"""The job functions. Each takes the time it runs at, calls services and returns a summary.
+
+They are small and safe to run again: the outbox and reminders keep their own records of what
+was sent, completed events are skipped, and the scheduler claims each scheduled time once.
+"""
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+
+from neighbors.accounts.models import RoleGrant, User
+from neighbors.core import outbox
+from neighbors.core.db import transaction
+from neighbors.core.permissions import Role
+from neighbors.events import services as events
+from neighbors.extensions import db
+from neighbors.foundation import reports
+from neighbors.hours import services as hours
+from neighbors.jobs.models import JobRun
+
+logger = logging.getLogger(__name__)
+
+JOB_RUNS_KEEP = timedelta(days=90)
+
+# When each job runs: cron fields in DISPLAY_TIMEZONE (config SCHEDULE overrides, by name).
+SCHEDULE = {
+    "deliver_outbox": {"minute": "*"},
+    "send_reminders": {"minute": "*"},
+    "complete_past_events": {"minute": "7,37"},
+    "verify_ledger": {"hour": "2", "minute": "30"},
+    "overdue_digest": {"day_of_week": "mon", "hour": "8", "minute": "0"},
+    "prune": {"hour": "3", "minute": "15"},
+}
+
+
+def deliver_outbox(now):
+    """Send the e-mails that are due."""
+    return outbox.deliver(now)
+
+
+def send_reminders(now):
+    """Remind the people confirmed for events starting within 24 and within 2 hours."""
+    return {"queued": events.send_reminders(now, current_app.config["REMINDER_HOURS"])}
+
+
+def complete_past_events(now):
+    """Complete events that ended hours ago: no-shows are marked, hours become pending records."""
+    after = timedelta(hours=current_app.config["AUTO_COMPLETE_AFTER_HOURS"])
+    return {"completed": events.complete_past_events(now, after)}
+
+
+def verify_ledger(now):
+    """Check the ledger's hash chain and fund balances; tell every admin when it fails."""
+    result = reports.verify()
+    if not result.ok:
+        logger.error("the ledger does not verify: %s", result.message)
+        _alert_admins(result.message)
+    return {"ok": result.ok, "entries": result.entries}
+
+
+def _alert_admins(problem):
+    admins = db.session.scalars(
+        select(User)
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .where(RoleGrant.role == Role.ADMIN, User.active.is_(True), User.email.is_not(None))
+    ).all()
+    with transaction():
+        for admin in admins:
+            with force_locale(admin.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+                outbox.queue(
+                    admin.email,
+                    _("The foundation's ledger does not verify"),
+                    _(
+                        "The nightly check of the ledger failed:\n\n%(problem)s\n\nRun "
+                        "`flask --app wsgi neighbors ledger verify` to see it again, and compare "
+                        "the database with the last backup before anything is posted.\n",
+                        problem=problem,
+                    ),
+                )
+
+
+def overdue_digest(now):
+    """Tell staff how many service records in their communities wait too long."""
+    return {"queued": hours.queue_overdue_digests(now)}
+
+
+def prune(now):
+    """Delete sent e-mails after OUTBOX_KEEP_DAYS and job runs after 90 days."""
+    messages = outbox.prune(now, timedelta(days=current_app.config["OUTBOX_KEEP_DAYS"]))
+    with transaction():
+        runs = db.session.execute(
+            delete(JobRun).where(JobRun.started_at < now - JOB_RUNS_KEEP)
+        ).rowcount
+    return {"messages": messages, "job_runs": runs}
+
+
+JOBS = {
+    job.__name__: job
+    for job in (
+        deliver_outbox,
+        send_reminders,
+        complete_past_events,
+        verify_ledger,
+        overdue_digest,
+        prune,
+    )
+}

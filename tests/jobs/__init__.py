@@ -1,0 +1,1 @@
+"""Tests of the scheduled jobs and the scheduler process."""
