@@ -28,8 +28,9 @@ JOB_RUNS_KEEP = timedelta(days=90)
 
 # When each job runs: cron fields in DISPLAY_TIMEZONE (config SCHEDULE overrides, by name).
 SCHEDULE = {
-    "deliver_outbox": {"minute": "*"},
-    "send_reminders": {"minute": "*"},
+    # Half a minute apart, so that a reminder queued on the minute goes out within the minute.
+    "deliver_outbox": {"minute": "*", "second": "30"},
+    "send_reminders": {"minute": "*", "second": "0"},
     "complete_past_events": {"minute": "7,37"},
     "verify_ledger": {"hour": "2", "minute": "30"},
     "overdue_digest": {"day_of_week": "mon", "hour": "8", "minute": "0"},
