@@ -35,6 +35,12 @@ class Config:
     PASSWORD_MEMORY_COST = 64 * 1024
     PASSWORD_PARALLELISM = 4
 
+    # A login session lasts this long at most (also with "remember me"); logging out ends it.
+    SESSION_DAYS = 30
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
+    # Failed logins in a row that lock an account, and for how long.
+    LOCKOUT_THRESHOLD = 10
+    LOCKOUT_MINUTES = 15
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -48,6 +54,8 @@ class Config:
     LOGIN_RATE_LIMIT = "10 per minute"  # failed attempts, per address and login
     LOGIN_IP_RATE_LIMIT = "100 per minute"  # failed attempts, per address
     CHECKIN_RATE_LIMIT = "10 per 5 minutes"  # check-in code entries, per address and event
+    REGISTER_RATE_LIMIT = "20 per hour"  # new accounts, per address
+    API_RATE_LIMIT = "600 per minute"  # API calls, per token (or per address without one)
 
     SQLITE_BUSY_TIMEOUT_MS = 15000
     # neighbors.* loggers; INFO includes one JSON line per request (neighbors.request).

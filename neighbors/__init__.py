@@ -13,6 +13,7 @@ import config
 from neighbors.accounts.services import user_for_session
 from neighbors.accounts.views import ask_to_log_in
 from neighbors.accounts.views import bp as accounts_bp
+from neighbors.admin.views import bp as admin_bp
 from neighbors.api import bp as api_bp
 from neighbors.areas.views import bp as areas_bp
 from neighbors.cli import neighbors_cli
@@ -25,6 +26,7 @@ from neighbors.foundation.views import public as disclosure_bp
 from neighbors.hours.views import bp as hours_bp
 from neighbors.web import bp as web_bp
 from neighbors.web.errors import register_error_handlers
+from neighbors.web.headers import register_security_headers
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ def register_extensions(app):
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
-    # "basic": a phone that changes network stays logged in; session_epoch does revocation.
+    # "basic": a phone that changes network stays logged in; login_sessions do revocation.
     login_manager.session_protection = "basic"
     login_manager.unauthorized_handler(ask_to_log_in)
     login_manager.user_loader(user_for_session)
@@ -72,6 +74,7 @@ def register_blueprints(app):
     app.register_blueprint(web_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(areas_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(hours_bp)
     app.register_blueprint(foundation_bp)
@@ -79,6 +82,7 @@ def register_blueprints(app):
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens and never reads the cookie
     register_error_handlers(app)
+    register_security_headers(app)
 
 
 def select_locale():

@@ -34,8 +34,9 @@ class User(UserMixin, db.Model):
     privacy_consent_version: Mapped[str | None] = mapped_column(String(20))
     privacy_consent_at: Mapped[object | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
-    # Part of the session id: raising it ends every other session of this user.
-    session_epoch: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # Failed logins in a row; at LOCKOUT_THRESHOLD the account is locked until locked_until.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    locked_until: Mapped[object | None] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
 
     home_community: Mapped[Community | None] = relationship()
@@ -47,8 +48,11 @@ class User(UserMixin, db.Model):
         back_populates="user", foreign_keys="PartyMember.user_id", cascade="all, delete-orphan"
     )
 
+    # The login session this object was loaded for ("<user id>:<token>"), set by the services.
+    session_id = None
+
     def get_id(self):
-        return f"{self.id}:{self.session_epoch}"
+        return self.session_id
 
     @property
     def is_active(self):
@@ -135,3 +139,17 @@ class ApiToken(db.Model):
     expires_at: Mapped[object] = mapped_column(UTCDateTime, index=True)
 
     user: Mapped[User] = relationship()
+
+
+class LoginSession(db.Model):
+    """A signed-in browser. The cookie holds a random token and the database its SHA-256, so
+    logging out, or changing the password, ends the session on the server: a copied cookie
+    stops working."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    ended_at: Mapped[object | None] = mapped_column(UTCDateTime)

@@ -12,15 +12,29 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from neighbors.accounts.models import ApiToken, PartyMember, ReportStatus, RoleGrant, User
+from neighbors.accounts.models import (
+    ApiToken,
+    LoginSession,
+    PartyMember,
+    ReportStatus,
+    RoleGrant,
+    User,
+)
 from neighbors.areas import services as areas
 from neighbors.core import audit, outbox, privacy
 from neighbors.core.db import transaction, utcnow
-from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotAuthenticated, NotFound
+from neighbors.core.errors import (
+    Conflict,
+    Invalid,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+    TooManyAttempts,
+)
 from neighbors.core.permissions import (
     Role,
     managed_community_ids,
@@ -204,31 +218,118 @@ def register(*, name, email, phone, password, community_code, consent, locale=No
 def authenticate(login, password):
     """The active user with this login (e-mail or mobile) and password.
 
-    Raises NotAuthenticated with one message for every kind of failure, so it reveals nothing.
+    Raises NotAuthenticated with one message for every kind of failure, so it reveals nothing;
+    TooManyAttempts while the account is locked after LOCKOUT_THRESHOLD failures in a row.
     """
-    # Hashing is slow on purpose: it happens before the write transaction, not inside it.
     user = _find_by_login(login)
+    if user is not None and user.locked_until and user.locked_until > utcnow():
+        raise _locked(user.locked_until)
+    # Hashing is slow on purpose: it happens before the write transaction, not inside it.
     ok, new_hash = _password_matches(user, password)
     ok = ok and user.active
+    locked_until = None
     with transaction():
-        if new_hash:
-            db.session.get(User, user.id).password_hash = new_hash
+        if ok:
+            row = db.session.get(User, user.id)
+            row.failed_logins, row.locked_until = 0, None
+            if new_hash:
+                row.password_hash = new_hash
+        elif user is not None:
+            locked_until = _count_failure(user)
         # The failure is recorded too, so the transaction commits before the error is raised.
         audit.record(user if ok else None, "account.login" if ok else "account.login_failed", user)
+    if locked_until:
+        raise _locked(locked_until)
     if not ok:
         raise NotAuthenticated(_("Wrong login or password."), code="invalid_credentials")
     return user
 
 
-def user_for_session(session_id):
-    """The user a login session belongs to, or None if the session was ended (password change)."""
-    user_id, _sep, epoch = (session_id or "").partition(":")
-    if not user_id.isdigit() or not epoch.isdigit():
+def _count_failure(user):
+    """One more failure in a row (counted by the database, so workers cannot lose one); at the
+    threshold the account is locked for LOCKOUT_MINUTES. Returns the lock's end, if locked."""
+    failures = db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+    ).scalar_one()
+    if failures < current_app.config["LOCKOUT_THRESHOLD"]:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_epoch != int(epoch) or not user.active:
-        return None
+    until = utcnow() + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
+    db.session.execute(
+        update(User).where(User.id == user.id).values(failed_logins=0, locked_until=until)
+    )
+    audit.record(None, "account.locked", user, minutes=current_app.config["LOCKOUT_MINUTES"])
+    return until
+
+
+def _locked(until):
+    seconds = max(int((until - utcnow()).total_seconds()), 1)
+    return TooManyAttempts(
+        _(
+            "Too many failed attempts: this account is locked for %(minutes)s minutes.",
+            minutes=-(-seconds // 60),
+        ),
+        retry_after=seconds,
+    )
+
+
+# -- login sessions ----------------------------------------------------------------------------
+
+
+def start_session(user):
+    """Open a login session for the user (after authenticating); user.get_id() then names it."""
+    raw = secrets.token_urlsafe(32)
+    with transaction():
+        db.session.add(LoginSession(user_id=user.id, token_hash=_token_hash(raw)))
+    user.session_id = f"{user.id}:{raw}"
     return user
+
+
+def user_for_session(session_id):
+    """The active user of an open login session, or None (logged out, ended by a password
+    change, older than SESSION_DAYS, or never issued)."""
+    user_id, _sep, raw = (session_id or "").partition(":")
+    if not user_id.isdigit() or not raw:
+        return None
+    opened_after = utcnow() - timedelta(days=current_app.config["SESSION_DAYS"])
+    user = db.session.scalar(
+        select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            LoginSession.token_hash == _token_hash(raw),
+            LoginSession.user_id == int(user_id),
+            LoginSession.ended_at.is_(None),
+            LoginSession.created_at > opened_after,
+            User.active.is_(True),
+        )
+    )
+    if user is not None:
+        user.session_id = session_id
+    return user
+
+
+def end_session(session_id):
+    """Log out: the session ends on the server, whoever still holds its cookie."""
+    _user_id, _sep, raw = (session_id or "").partition(":")
+    with transaction():
+        db.session.execute(
+            update(LoginSession)
+            .where(LoginSession.token_hash == _token_hash(raw), LoginSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def prune_sessions(now):
+    """Delete sessions that ended or expired; returns how many."""
+    opened_before = now - timedelta(days=current_app.config["SESSION_DAYS"])
+    with transaction():
+        return db.session.execute(
+            delete(LoginSession).where(
+                (LoginSession.ended_at.is_not(None)) | (LoginSession.created_at < opened_before)
+            )
+        ).rowcount
 
 
 def update_profile(actor, *, name, email, phone, community_code, grid_code, locale):
@@ -291,7 +392,11 @@ def change_password(actor, current_password, new_password):
     with transaction():
         user = db.session.get(User, actor.id)
         user.password_hash = password_hash
-        user.session_epoch += 1
+        db.session.execute(  # every session ends; the page that changed it starts a new one
+            update(LoginSession)
+            .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
         # API tokens are sessions too: they end with the old password.
         db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
         audit.record(actor, "account.change_password", user)

@@ -27,10 +27,11 @@ from neighbors.accounts.forms import (
 )
 from neighbors.accounts.models import ReportStatus
 from neighbors.areas import services as areas
-from neighbors.core.errors import DomainError
+from neighbors.core.errors import DomainError, TooManyAttempts
 from neighbors.core.privacy import mask_phone
-from neighbors.core.ratelimit import login_limits
+from neighbors.core.ratelimit import login_limits, registrations
 from neighbors.web import login_redirect, safe_next
+from neighbors.web.errors import retry_after
 from neighbors.web.forms import communities_by_street, options, show_error
 
 logger = logging.getLogger(__name__)
@@ -61,10 +62,11 @@ def _start_session(user, remember=False):
     session.clear()
     if lang:
         session["lang"] = lang
-    login_user(user, remember=remember)
+    login_user(accounts.start_session(user), remember=remember)
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@registrations
 @login_limits
 def register():
     if current_user.is_authenticated:
@@ -100,6 +102,10 @@ def login():
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(form.login.data, form.password.data)
+        except TooManyAttempts as error:
+            show_error(form, error)
+            page = render_template("accounts/login.html", form=form)
+            return page, 429, retry_after(error)
         except DomainError as error:
             show_error(form, error)
         else:
@@ -110,6 +116,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        accounts.end_session(current_user.get_id())
     logout_user()
     lang = session.get("lang")
     session.clear()

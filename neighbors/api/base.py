@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 
 from neighbors.accounts import services as accounts
 from neighbors.core.errors import Invalid, NotAuthenticated
+from neighbors.core.ratelimit import api_calls
 from neighbors.core.timezone import parse_iso
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = api_calls(Blueprint("api", __name__, url_prefix="/api/v1"))
 
 
 @bp.before_request

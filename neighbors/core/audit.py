@@ -1,11 +1,13 @@
-"""The audit log: who did what to which object, and when (UTC)."""
+"""The audit log: who did what to which object, and when (UTC); admins search it."""
 
 import logging
+from dataclasses import dataclass
 
-from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from neighbors.core.db import UTCDateTime, utcnow
+from neighbors.core.permissions import Role, require_role
 from neighbors.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -25,6 +27,8 @@ class AuditEntry(db.Model):
     object_id: Mapped[str | None] = mapped_column(String(40))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
 
+    actor = relationship("User", lazy="joined", innerjoin=False)
+
 
 def record(actor, action, obj=None, **detail):
     """Add an audit entry to the current unit of work (flushes, never commits).
@@ -42,3 +46,49 @@ def record(actor, action, obj=None, **detail):
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def record_export(actor, what, **detail):
+    """Log an export in a transaction of its own, before the file is written."""
+    from neighbors.core.db import transaction
+
+    with transaction():
+        record(actor, f"{what}.export", None, **detail)
+
+
+@dataclass
+class AuditFilter:
+    action: str | None = None  # "account.login", or a prefix ending in "." ("ledger.")
+    actor_id: int | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: object | None = None  # aware datetimes
+    before: object | None = None
+
+
+def search(actor, filters, *, before_id=None, limit=100):
+    """Entries matching the filters, newest first, with their actors; and the id to continue
+    below (None on the last page). Raises NotAuthenticated, NotAllowed (admins only)."""
+    require_role(actor, Role.ADMIN)
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
+    if filters.action:
+        if filters.action.endswith("."):
+            query = query.where(AuditEntry.action.startswith(filters.action, autoescape=True))
+        else:
+            query = query.where(AuditEntry.action == filters.action)
+    for column, value in (
+        (AuditEntry.actor_id, filters.actor_id),
+        (AuditEntry.object_type, filters.object_type),
+        (AuditEntry.object_id, filters.object_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.since is not None:
+        query = query.where(AuditEntry.at >= filters.since)
+    if filters.before is not None:
+        query = query.where(AuditEntry.at < filters.before)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    entries = db.session.scalars(query).unique().all()
+    more = len(entries) > limit
+    return entries[:limit], (entries[limit - 1].id if more else None)

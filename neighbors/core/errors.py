@@ -48,3 +48,14 @@ class Conflict(DomainError):
 
     status = 409
     code = "conflict"
+
+
+class TooManyAttempts(DomainError):
+    """Locked for a while after repeated failures (429, with Retry-After in seconds)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message, *, retry_after, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after

@@ -1,4 +1,11 @@
-"""Rate limits on logins: per address and login name, counting failed attempts only."""
+"""Rate limits: failed logins per address and login name, registrations per address, check-in
+codes per address and event, and every API call per token (or address without one).
+
+Counts live in Redis when REDIS_URL is set (shared by every worker and host), else in memory.
+NEIGHBORS_RATELIMIT_ENABLED=false turns them all off (load tests).
+"""
+
+import hashlib
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
@@ -42,3 +49,21 @@ def login_limits(view):
         lambda: current_app.config["LOGIN_IP_RATE_LIMIT"], methods=["POST"], deduct_when=_failed
     )
     return per_address(per_login(view))
+
+
+def registrations(view):
+    """Limit new accounts: REGISTER_RATE_LIMIT per address, counting every POST."""
+    return limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])(view)
+
+
+def _api_caller():
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer " and header[7:].strip():
+        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
+    return "address:" + get_remote_address()
+
+
+def api_calls(blueprint):
+    """Limit every API call: API_RATE_LIMIT per bearer token, or per address without one."""
+    limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_api_caller)(blueprint)
+    return blueprint

@@ -146,7 +146,8 @@ def post(actor, *, summary, kind, lines, entry_date=None, reverses=None, reason=
             _move(fund, (money(d) if d else 0) - (money(c) if c else 0))
     head.last_hash, head.entries = entry.hash, head.entries + 1
     db.session.flush()
-    audit.record(actor, "ledger.post", entry, voucher=entry.voucher, kind=kind)
+    action = "ledger.reverse" if reverses is not None else "ledger.post"
+    audit.record(actor, action, entry, voucher=entry.voucher, kind=kind)
     return entry
 
 

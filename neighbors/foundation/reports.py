@@ -100,8 +100,9 @@ def _chunks(handle, size=64 * 1024):
             yield chunk
 
 
-def detail(actor, fund_code, account, date_from, date_to):
-    """The detail ledger of one account of one fund (see exports.detail_ledger).
+def detail(actor, fund_code, account, date_from, date_to, export=None):
+    """The detail ledger of one account of one fund (see exports.detail_ledger); with an export
+    format, the download is written to the audit log.
 
     Raises NotAllowed, NotFound (fund), Invalid (account).
     """
@@ -109,15 +110,22 @@ def detail(actor, fund_code, account, date_from, date_to):
     fund = fund_by_code(fund_code)
     if account not in ledger.ACCOUNTS:
         raise Invalid(_("Unknown account."), fields={"account": _("Unknown account.")})
+    if export:
+        audit.record_export(
+            actor, "detail_ledger", format=export, fund=fund.code, account=account,
+            date_from=str(date_from), date_to=str(date_to),
+        )  # fmt: skip
     return fund, exports.detail_ledger(fund.code, account, date_from, date_to)
 
 
-def donation_list(actor, year):
-    """The year's donations for a spreadsheet: anonymous donors stay anonymous.
+def donation_list(actor, year, fmt):
+    """The year's donations for a spreadsheet (written to the audit log): anonymous donors stay
+    anonymous.
 
     Raises NotAllowed (accountants and approvers).
     """
     require_role(actor, *READERS)
+    audit.record_export(actor, "donations", format=fmt, year=year)
     header = [
         _("Acknowledgement"),
         _("Received on"),
@@ -149,12 +157,14 @@ def donation_list(actor, year):
     ]
 
 
-def subsidy_list(actor, year):
-    """The year's subsidies for a spreadsheet: beneficiaries masked (张*), no ID or phone.
+def subsidy_list(actor, year, fmt):
+    """The year's subsidies for a spreadsheet (written to the audit log): beneficiaries masked
+    (张*), no ID or phone.
 
     Raises NotAllowed (accountants and approvers).
     """
     require_role(actor, *READERS)
+    audit.record_export(actor, "subsidies", format=fmt, year=year)
     header = [
         "#",
         _("Beneficiary"),

@@ -220,7 +220,7 @@ def list_export(what, fmt):
         if what == "donations"
         else (foundation_reports.subsidy_list)
     )
-    header, rows = make(current_user, year)
+    header, rows = make(current_user, year, fmt)
     name = f"{what}-{year}.{fmt}"
     if fmt == "csv":
         body, mimetype = csv_bytes(header, rows), "text/csv; charset=utf-8"
@@ -237,10 +237,11 @@ def list_export(what, fmt):
 def detail():
     date_from, date_to = _period()
     account = request.args.get("account") or ledger.BANK
+    export = "csv" if request.args.get("format") == "csv" else None
     fund, rows = foundation_reports.detail(
-        current_user, request.args.get("fund", ""), account, date_from, date_to
+        current_user, request.args.get("fund", ""), account, date_from, date_to, export
     )
-    if request.args.get("format") == "csv":
+    if export:
         body = csv_bytes_stream(exports.DETAIL_HEADER, exports.detail_rows(rows))
         name = f"detail-{fund.code}-{account}-{date_from}-{date_to}.csv"
         return Response(

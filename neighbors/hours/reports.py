@@ -10,6 +10,7 @@ from sqlalchemy import distinct, func, select
 
 from neighbors.accounts.models import PartyMember, ReportStatus, User
 from neighbors.areas.models import Community, District, Street
+from neighbors.core import audit
 from neighbors.core.db import utcnow
 from neighbors.core.permissions import Role, has_role, managed_community_ids, require_role
 from neighbors.core.timezone import to_local
@@ -32,14 +33,17 @@ class PartyRow:
     meets_targets: bool
 
 
-def party_report(actor, year, work_unit=None):
+def party_report(actor, year, work_unit=None, export=None):
     """Every Party member reporting to the actor's communities (a rejected report-in excepted),
     with their confirmed service in the year against the targets, sorted by work unit and
-    branch: the feedback table, for all units or one.
+    branch: the feedback table, for all units or one. With an export format, the download is
+    written to the audit log.
 
     Raises NotAllowed.
     """
     require_role(actor, Role.STAFF)
+    if export:
+        audit.record_export(actor, "party_report", format=export, year=year, unit=bool(work_unit))
     members = select(PartyMember.user_id).where(PartyMember.status != ReportStatus.REJECTED)
     scope = managed_community_ids(actor)
     if scope is not None:

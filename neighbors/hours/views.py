@@ -315,7 +315,7 @@ def code_screen(event_id):
 def party_report(fmt=None):
     year = year_arg()
     unit = (request.args.get("unit") or "").strip()[:200] or None
-    rows = reports.party_report(current_user, year, work_unit=unit)
+    rows = reports.party_report(current_user, year, work_unit=unit, export=fmt)
     if fmt is None:
         units = sorted({row.work_unit for row in rows})
         return render_template("hours/party_report.html", rows=rows, year=year, units=units)

@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
+from neighbors.accounts import services as accounts
 from neighbors.accounts.models import RoleGrant, User
 from neighbors.core import outbox
 from neighbors.core.db import transaction
@@ -90,13 +91,15 @@ def overdue_digest(now):
 
 
 def prune(now):
-    """Delete sent e-mails after OUTBOX_KEEP_DAYS and job runs after 90 days."""
+    """Delete sent e-mails after OUTBOX_KEEP_DAYS, ended or expired login sessions, and job
+    runs after 90 days."""
     messages = outbox.prune(now, timedelta(days=current_app.config["OUTBOX_KEEP_DAYS"]))
+    sessions = accounts.prune_sessions(now)
     with transaction():
         runs = db.session.execute(
             delete(JobRun).where(JobRun.started_at < now - JOB_RUNS_KEEP)
         ).rowcount
-    return {"messages": messages, "job_runs": runs}
+    return {"messages": messages, "sessions": sessions, "job_runs": runs}
 
 
 JOBS = {

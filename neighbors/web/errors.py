@@ -3,11 +3,14 @@
 import logging
 from urllib.parse import urlsplit
 
-from flask import flash, jsonify, redirect, render_template, request
+from flask import flash, g, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from neighbors.core import audit
+from neighbors.core.db import transaction
 from neighbors.core.errors import DomainError
 from neighbors.extensions import db
 from neighbors.web import login_redirect, safe_next
@@ -43,8 +46,11 @@ def json_error(status, code, message, fields=None, headers=None):
 def register_error_handlers(app):
     @app.errorhandler(DomainError)
     def handle_domain_error(error):
+        if error.status == 403:
+            record_denial()
         if wants_json():
-            return json_error(error.status, error.code, error.message, error.fields)
+            headers = retry_after(error)
+            return json_error(error.status, error.code, error.message, error.fields, headers)
         if error.status == 401:
             return login_redirect()
         if error.status in (403, 404):
@@ -81,6 +87,21 @@ def register_error_handlers(app):
         return _page(500, _message_for(500))
 
     return app
+
+
+def retry_after(error):
+    """The Retry-After header of a lockout, else none."""
+    seconds = getattr(error, "retry_after", None)
+    return {"Retry-After": str(seconds)} if seconds else {}
+
+
+def record_denial():
+    """Audit a refused request (actor, route, method) in a transaction of its own."""
+    db.session.rollback()
+    actor = g.get("api_user") if wants_json() else current_user  # the API never reads cookies
+    rule = request.url_rule.rule if request.url_rule else None
+    with transaction():
+        audit.record(actor, "permission.denied", None, route=rule, method=request.method)
 
 
 def _same_site(referrer):

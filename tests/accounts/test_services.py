@@ -9,8 +9,15 @@ from sqlalchemy import func, select
 from neighbors.accounts import services as accounts
 from neighbors.accounts.models import ApiToken, ReportStatus, User
 from neighbors.core.audit import AuditEntry
-from neighbors.core.db import transaction
-from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotAuthenticated, NotFound
+from neighbors.core.db import transaction, utcnow
+from neighbors.core.errors import (
+    Conflict,
+    Invalid,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+    TooManyAttempts,
+)
 from neighbors.core.outbox import OutboxMessage
 from neighbors.core.tabular import ImportFailed
 from neighbors.extensions import db
@@ -105,17 +112,51 @@ def test_an_email_or_phone_registers_once(ctx, areas_loaded):
     assert "phone" in failure.value.fields
 
 
-def test_change_password_ends_other_sessions(ctx, areas_loaded):
+def test_change_password_ends_every_session(ctx, areas_loaded):
     created = register()
-    session_id = user(created.id).get_id()
-    assert accounts.user_for_session(session_id).id == created.id
+    phone, laptop = (accounts.start_session(user(created.id)).get_id() for _ in range(2))
+    assert accounts.user_for_session(phone).id == created.id
     with pytest.raises(Invalid) as failure:
         accounts.change_password(user(created.id), "not it", "a new password")
     assert "current_password" in failure.value.fields
-    accounts.change_password(user(created.id), PASSWORD, "a new password")
-    assert accounts.user_for_session(session_id) is None
-    assert accounts.user_for_session(user(created.id).get_id()).id == created.id
+    assert accounts.user_for_session(phone) is not None  # a wrong password changes nothing
+    accounts.change_password(accounts.user_for_session(phone), PASSWORD, "a new password")
+    assert accounts.user_for_session(phone) is None and accounts.user_for_session(laptop) is None
     assert accounts.authenticate("xiaoming@example.org", "a new password").id == created.id
+
+
+def test_a_session_ends_at_logout_and_after_its_days(app, ctx, areas_loaded, monkeypatch):
+    created = register()
+    ended, kept = (accounts.start_session(user(created.id)).get_id() for _ in range(2))
+    accounts.end_session(ended)
+    assert accounts.user_for_session(ended) is None
+    assert accounts.user_for_session(kept).id == created.id
+    for forged in (f"{created.id}:guess", f"{created.id + 1}:{kept.split(':')[1]}", "", "x:y"):
+        assert accounts.user_for_session(forged) is None
+    monkeypatch.setitem(app.config, "SESSION_DAYS", 0)
+    assert accounts.user_for_session(kept) is None
+
+
+def test_repeated_failures_lock_the_account_for_a_while(app, ctx, areas_loaded, monkeypatch):
+    monkeypatch.setitem(app.config, "LOCKOUT_THRESHOLD", 3)
+    created = register()
+    for _ in range(2):
+        with pytest.raises(NotAuthenticated):
+            accounts.authenticate("xiaoming@example.org", "wrong")
+    assert accounts.authenticate("xiaoming@example.org", PASSWORD)  # a success resets the count
+    for _ in range(2):
+        with pytest.raises(NotAuthenticated):
+            accounts.authenticate("xiaoming@example.org", "wrong")
+    with pytest.raises(TooManyAttempts) as locked:
+        accounts.authenticate("xiaoming@example.org", "wrong")
+    assert 14 * 60 < locked.value.retry_after <= 15 * 60
+    with pytest.raises(TooManyAttempts):  # even the right password, until the lock ends
+        accounts.authenticate("xiaoming@example.org", PASSWORD)
+    with transaction():
+        user(created.id).locked_until = utcnow() - timedelta(seconds=1)
+    assert accounts.authenticate("xiaoming@example.org", PASSWORD).id == created.id
+    actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions.count("account.locked") == 1 and actions.count("account.login_failed") == 5
 
 
 def test_update_profile_keeps_phone_when_blank_and_checks_grid(ctx, make):

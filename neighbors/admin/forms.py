@@ -1,0 +1,24 @@
+"""The audit log's filters, read from the query string."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, StringField
+from wtforms.validators import Length, NumberRange, Optional
+
+from neighbors.events.forms import plausible_year
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    action = StringField(
+        _l("Action"),
+        validators=[Optional(), Length(max=60)],
+        description=_l('Exact ("account.login") or everything under a prefix ("ledger.").'),
+    )
+    actor = IntegerField(_l("Actor (user id)"), validators=[Optional(), NumberRange(1, 2**31 - 1)])
+    object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=40)])
+    object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=40)])
+    date_from = DateField(_l("From"), validators=[Optional(), plausible_year])
+    date_to = DateField(_l("To"), validators=[Optional(), plausible_year])
