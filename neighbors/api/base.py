@@ -1,5 +1,6 @@
 """The API blueprint, bearer-token authentication and JSON input parsing."""
 
+import functools
 import json
 from datetime import datetime
 
@@ -8,6 +9,7 @@ from flask_babel import gettext as _
 
 from neighbors.accounts import services as accounts
 from neighbors.core.errors import Invalid, NotAuthenticated
+from neighbors.core.permissions import require_role
 from neighbors.core.ratelimit import api_calls
 from neighbors.core.timezone import parse_iso
 
@@ -35,6 +37,21 @@ def current_actor():
             _("Send a bearer token: Authorization: Bearer <token>."), code="unauthorized"
         )
     return g.api_user
+
+
+def role_required(*roles):
+    """Answer 401/403 before reading the body unless the token's user holds one of the roles;
+    the service checks again, with the scope."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            require_role(current_actor(), *roles)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def json_body():

@@ -6,9 +6,10 @@ from flask import g, jsonify, request
 from flask_babel import gettext as _
 
 from neighbors.api.accounts import area
-from neighbors.api.base import bp, current_actor, json_body, read_fields
+from neighbors.api.base import bp, current_actor, json_body, read_fields, role_required
 from neighbors.core.db import utcnow
 from neighbors.core.errors import Invalid
+from neighbors.core.permissions import Role
 from neighbors.core.timezone import from_local, isoformat, parse_iso, plausible, to_local
 from neighbors.events import services as events
 
@@ -106,6 +107,7 @@ def get_event(event_id):
 
 
 @bp.post("/events")
+@role_required(Role.STAFF)
 def create_event():
     actor = current_actor()
     required = ("community", "title", "category", "starts_at", "ends_at", "capacity")
@@ -119,6 +121,7 @@ def create_event():
 
 
 @bp.patch("/events/<int:event_id>")
+@role_required(Role.STAFF)
 def update_event(event_id):
     actor = current_actor()
     values = read_fields(
@@ -129,6 +132,7 @@ def update_event(event_id):
 
 
 @bp.post("/events/<int:event_id>/<any(publish, cancel, complete):action>")
+@role_required(Role.STAFF)
 def change_status(event_id, action):
     actor = current_actor()
     if action == "publish":

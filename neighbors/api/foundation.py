@@ -6,8 +6,9 @@ from datetime import date
 from flask import Response, jsonify, request, stream_with_context
 from flask_babel import gettext as _
 
-from neighbors.api.base import bp, current_actor, json_body, read_fields
+from neighbors.api.base import bp, current_actor, json_body, read_fields, role_required
 from neighbors.core.errors import Invalid
+from neighbors.core.permissions import Role
 from neighbors.core.timezone import isoformat
 from neighbors.foundation import ledger, reports
 from neighbors.foundation import services as foundation
@@ -107,6 +108,7 @@ def list_funds():
 
 
 @bp.post("/funds")
+@role_required(Role.APPROVER)
 def create_fund():
     actor = current_actor()
     body = json_body()
@@ -123,6 +125,7 @@ def create_fund():
 
 
 @bp.post("/donations")
+@role_required(Role.PREPARER)
 def record_donation():
     actor = current_actor()
     body = json_body()
@@ -154,6 +157,7 @@ def record_donation():
 
 
 @bp.post("/subsidies")
+@role_required(Role.PREPARER)
 def prepare_subsidy():
     actor = current_actor()
     body = json_body()
@@ -185,6 +189,7 @@ def subsidy_step(subsidy_id, step):
 
 
 @bp.post("/ledger/entries/<int:entry_id>/reverse")
+@role_required(Role.APPROVER)
 def reverse_entry(entry_id):
     actor = current_actor()
     reason = read_fields(json_body(), required=("reason",), max_length=500)["reason"]

@@ -6,8 +6,9 @@ from datetime import date, datetime
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
-from neighbors.api.base import bp, current_actor, json_body, read_fields
+from neighbors.api.base import bp, current_actor, json_body, read_fields, role_required
 from neighbors.core.errors import Invalid
+from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
 from neighbors.core.ratelimit import code_attempts
 from neighbors.core.timezone import isoformat
@@ -39,6 +40,7 @@ def record_json(record):
 
 
 @bp.post("/events/<int:event_id>/attendance")
+@role_required(Role.STAFF)
 def record_attendance(event_id):
     actor = current_actor()
     body = json_body()
@@ -66,6 +68,7 @@ def check_in(event_id):
 
 
 @bp.post("/service-records/<int:record_id>/<any(confirm, reject):decision>")
+@role_required(Role.STAFF)
 def review_record(record_id, decision):
     actor = current_actor()
     reason = None

@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 from neighbors.core.db import utcnow
 from neighbors.core.errors import DomainError
 from neighbors.core.exports import csv_bytes, csv_bytes_stream, xlsx_bytes
+from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
 from neighbors.core.timezone import to_local
 from neighbors.foundation import exports, ledger
@@ -27,6 +28,7 @@ from neighbors.foundation import reports as foundation_reports
 from neighbors.foundation import services as foundation
 from neighbors.foundation.forms import DonationForm, FundForm, ReversalForm, SubsidyForm
 from neighbors.foundation.models import FundKind, SubsidyStatus
+from neighbors.web import role_required
 from neighbors.web.forms import options, show_error, year_arg
 
 bp = Blueprint("foundation", __name__, template_folder="templates", url_prefix="/foundation")
@@ -272,6 +274,7 @@ def verify():
 
 @bp.route("/ledger/entries/<int:entry_id>/reverse", methods=["GET", "POST"])
 @login_required
+@role_required(Role.APPROVER)
 def reverse(entry_id):
     form = ReversalForm()
     if form.validate_on_submit():

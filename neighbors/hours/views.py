@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from neighbors.core.db import utcnow
 from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound
 from neighbors.core.exports import csv_bytes, xlsx_bytes
+from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
 from neighbors.core.ratelimit import code_attempts
 from neighbors.core.timezone import to_local
@@ -29,6 +30,7 @@ from neighbors.hours.forms import (
 )
 from neighbors.hours.models import RecordStatus
 from neighbors.hours.qr import qr_svg
+from neighbors.web import role_required
 from neighbors.web.forms import show_error, year_arg
 
 bp = Blueprint("hours", __name__, template_folder="templates")
@@ -215,6 +217,7 @@ def queue():
 
 @bp.post("/staff/hours/review")
 @login_required
+@role_required(Role.STAFF)
 def review():
     ids = [int(v) for v in request.form.getlist("record") if re.fullmatch(r"[0-9]{1,9}", v)]
     decision = request.form.get("decision")
@@ -282,7 +285,9 @@ def all_present(event_id):
 
 @bp.post("/staff/events/<int:event_id>/attendance/walk-in")
 @login_required
+@role_required(Role.STAFF)
 def walk_in(event_id):
+    events.staff_event(current_user, event_id)  # another community's staff: 404, whatever the form
     form = WalkInForm()
     if not form.validate_on_submit():
         flash(_("Enter the volunteer's e-mail address or mobile number."), "error")

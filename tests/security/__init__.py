@@ -1,0 +1,1 @@
+"""Security tests: who may do what, hostile input, CSRF, sessions and headers."""
