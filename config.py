@@ -12,6 +12,10 @@ class Config:
     SECRET_KEY = None
     # A secret string from which the keys that encrypt and index personal data are derived.
     DATA_KEY = None
+    # Previous DATA_KEYs, while `neighbors keys rotate` moves the data to the current one:
+    # data under them is still read and found. Environment: a JSON list,
+    # NEIGHBORS_OLD_DATA_KEYS='["the old key"]'.
+    OLD_DATA_KEYS = ()
     DATABASE_URL = None
     # hide_parameters: errors that reach the logs never carry the values (personal data).
     # No pre-ping (a round trip per request): connections are recycled hourly instead, and a
@@ -148,6 +152,7 @@ def load(app, overrides=None):
     for name in ("SECRET_KEY", "DATA_KEY"):
         if not app.config[name]:
             app.config[name] = _instance_secret(instance / name.lower())
+    app.config["OLD_DATA_KEYS"] = _old_data_keys(app.config["OLD_DATA_KEYS"])
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
         app.config["DATABASE_URL"] or f"sqlite:///{instance / 'neighbors.db'}"
     )
@@ -168,6 +173,21 @@ def _parsed(value):
         return json.loads(value)
     except ValueError:
         return value
+
+
+def _old_data_keys(value):
+    """OLD_DATA_KEYS as a tuple of strings. Raises RuntimeError for anything else, rather than
+    read a bare string as a list of one-character keys."""
+    if isinstance(value, str) and not value.strip():
+        return ()
+    if isinstance(value, str):
+        raise RuntimeError(
+            "OLD_DATA_KEYS must be a list: NEIGHBORS_OLD_DATA_KEYS='[\"old key\"]' (JSON)"
+        )
+    keys = tuple(value or ())
+    if not all(isinstance(key, str) and key for key in keys):
+        raise RuntimeError("OLD_DATA_KEYS must be a list of non-empty strings")
+    return keys
 
 
 def database_uri(url):

@@ -38,8 +38,36 @@ def run_migrations_online():
         # (and is needed: our connections begin every transaction explicitly).
         conf_args.setdefault("transactional_ddl", True)
         context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    _check_sqlite_foreign_keys(connection)
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
+
+
+def _sqlite_foreign_keys(connection, on):
+    """Batch mode rebuilds a table by copying it and dropping the original; with foreign keys
+    enforced, that drop deletes its rows first, which cascades (a rebuilt `users` took every
+    role grant with it) or fails. SQLite ignores this pragma inside a transaction, so it is sent
+    on the driver's connection, which runs in autocommit between our explicit BEGINs."""
+    if connection.in_transaction():
+        raise RuntimeError("PRAGMA foreign_keys must be set outside a transaction")
+    pragma = f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}"
+    connection.connection.driver_connection.execute(pragma)
+
+
+def _check_sqlite_foreign_keys(connection):
+    """With enforcement off, check before committing that the migrations left no dangling
+    reference (raising rolls the whole upgrade back)."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"the migrations left references to missing rows: {broken[:5]}")
 
 
 if context.is_offline_mode():

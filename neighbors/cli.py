@@ -5,6 +5,7 @@ from flask.cli import AppGroup
 from neighbors.accounts.cli import user_cli
 from neighbors.areas.cli import areas_cli
 from neighbors.core.backup import backup_command
+from neighbors.core.keys import keys_cli
 from neighbors.demo import demo_command
 from neighbors.foundation.cli import ledger_cli
 from neighbors.jobs.cli import jobs_cli, scheduler_command
@@ -17,3 +18,4 @@ neighbors_cli.add_command(ledger_cli)
 neighbors_cli.add_command(scheduler_command)
 neighbors_cli.add_command(jobs_cli)
 neighbors_cli.add_command(backup_command)
+neighbors_cli.add_command(keys_cli)

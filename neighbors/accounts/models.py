@@ -26,6 +26,9 @@ class User(UserMixin, db.Model):
     # The phone number is sensitive: stored encrypted, found by a keyed hash.
     phone_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     phone_encrypted: Mapped[str | None] = mapped_column(String(200))
+    # For `neighbors keys rotate`: the encrypted columns, and each keyed hash with its source.
+    ENCRYPTED = ("phone_encrypted",)
+    LOOKUP_HASHES = {"phone_hash": "phone_encrypted"}
     # None until the person sets one (an imported user who was sent an invitation).
     password_hash: Mapped[str | None] = mapped_column(String(200))
     home_community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)

@@ -140,32 +140,43 @@ def _find_by_login(login):
         return None
     if phone is None:
         return None
-    return db.session.scalar(select(User).where(User.phone_hash == privacy.lookup_hash(phone)))
+    # Under every configured key, so an account not yet moved to a new key still logs in.
+    return db.session.scalar(select(User).where(User.phone_hash.in_(privacy.lookup_hashes(phone))))
 
 
 def phone_of(user):
-    """The user's phone number in full. Callers show it masked unless the viewer needs it."""
-    return privacy.decrypt(user.phone_encrypted)
+    """The user's phone number in full, for display (privacy.UNREADABLE when no configured key
+    can decrypt it). Callers show it masked unless the viewer needs it."""
+    return privacy.readable(user.phone_encrypted)
+
+
+KEEP = object()  # _set_contact: leave the stored phone number as it is
 
 
 def _set_contact(user, email, phone):
-    """Set the login fields; raises Invalid when neither is given, Conflict when one is taken."""
-    if not email and not phone:
+    """Set the login fields (phone=KEEP keeps the stored number, unread: it may be under a key
+    being rotated out). Raises Invalid when neither is given, Conflict when one is taken."""
+    if phone is KEEP:
+        phone = None
+        keep = user.phone_hash is not None
+    else:
+        keep = False
+    if not email and not phone and not keep:
         message = _("Give an e-mail address or a mobile number, or both.")
         raise Invalid(message, fields={"email": message, "phone": message})
     taken = {}
     if email and db.session.scalar(select(User.id).where(User.email == email, User.id != user.id)):
         taken["email"] = _("This e-mail address is already registered.")
-    phone_hash = privacy.lookup_hash(phone) if phone else None
     if phone and db.session.scalar(
-        select(User.id).where(User.phone_hash == phone_hash, User.id != user.id)
+        select(User.id).where(User.phone_hash.in_(privacy.lookup_hashes(phone)), User.id != user.id)
     ):
         taken["phone"] = _("This mobile number is already registered.")
     if taken:
         raise Conflict(next(iter(taken.values())), code="already_registered", fields=taken)
     user.email = email
-    user.phone_hash = phone_hash
-    user.phone_encrypted = privacy.encrypt(phone) if phone else None
+    if not keep:
+        user.phone_hash = privacy.lookup_hash(phone) if phone else None
+        user.phone_encrypted = privacy.encrypt(phone) if phone else None
 
 
 def _flush_unique():
@@ -342,7 +353,7 @@ def update_profile(actor, *, name, email, phone, community_code, grid_code, loca
         user = db.session.get(User, actor.id)
         user.name = _check_name(name)
         new_phone = normalize_phone(phone)
-        _set_contact(user, normalize_email(email), new_phone or phone_of(user))
+        _set_contact(user, normalize_email(email), new_phone or KEEP)
         moved = False
         if community_code:
             community = areas.community_by_code(community_code)

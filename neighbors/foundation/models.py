@@ -159,6 +159,9 @@ class Beneficiary(db.Model):
     id_number_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     phone_encrypted: Mapped[str | None] = mapped_column(String(300))
     category_encrypted: Mapped[str | None] = mapped_column(String(300))
+    # For `neighbors keys rotate`: the encrypted columns, and each keyed hash with its source.
+    ENCRYPTED = ("id_number_encrypted", "phone_encrypted", "category_encrypted")
+    LOOKUP_HASHES = {"id_number_hash": "id_number_encrypted"}
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
     household_size: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)

@@ -306,7 +306,10 @@ def _beneficiary(
     phone = normalize_phone(phone) if phone else None
     if id_number:
         known = db.session.scalar(
-            select(Beneficiary).where(Beneficiary.id_number_hash == privacy.lookup_hash(id_number))
+            # Under every configured key: one not yet moved to a new key is still found.
+            select(Beneficiary).where(
+                Beneficiary.id_number_hash.in_(privacy.lookup_hashes(id_number))
+            )
         )
         if known:
             if known.name != name:  # a mistyped ID number must not pay someone else
@@ -499,10 +502,11 @@ def beneficiary_details(actor, beneficiary_id):
         if person is None:
             raise NotFound(_("Not found."))
         audit.record(actor, "beneficiary.full_view", person)
+    # A value no configured key can decrypt shows as privacy.UNREADABLE, not as an error page.
     return {
-        "id_number": privacy.decrypt(person.id_number_encrypted),
-        "phone": privacy.decrypt(person.phone_encrypted),
-        "category": privacy.decrypt(person.category_encrypted),
+        "id_number": privacy.readable(person.id_number_encrypted),
+        "phone": privacy.readable(person.phone_encrypted),
+        "category": privacy.readable(person.category_encrypted),
     }
 
 

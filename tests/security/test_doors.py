@@ -76,7 +76,9 @@ def test_production_cookies_are_secure_and_hsts_is_sent(database_url):
             "DATABASE_URL": database_url,
         }
     )
-    assert production.config["SESSION_COOKIE_SECURE"] and production.config["REMEMBER_COOKIE_SECURE"]
+    assert (
+        production.config["SESSION_COOKIE_SECURE"] and production.config["REMEMBER_COOKIE_SECURE"]
+    )
     response = production.test_client().get("/privacy")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
     with production.app_context():
@@ -204,4 +206,3 @@ def test_limits_in_redis_hold_across_processes(database_url, committing_db):
     assert sorted(statuses) == [200, 200, 200, 429], statuses
     assert store.keys("LIMITS*")
     store.flushdb()
-
