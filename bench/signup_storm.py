@@ -103,11 +103,11 @@ def seed(tmp):
         community = conn.execute("SELECT id FROM communities ORDER BY id LIMIT 1").fetchone()[0]
         with conn.cursor().copy(
             "COPY users (id, name, email, password_hash, home_community_id, active,"
-            " session_epoch, created_at) FROM STDIN"
+            " created_at) FROM STDIN"
         ) as copy:
             for i in range(1, USERS + 1):
                 copy.write_row(
-                    (i, f"志愿者{i}", f"v{i}@bench.example", "x", community, True, 0, now)
+                    (i, f"志愿者{i}", f"v{i}@bench.example", "x", community, True, now)
                 )
         with conn.cursor().copy("COPY role_grants (user_id, role) FROM STDIN") as copy:
             for i in range(1, USERS + 1):

@@ -90,7 +90,8 @@ class RoleGrant(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Every signed-in request loads its user's roles by this column.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
 

@@ -152,13 +152,20 @@ def community_by_code(code):
     return community
 
 
-def community_choices():
-    """Communities grouped by street for a select box: {"Street name": [(code, name), ...]}."""
-    rows = db.session.execute(
+def community_choices(street_code=None, community_code=None):
+    """Communities grouped by street for a select box: {"Street name": [(code, name), ...]};
+    only one street's when a street, or a community of it, is given."""
+    query = (
         select(Street.name, Community.code, Community.name)
         .join(Community.street)
         .order_by(Street.code, Community.code)
     )
+    if street_code:
+        query = query.where(Street.code == street_code)
+    elif community_code:
+        of_street = select(Community.street_id).where(Community.code == community_code)
+        query = query.where(Community.street_id == of_street.scalar_subquery())
+    rows = db.session.execute(query)
     choices = {}
     for street_name, code, name in rows:
         choices.setdefault(street_name, []).append((code, name))

@@ -26,7 +26,7 @@ def csv_bytes(header, rows):
 def csv_bytes_stream(header, rows, every=500):
     """The same as csv_bytes, in chunks, for a download that streams with flat memory."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, lineterminator="\n")  # as PostgreSQL's COPY writes lines
     yield "\ufeff".encode()
     writer.writerow(header)
     for number, row in enumerate(rows, start=1):

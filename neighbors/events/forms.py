@@ -6,7 +6,6 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -22,6 +21,7 @@ from wtforms.validators import (
 )
 
 from neighbors.events.services import MAX_CAPACITY, MAX_SERIES
+from neighbors.web.forms import IntegerField
 
 _time = "%Y-%m-%dT%H:%M"
 
@@ -86,6 +86,11 @@ class EventFilterForm(FlaskForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
     category = SelectField(_l("Line of work"), validators=[Optional()], choices=[])
     street = SelectField(_l("Street"), validators=[Optional()], choices=[])
-    community = SelectField(_l("Community"), validators=[Optional()], choices=[])
+    community = SelectField(
+        _l("Community"),
+        validators=[Optional()],
+        choices=[],
+        description=_l("Choose a street and show events: its communities are listed here."),
+    )
     date_from = DateField(_l("From"), validators=[Optional(), plausible_year])
     date_to = DateField(_l("To"), validators=[Optional(), plausible_year])

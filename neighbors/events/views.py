@@ -38,16 +38,18 @@ def list_events():
     form = EventFilterForm(request.args)
     form.category.choices = options(CATEGORY_LABELS.items(), blank=_("All"))
     form.street.choices = options(areas.street_choices(), blank=_("All"))
-    form.community.choices = options([], blank=_("All")) + communities_by_street(
-        areas.community_choices()
-    )
+    # A city has hundreds of communities: the list offers those of the chosen street.
+    street, community = request.args.get("street"), request.args.get("community")
+    nearby = areas.community_choices(street, community) if street or community else {}
+    form.community.choices = options([], blank=_("All")) + communities_by_street(nearby)
     form.validate()
     today = datetime.combine(to_local(utcnow()).date(), time.min)
     filters = events.EventFilter(
         community=form.community.data or None,
         street=form.street.data or None,
         category=form.category.data or None,
-        text=(form.q.data or "").strip() or None,
+        # A search the form refused (too long: SQLite refuses such a LIKE) is left out.
+        text=None if form.q.errors else (form.q.data or "").strip() or None,
         starts_from=from_local(datetime.combine(form.date_from.data, time.min))
         if form.date_from.data and not form.date_from.errors
         else from_local(today),

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from neighbors.core.exports import csv_bytes_stream, xlsx_writer
+from neighbors.core.exports import FORMULA_STARTS, csv_bytes_stream, xlsx_writer
 from neighbors.extensions import db
 from neighbors.foundation.ledger import ACCOUNTS, BANK
 from neighbors.foundation.models import Fund, FundKind, JournalEntry, Posting
@@ -76,6 +76,51 @@ def ledger_lines(date_from=None, date_to=None, fund_code=None, batch=5000):
 def csv_stream(lines):
     """The ledger as CSV in chunks (see core.exports.csv_bytes_stream)."""
     return csv_bytes_stream(HEADER, lines)
+
+
+# core.exports.safe_cell in SQL: text a spreadsheet would run as a formula gets a leading quote.
+_SAFE = "CASE WHEN left({0}, 1) = ANY(%(formula_starts)s) THEN '''' || {0} ELSE {0} END"
+_COPY = """COPY (
+    SELECT e.entry_date, {voucher}, e.id, {summary}, {fund}, {account}, {name},
+           p.debit, p.credit, e.reverses_id
+    FROM postings p JOIN journal_entries e ON e.id = p.entry_id JOIN funds f ON f.id = p.fund_id
+    WHERE {where}
+    ORDER BY e.id, p.line
+) TO STDOUT WITH (FORMAT csv)"""
+
+
+def csv_copy_stream(date_from=None, date_to=None, fund_code=None):
+    """PostgreSQL: the same CSV as csv_stream(ledger_lines(…)), its cells neutralised in SQL
+    and written by the server's COPY, which formats a million lines several times faster than
+    Python does. Streams in the caller's transaction."""
+    params = {
+        "formula_starts": list(FORMULA_STARTS),
+        "codes": list(ACCOUNTS),
+        "names": [name for _account, name in ACCOUNTS.values()],
+    }
+    where = ["TRUE"]
+    for column, operator, name, value in (
+        ("e.entry_date", ">=", "date_from", date_from),
+        ("e.entry_date", "<=", "date_to", date_to),
+        ("f.code", "=", "fund", fund_code),
+    ):
+        if value:
+            where.append(f"{column} {operator} %({name})s")
+            params[name] = value
+    name = "(%(names)s::text[])[array_position(%(codes)s::text[], p.account::text)]"
+    statement = _COPY.format(
+        voucher=_SAFE.format("e.voucher"),
+        summary=_SAFE.format("e.summary"),
+        fund=_SAFE.format("f.code"),
+        account=_SAFE.format("p.account"),
+        name=_SAFE.format(name),
+        where=" AND ".join(where),
+    )
+    yield ("\ufeff" + ",".join(HEADER) + "\n").encode()
+    connection = db.session.connection().connection.driver_connection
+    with connection.cursor().copy(statement, params) as copy:
+        for chunk in copy:
+            yield bytes(chunk)
 
 
 def xlsx_file(lines):

@@ -1,6 +1,7 @@
 """What the foundation's roles may read: the ledger, statements, exports and verification, each
 checked for role; and the public disclosure, which names donors only with their consent."""
 
+import re
 from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
@@ -8,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from neighbors.core import audit
-from neighbors.core.db import transaction
+from neighbors.core.db import is_postgresql, transaction
 from neighbors.core.errors import Invalid
 from neighbors.core.permissions import Role, require_role
 from neighbors.core.privacy import mask_name
@@ -46,7 +47,7 @@ def ledger_page(actor, cursor=None, limit=50, date_from=None, date_to=None, fund
         .order_by(JournalEntry.id.desc())
     )
     if cursor:
-        if not (cursor.isascii() and cursor.isdigit() and int(cursor) < 2**31):
+        if not re.fullmatch(r"[0-9]{1,10}", cursor) or int(cursor) >= 2**31:
             raise Invalid(_("The page cursor is not valid."), fields={"cursor": _("Not valid.")})
         query = query.where(JournalEntry.id < int(cursor))
     if date_from:
@@ -83,6 +84,8 @@ def export(actor, fmt, date_from, date_to, fund_code=None):
             date_to=str(date_to),
             fund=fund_code,
         )
+    if fmt == "csv" and is_postgresql():
+        return exports.csv_copy_stream(date_from, date_to, fund_code), MIMETYPES[fmt]
     lines = exports.ledger_lines(date_from, date_to, fund_code)
     if fmt == "csv":
         return exports.csv_stream(lines), MIMETYPES[fmt]
