@@ -63,6 +63,13 @@ class Event(db.Model):
         CheckConstraint("waitlist_count >= 0", name="waitlist_not_negative"),
         Index("ix_events_listing", "status", "starts_at", "id"),
         Index("ix_events_community_starts", "community_id", "starts_at"),
+        # Text search (ILIKE): trigrams on PostgreSQL, a plain index on SQLite.
+        Index(
+            "ix_events_title_trgm",
+            "title",
+            postgresql_using="gin",
+            postgresql_ops={"title": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
