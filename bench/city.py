@@ -253,6 +253,7 @@ def run_scenarios(tmp, city, args):
     }  # fmt: skip
     results = {}
     for label, (port, path, script) in plans.items():
+        wrk(port, path, 2, c, script)  # warm-up: templates compiled, connections made, caches
         results[label] = wrk(port, path, s, c, script)
         print(label, results[label], flush=True)
     queries = count_queries(
