@@ -2,10 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, StringField
+from wtforms import DateField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
 from neighbors.events.forms import plausible_year
+from neighbors.web.forms import IntegerField
 
 
 class AuditFilterForm(FlaskForm):

@@ -1,5 +1,6 @@
 """The audit log browser: every entry, filtered, newest first (admins only)."""
 
+import re
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, render_template, request
@@ -32,7 +33,9 @@ def audit_log():
     )
     before = request.args.get("before", "")
     entries, next_before = audit.search(
-        current_user, filters, before_id=int(before) if before.isdigit() else None
+        current_user,
+        filters,
+        before_id=int(before) if re.fullmatch(r"[0-9]{1,9}", before) else None,
     )
     args = {k: v for k, v in request.args.items() if k != "before"}
     return render_template(

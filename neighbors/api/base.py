@@ -65,18 +65,33 @@ def json_body():
         raise Invalid(message, code="invalid_json") from None
     if not isinstance(data, dict):
         raise Invalid(message, code="invalid_json")
-    if _has_nul(data):
+    if _any_text(data, lambda text: "\x00" in text):
         raise Invalid(_("The request contains a NUL character."), code="invalid_input")
+    # JSON may escape half of a surrogate pair ("\ud800"): no database can store that text.
+    if _any_text(data, _not_unicode):
+        raise Invalid(
+            _("The request contains text that is not valid Unicode."), code="invalid_input"
+        )
     return data
 
 
-def _has_nul(value):
+def _any_text(value, test):
+    """Whether any string in the JSON value, keys included, passes `test`."""
     if isinstance(value, str):
-        return "\x00" in value
+        return test(value)
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(test(k) or _any_text(v, test) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
+        return any(_any_text(item, test) for item in value)
+    return False
+
+
+def _not_unicode(text):
+    """Whether the text holds half of a surrogate pair, which UTF-8 cannot encode."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
     return False
 
 

@@ -19,7 +19,8 @@ def _login_name():
         value = body.get("login") if isinstance(body, dict) else None
     else:
         value = request.form.get("login")
-    return str(value or "")[:254].strip().lower()
+    # JSON can carry half a surrogate pair ("\ud800"), which Redis cannot encode in a key.
+    return str(value or "")[:254].strip().lower().encode(errors="replace").decode()
 
 
 def _failed(response):

@@ -5,8 +5,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -15,6 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from neighbors.events.forms import plausible_year
+from neighbors.web.forms import DecimalField, IntegerField
 
 _money = [InputRequired(), NumberRange(min=0.01, max=999999999999.99)]
 
@@ -37,7 +36,7 @@ class FundForm(FlaskForm):
         _l("Opening balance (yuan)"),
         places=2,
         default=0,
-        validators=[Optional(), NumberRange(min=0)],
+        validators=[Optional(), NumberRange(min=0, max=999999999999.99)],
     )
 
 

@@ -80,7 +80,8 @@ def money(value):
         amount = Decimal(value)
     elif isinstance(value, str) and AMOUNT.match(value.strip()):
         amount = Decimal(value.strip())
-    if amount is None or amount != amount.quantize(CENT) or not CENT <= amount <= MAXIMUM:
+    # The range first: quantizing a Decimal such as 1E+309 raises InvalidOperation.
+    if amount is None or not CENT <= amount <= MAXIMUM or amount != amount.quantize(CENT):
         message = _("Enter an amount in yuan with at most two decimals, such as 120.50.")
         raise Invalid(message, fields={"amount": message})
     return amount.quantize(CENT)

@@ -121,6 +121,7 @@ def _message_for(status):
         403: _("You do not have permission to see this page."),
         404: _("The page you asked for does not exist, or is not yours to see."),
         405: _("This address does not accept that kind of request."),
+        413: _("What was sent is too large."),
         429: _("Too many attempts. Please wait a moment and try again."),
         500: _("Something went wrong on our side. It has been logged; please try again later."),
     }.get(status, "")

@@ -2,12 +2,35 @@
 
 import re
 
+import wtforms
 from flask import request
 from wtforms import SelectChoice
 
 from neighbors.core.db import utcnow
 from neighbors.core.errors import DomainError
 from neighbors.core.timezone import to_local
+
+
+class IntegerField(wtforms.IntegerField):
+    """An IntegerField that takes a number beyond 64 bits for what it is: not a valid integer.
+    (NumberRange checks for NaN through float(), which overflows at 309 digits: a 500.)"""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if valuelist and self.data is not None and not -(2**63) <= self.data < 2**63:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
+
+
+class DecimalField(wtforms.DecimalField):
+    """A DecimalField for finite numbers only: NaN and Infinity are no amount, and a signalling
+    NaN ("sNaN") even breaks NumberRange, which would answer a 500."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if valuelist and self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
 
 
 def year_arg():

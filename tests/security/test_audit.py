@@ -84,9 +84,11 @@ def test_admins_browse_and_filter_the_log_and_nobody_else_sees_it(client, make):
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "account.login" in page and "permission.denied" in page
     only_denials = client.get("/admin/audit?action=permission.").get_data(as_text=True)
-    assert "permission.denied" in only_denials and "account.login" not in only_denials
+    assert "<code>permission.denied</code>" in only_denials
+    assert "<code>account.login</code>" not in only_denials
     by_actor = client.get(f"/admin/audit?actor={admin_id}&action=account.login")
-    assert by_actor.status_code == 200 and "account.create" not in by_actor.get_data(as_text=True)
+    assert by_actor.status_code == 200
+    assert "<code>account.create</code>" not in by_actor.get_data(as_text=True)
     bad = client.get("/admin/audit?actor=-5&date_from=0000-99-99&action=" + "x" * 500)
     assert bad.status_code == 200  # bad filters are ignored, with their errors shown
 

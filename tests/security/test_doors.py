@@ -67,7 +67,8 @@ def test_the_session_cookie_is_httponly_lax_and_rotated_at_login(client, make):
     assert planted.get("/profile").status_code == 302
 
 
-def test_production_cookies_are_secure_and_hsts_is_sent(database_url):
+def test_production_cookies_are_secure_and_hsts_is_sent(database_url, monkeypatch):
+    monkeypatch.setattr(limiter, "enabled", limiter.enabled)  # restored after: one limiter
     production = create_app(
         {
             "ENV": "production",
