@@ -106,9 +106,7 @@ def seed(tmp):
             " created_at) FROM STDIN"
         ) as copy:
             for i in range(1, USERS + 1):
-                copy.write_row(
-                    (i, f"志愿者{i}", f"v{i}@bench.example", "x", community, True, now)
-                )
+                copy.write_row((i, f"志愿者{i}", f"v{i}@bench.example", "x", community, True, now))
         with conn.cursor().copy("COPY role_grants (user_id, role) FROM STDIN") as copy:
             for i in range(1, USERS + 1):
                 copy.write_row((i, "volunteer"))
