@@ -60,6 +60,7 @@ class Config:
     CHECKIN_RATE_LIMIT = "10 per 5 minutes"  # check-in code entries, per address and event
     REGISTER_RATE_LIMIT = "20 per hour"  # new accounts, per address
     API_RATE_LIMIT = "600 per minute"  # API calls, per token (or per address without one)
+    API_IP_RATE_LIMIT = "3000 per minute"  # API calls, per address (all its tokens together)
 
     SQLITE_BUSY_TIMEOUT_MS = 15000
     # neighbors.* loggers; INFO includes one JSON line per request (neighbors.request).
@@ -81,7 +82,7 @@ class Config:
     MAIL_MAX_ATTEMPTS = 8  # then the message is marked failed (back-off 1, 2, 4 … minutes)
     # Without MAIL_SERVER: a folder that receives each message as an .eml file (else the log).
     MAIL_FILE_DIR = None
-    OUTBOX_KEEP_DAYS = 30  # sent messages (their bodies name people) are deleted after this
+    OUTBOX_KEEP_DAYS = 30  # sent and failed messages (bodies name people) are deleted after
 
     # The scheduler process (`neighbors scheduler`): job name -> cron fields in DISPLAY_TIMEZONE,
     # merged over neighbors.jobs.SCHEDULE; null turns a job off. Example for the environment:

@@ -12,7 +12,9 @@ bind = os.environ.get("BIND", "0.0.0.0:" + os.environ.get("PORT", "8000"))
 # one waits on the database.
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count()))
 worker_class = "sync"
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # then the worker is replaced
+# A request still running after this is killed and its worker replaced: long enough for the
+# biggest download (an XLSX of a million ledger lines takes about 40 s).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30  # a deploy lets requests in flight finish
 keepalive = 5  # behind a load balancer that keeps connections open
 # Replace each worker now and then, at different times, so a slow leak never builds up.

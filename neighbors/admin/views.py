@@ -8,13 +8,16 @@ from flask_login import current_user, login_required
 
 from neighbors.admin.forms import AuditFilterForm
 from neighbors.core import audit
+from neighbors.core.permissions import Role
 from neighbors.core.timezone import from_local
+from neighbors.web import role_required
 
 bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admin")
 
 
 @bp.get("/audit")
 @login_required
+@role_required(Role.ADMIN)
 def audit_log():
     form = AuditFilterForm(request.args)
     form.validate()

@@ -1,6 +1,5 @@
 """The API blueprint, bearer-token authentication and JSON input parsing."""
 
-import functools
 import json
 from datetime import datetime
 
@@ -9,7 +8,7 @@ from flask_babel import gettext as _
 
 from neighbors.accounts import services as accounts
 from neighbors.core.errors import Invalid, NotAuthenticated
-from neighbors.core.permissions import require_role
+from neighbors.core.permissions import role_gate
 from neighbors.core.ratelimit import api_calls
 from neighbors.core.timezone import parse_iso
 
@@ -40,18 +39,8 @@ def current_actor():
 
 
 def role_required(*roles):
-    """Answer 401/403 before reading the body unless the token's user holds one of the roles;
-    the service checks again, with the scope."""
-
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            require_role(current_actor(), *roles)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
+    """The API: answer 401/403 before reading the body unless the token's user holds a role."""
+    return role_gate(current_actor, *roles)
 
 
 def json_body():

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import JSON, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from neighbors.core.db import UTCDateTime, utcnow
+from neighbors.core.db import UTCDateTime, transaction, utcnow
 from neighbors.core.permissions import Role, require_role
 from neighbors.extensions import db
 
@@ -48,10 +48,15 @@ def record(actor, action, obj=None, **detail):
     return entry
 
 
+def record_denial(actor, route, method):
+    """Log a refused request in a transaction of its own (the request's work is rolled back)."""
+    db.session.rollback()
+    with transaction():
+        record(actor, "permission.denied", None, route=route, method=method)
+
+
 def record_export(actor, what, **detail):
     """Log an export in a transaction of its own, before the file is written."""
-    from neighbors.core.db import transaction
-
     with transaction():
         record(actor, f"{what}.export", None, **detail)
 

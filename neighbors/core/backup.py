@@ -46,7 +46,9 @@ def _backup_sqlite(database, path, progress):
     source = sqlite3.connect(database)
     target = sqlite3.connect(partial)
     try:
-        source.backup(target, pages=4096, progress=progress)
+        # One step under one read lock: in steps, every write between them would restart the
+        # copy (writers go on meanwhile: WAL).
+        source.backup(target, pages=-1, progress=progress)
         verdict = target.execute("PRAGMA integrity_check").fetchone()[0]
     finally:
         target.close()

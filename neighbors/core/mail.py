@@ -11,7 +11,7 @@ import smtplib
 import ssl
 import uuid
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import NamedTuple
 
@@ -21,21 +21,25 @@ logger = logging.getLogger(__name__)
 
 
 class Outcome(NamedTuple):
+    """What became of one message: sent; else whether to try again, and why not."""
+
     sent: bool
     retry: bool = False
     error: str | None = None
+    counted: bool = True  # False: the server was not reached, so no attempt is used up
 
 
 SENT = Outcome(True)
 
 
 def build(sender, to_address, subject, body):
+    """The message as sent: UTF-8 body, encoded headers, a Message-ID of the sender's domain."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to_address
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     message.set_content(body, charset="utf-8", cte="base64")
     return message
 
@@ -56,6 +60,8 @@ def connection(config):
 
 
 class SMTPSender:
+    """One SMTP connection for a batch, opened at the first message, reopened after a loss."""
+
     def __init__(self, config):
         self.config = config
         self.smtp = None
@@ -91,7 +97,7 @@ class SMTPSender:
                 self._connect()
             except (OSError, smtplib.SMTPException) as exc:  # incl. a refused login
                 error = f"cannot reach or log in to the mail server: {exc}"[:500]
-                self.unreachable = Outcome(False, retry=True, error=error)
+                self.unreachable = Outcome(False, retry=True, error=error, counted=False)
                 return self.unreachable
         handing_over = False
         try:
@@ -108,11 +114,14 @@ class SMTPSender:
         except smtplib.SMTPResponseException as exc:  # the server answered: it has no message
             self._drop_if_closed(exc.smtp_code)
             return _refused(exc.smtp_code, exc.smtp_error)
-        except (OSError, smtplib.SMTPException) as exc:  # incl. timeouts and lost connections
+        except UnicodeEncodeError:  # an address plain SMTP cannot carry (not ASCII)
+            self._drop_if_closed(0)
+            return Outcome(False, error="the address is not ASCII: plain SMTP cannot send it")
+        except Exception as exc:  # timeouts, lost connections, anything else: never a crash
             self._drop()
             if handing_over:
                 return Outcome(False, error=f"connection lost while sending; not resent: {exc}")
-            return Outcome(False, retry=True, error=f"connection lost: {exc}"[:500])
+            return Outcome(False, retry=True, error=f"connection lost: {exc}")
 
     def _drop_if_closed(self, code):
         if code in (421, -1):
@@ -157,16 +166,13 @@ class FileSender:
 
 
 class LogSender:
-    """Without a mail server: development writes the message to the log (address masked);
-    production keeps it waiting in the outbox until MAIL_SERVER is set."""
+    """Development without a mail server: the message goes to the log, its address masked
+    (production never gets here: outbox.deliver keeps its e-mail waiting)."""
 
     def __init__(self, config):
         self.config = config
 
     def send(self, to_address, subject, body):
-        if self.config["ENV"] == "production":  # never names and links in production logs
-            logger.warning("MAIL_SERVER is not set: e-mail to %s waits", mask_email(to_address))
-            return Outcome(False, retry=True, error="MAIL_SERVER is not set")
         logger.info("e-mail to %s: %s\n%s", mask_email(to_address), subject, body)
         return SENT
 

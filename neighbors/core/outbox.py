@@ -68,17 +68,27 @@ def backoff(attempts):
 
 
 def deliver(now=None, limit=BATCH):
-    """Send the messages that are due; returns counts of sent, retry and failed messages."""
+    """Send the messages that are due; returns counts of sent, retry and failed messages.
+
+    Production without MAIL_SERVER sends nothing and keeps every message waiting.
+    """
     now = now or utcnow()
     counts = {"sent": 0, "retry": 0, "failed": _fail_stale_claims(now)}
-    messages = _claim(now, limit)
-    if not messages:
+    config = current_app.config
+    if config["ENV"] == "production" and not config["MAIL_SERVER"]:
+        logger.warning("MAIL_SERVER is not set: e-mail waits in the outbox")
         return counts
-    with mail.connection(current_app.config) as sender:
-        for message in messages:
-            outcome = sender.send(message.to_address, message.subject, message.body)
-            _record(message, outcome, now)
-            counts[_outcome_name(message)] += 1
+    messages = _claim(now, limit)
+    done = 0
+    try:
+        with mail.connection(config) as sender:
+            for message in messages:
+                outcome = sender.send(message.to_address, message.subject, message.body)
+                _record(message, outcome, now)
+                counts[_outcome_name(message)] += 1
+                done += 1
+    finally:
+        _release([message.id for message in messages[done:]])
     if counts["failed"] or counts["retry"]:
         logger.warning("outbox: %s", counts)
     return counts
@@ -113,11 +123,25 @@ def _claim(now, limit):
         ).all()
 
 
+def _release(ids):
+    """Give back the claims of messages never tried (the batch stopped early)."""
+    if ids:
+        with transaction():
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(claimed_at=None, attempts=OutboxMessage.attempts - 1)
+                .execution_options(synchronize_session=False)
+            )
+
+
 def _record(message, outcome, now):
     max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
     with transaction():
         message.claimed_at = None
-        message.last_error = outcome.error
+        message.last_error = outcome.error[:500] if outcome.error else None
+        if not outcome.counted:  # the server was not reached: no attempt used up
+            message.attempts -= 1
         if outcome.sent:
             message.status, message.sent_at = MessageStatus.SENT, utcnow()
         elif outcome.retry and message.attempts < max_attempts:
@@ -151,10 +175,12 @@ def _fail_stale_claims(now):
 
 
 def prune(now, keep):
-    """Delete sent messages older than `keep` (their bodies hold names); returns how many."""
+    """Delete sent and failed messages older than `keep` (their bodies name people); returns
+    how many."""
     with transaction():
         return db.session.execute(
             delete(OutboxMessage).where(
-                OutboxMessage.status == MessageStatus.SENT, OutboxMessage.sent_at < now - keep
+                OutboxMessage.status.in_((MessageStatus.SENT, MessageStatus.FAILED)),
+                OutboxMessage.created_at < now - keep,
             )
         ).rowcount

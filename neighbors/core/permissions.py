@@ -1,5 +1,6 @@
 """Who may do what: roles, and the communities a staff member's role is scoped to."""
 
+import functools
 from enum import StrEnum
 
 from flask_babel import gettext as _
@@ -63,3 +64,18 @@ def require_community_staff(actor, community_id):
     scope = managed_community_ids(actor)
     if scope is not None and community_id not in scope:
         raise NotFound(_("Not found."))
+
+
+def role_gate(current_actor, *roles):
+    """A view decorator: refuse (401/403) before the view reads any input unless
+    current_actor() holds one of the roles; the service still checks role and scope."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            require_role(current_actor(), *roles)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -65,6 +65,8 @@ def _api_caller():
 
 
 def api_calls(blueprint):
-    """Limit every API call: API_RATE_LIMIT per bearer token, or per address without one."""
+    """Limit every API call: API_RATE_LIMIT per bearer token (or per address without one), and
+    API_IP_RATE_LIMIT per address, so that made-up tokens buy no further allowance."""
     limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_api_caller)(blueprint)
+    limiter.limit(lambda: current_app.config["API_IP_RATE_LIMIT"])(blueprint)
     return blueprint

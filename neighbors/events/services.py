@@ -537,12 +537,15 @@ def complete_past_events(now, after, limit=500):
     ).all()
     done = 0
     for event_id in ids:
-        with transaction():
-            query = select(Event).where(Event.id == event_id).with_for_update()
-            event = db.session.scalar(query.execution_options(populate_existing=True))
-            if event.status == EventStatus.PUBLISHED:  # staff may have completed it meanwhile
-                _complete(None, event)
-                done += 1
+        try:
+            with transaction():
+                query = select(Event).where(Event.id == event_id).with_for_update()
+                event = db.session.scalar(query.execution_options(populate_existing=True))
+                if event.status == EventStatus.PUBLISHED:  # staff may have completed it
+                    _complete(None, event)
+                    done += 1
+        except Exception:  # one event's trouble must not stop the others, run after run
+            logger.exception("event %s could not be completed", event_id)
     return done
 
 
@@ -589,7 +592,11 @@ def _remind(event_id, hours_before, window):
         people = db.session.scalars(
             select(User)
             .join(Signup, Signup.user_id == User.id)
-            .where(Signup.event_id == event.id, Signup.status == SignupStatus.CONFIRMED)
+            .where(
+                Signup.event_id == event.id,
+                Signup.status == SignupStatus.CONFIRMED,
+                User.active.is_(True),
+            )
             .order_by(Signup.id)
         ).all()
         for person in people:

@@ -37,6 +37,7 @@ ADVISORY_LOCK_KEY = 0x4E454947  # "NEIG": the scheduler's leadership
 
 
 def worker_name():
+    """host:pid, recorded with each run."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -76,20 +77,27 @@ def run_job(app, name, slot=None, now=None):
 
 
 def fire_time(trigger, now):
-    """The latest time at or before now that the trigger fired (looking back GRACE at most)."""
+    """The latest time at or before now that the trigger fired, looking back GRACE at most;
+    None when it did not fire in that time."""
     latest, candidate = None, trigger.get_next_fire_time(None, now - GRACE)
     while candidate is not None and candidate <= now:
         latest = candidate
         candidate = trigger.get_next_fire_time(candidate, candidate + timedelta(microseconds=1))
-    return latest or now
+    return latest
 
 
 def _tick(app, name, trigger):
+    """What the scheduler calls: the job, claimed for the time its trigger fired."""
     now = utcnow()
-    run_job(app, name, slot=fire_time(trigger, now), now=now)
+    slot = fire_time(trigger, now)
+    if slot is None:  # started too late to know its time: the claim could not guard it
+        logger.warning("job %s started over %s late: skipped", name, GRACE)
+        return
+    run_job(app, name, slot=slot, now=now)
 
 
 def build_scheduler(app):
+    """APScheduler with each job on its cron trigger, in the display time zone."""
     timezone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
     scheduler = BackgroundScheduler(
         timezone=timezone,
@@ -109,7 +117,21 @@ class PostgresLeadership:
     """Leader while this connection holds the advisory lock; the lock goes with the connection."""
 
     def __init__(self, url):
-        self.engine = sa.create_engine(url, poolclass=NullPool, hide_parameters=True)
+        # Client keepalives and timeouts too: a leader cut off from the database notices within
+        # about half a minute and steps down, instead of hanging on the kernel's TCP timeout.
+        self.engine = sa.create_engine(
+            url,
+            poolclass=NullPool,
+            hide_parameters=True,
+            connect_args={
+                "connect_timeout": 10,
+                "keepalives": 1,
+                "keepalives_idle": 10,
+                "keepalives_interval": 5,
+                "keepalives_count": 3,
+                "options": "-c statement_timeout=10000",
+            },
+        )
         self.connection = None
 
     def try_acquire(self):
@@ -122,8 +144,10 @@ class PostgresLeadership:
             got = connection.execute(
                 sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
             ).scalar()
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DBAPIError as exc:
             logger.warning("scheduler: the database does not answer: %s", exc.orig)
+            if "connection" in locals():
+                connection.close()
             return False
         if got:
             self.connection = connection

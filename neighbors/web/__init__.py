@@ -1,6 +1,5 @@
 """The web shell: home page, language switch, health check, layout and error pages."""
 
-import functools
 import logging
 from urllib.parse import urlsplit
 
@@ -23,7 +22,7 @@ from flask_login import current_user
 from neighbors.accounts import services as accounts
 from neighbors.core import health
 from neighbors.core.errors import Invalid
-from neighbors.core.permissions import Role, has_role, require_role
+from neighbors.core.permissions import Role, has_role, role_gate
 from neighbors.core.timezone import to_local
 
 logger = logging.getLogger(__name__)
@@ -32,18 +31,8 @@ bp = Blueprint("web", __name__, template_folder="templates")
 
 
 def role_required(*roles):
-    """Refuse the page (403) before reading any input unless the user holds one of the roles;
-    the service checks again, with the scope."""
-
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            require_role(current_user, *roles)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
+    """Pages: refuse before reading any input unless the user holds one of the roles."""
+    return role_gate(lambda: current_user, *roles)
 
 
 ROLE_LABELS = {

@@ -10,7 +10,6 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from neighbors.core import audit
-from neighbors.core.db import transaction
 from neighbors.core.errors import DomainError
 from neighbors.extensions import db
 from neighbors.web import login_redirect, safe_next
@@ -96,12 +95,10 @@ def retry_after(error):
 
 
 def record_denial():
-    """Audit a refused request (actor, route, method) in a transaction of its own."""
-    db.session.rollback()
+    """Audit a refused request: who, which route, which method."""
     actor = g.get("api_user") if wants_json() else current_user  # the API never reads cookies
     rule = request.url_rule.rule if request.url_rule else None
-    with transaction():
-        audit.record(actor, "permission.denied", None, route=rule, method=request.method)
+    audit.record_denial(actor, rule, request.method)
 
 
 def _same_site(referrer):
