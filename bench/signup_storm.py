@@ -123,7 +123,7 @@ def seed(tmp):
         start = now + timedelta(days=3)
         with conn.cursor().copy(
             "COPY events (community_id, category, title, description, venue, starts_at, ends_at,"
-            " capacity, status, dedication_day, created_at, published_at)"
+            " capacity, status, dedication_day, created_at, changed_at, published_at)"
             " FROM STDIN"
         ) as copy:
             rows = [(HOT_CAPACITY, "热门活动")] + [(MANY_CAPACITY, "活动")] * MANY_EVENTS * 2
@@ -140,6 +140,7 @@ def seed(tmp):
                         capacity,
                         "published",
                         False,
+                        now,
                         now,
                         now,
                     )
