@@ -2,7 +2,6 @@
 
 import logging
 
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from neighbors.extensions import db
@@ -11,11 +10,12 @@ logger = logging.getLogger(__name__)
 
 
 def database_answers():
-    """True when the database answers a trivial query."""
+    """True when the database answers a trivial query: one round trip, outside a transaction
+    (no BEGIN before it, no ROLLBACK after)."""
     try:
-        db.session.execute(text("SELECT 1")).scalar_one()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("SELECT 1").scalar_one()
     except SQLAlchemyError:
         logger.exception("health check: the database does not answer")
-        db.session.rollback()
         return False
     return True

@@ -16,6 +16,8 @@ from flask import g, request
 logger = logging.getLogger("neighbors.request")
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+# A JSON object, formatted only when the line is written.
+LINE = '{"request_id": "%s", "user_id": %s, "method": %s, "route": %s, "status": %d, "ms": %.1f}'
 
 
 def configure_logging(app):
@@ -39,13 +41,14 @@ def _log(response):
     response.headers["X-Request-ID"] = g.request_id
     if logger.isEnabledFor(logging.INFO):
         user = g.get("api_user") or g.get("_login_user")  # never loads a user just to log it
-        line = {
-            "request_id": g.request_id,
-            "user_id": getattr(user, "id", None),
-            "method": request.method,
-            "route": request.url_rule.rule if request.url_rule else None,
-            "status": response.status_code,
-            "ms": round((time.perf_counter() - g.started) * 1000, 1),
-        }
-        logger.info(json.dumps(line))
+        user_id = getattr(user, "id", None)
+        logger.info(
+            LINE,
+            g.request_id,  # letters, digits, . _ - only
+            "null" if user_id is None else user_id,
+            json.dumps(request.method),
+            json.dumps(request.url_rule.rule if request.url_rule else None),
+            response.status_code,
+            (time.perf_counter() - g.started) * 1000,
+        )
     return response

@@ -74,13 +74,17 @@ def timespan(start, end):
     return f"{when(start)} – {format_datetime(end, 'HH:mm' if same_day else 'yyyy-MM-dd HH:mm')}"
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 @bp.before_app_request
 def refuse_nul_characters():
     """No text anybody types contains NUL, and PostgreSQL cannot store it: refuse it up front."""
-    values = [*request.args.values(), *(request.view_args or {}).values()]
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        values += request.form.values()
-    if any("\x00" in str(value) for value in values):
+    # The raw query string and the decoded path say it without parsing anything (every request).
+    found = b"%00" in request.query_string or "\x00" in request.path
+    if not found and request.mimetype in FORM_TYPES:
+        found = any("\x00" in value for value in request.form.values())
+    if found:
         if request.path.startswith("/api/"):
             raise Invalid(_("The request contains a NUL character."), code="invalid_input")
         abort(400)
