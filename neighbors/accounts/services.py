@@ -527,6 +527,15 @@ def user_exists(email):
     return db.session.scalar(select(User.id).where(User.email == email.lower())) is not None
 
 
+def active_admins():
+    """The active administrators who have an e-mail address (for alerts)."""
+    return db.session.scalars(
+        select(User)
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .where(RoleGrant.role == Role.ADMIN, User.active.is_(True), User.email.is_not(None))
+    ).all()
+
+
 def user_by_email(email):
     """The user with this e-mail address. Raises NotFound."""
     user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))

@@ -7,10 +7,12 @@ sender that died mid-conversation is never resent: after an hour it is marked fa
 """
 
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
 from enum import StrEnum
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import Index, String, Text, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,6 +51,13 @@ class OutboxMessage(db.Model):
     claimed_at: Mapped[object | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+@contextmanager
+def language_of(person):
+    """Render a message in the person's language (the site's default when they chose none)."""
+    with force_locale(person.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        yield
 
 
 def queue(to_address, subject, body):

@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import (
     String,
@@ -899,7 +898,7 @@ def _notify(person, event, what):
         return
     link = f"{current_app.config['BASE_URL'].rstrip('/')}/events/{event.id}"
     when = to_local(event.starts_at).strftime("%Y-%m-%d %H:%M")
-    with force_locale(person.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with outbox.language_of(person):
         if what == "promoted":
             subject = _("You have a place: %(title)s", title=event.title)
             body = _(

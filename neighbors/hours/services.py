@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -367,7 +367,7 @@ def queue_overdue_digests(now):
     link = current_app.config["BASE_URL"].rstrip("/") + "/staff/hours?overdue=1"
     with transaction():
         for person, count, oldest in waiting:
-            with force_locale(person.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            with outbox.language_of(person):
                 outbox.queue(
                     person.email,
                     ngettext(

@@ -8,15 +8,12 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from neighbors.accounts import services as accounts
-from neighbors.accounts.models import RoleGrant, User
 from neighbors.core import outbox
 from neighbors.core.db import transaction
-from neighbors.core.permissions import Role
 from neighbors.events import services as events
 from neighbors.extensions import db
 from neighbors.foundation import reports
@@ -65,14 +62,9 @@ def verify_ledger(now):
 
 
 def _alert_admins(problem):
-    admins = db.session.scalars(
-        select(User)
-        .join(RoleGrant, RoleGrant.user_id == User.id)
-        .where(RoleGrant.role == Role.ADMIN, User.active.is_(True), User.email.is_not(None))
-    ).all()
     with transaction():
-        for admin in admins:
-            with force_locale(admin.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        for admin in accounts.active_admins():
+            with outbox.language_of(admin):
                 outbox.queue(
                     admin.email,
                     _("The foundation's ledger does not verify"),
