@@ -43,7 +43,7 @@ from neighbors.core.permissions import (
     require_user,
 )
 from neighbors.core.tabular import ImportFailed, read_table
-from neighbors.core.timezone import to_local
+from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -658,7 +658,7 @@ def declare_party_membership(actor, *, branch, work_unit, community_code, grid_c
     Raises NotAuthenticated, Invalid, NotFound (community).
     """
     require_user(actor)
-    today = to_local(utcnow()).date()
+    today = local_today()
     if not isinstance(reported_on, date) or not PARTY_FOUNDED <= reported_on <= today:
         message = _("Enter the date you reported in; it cannot be in the future.")
         raise Invalid(message, fields={"reported_on": message})

@@ -7,10 +7,15 @@ from flask_babel import gettext as _
 
 from neighbors.api.accounts import area
 from neighbors.api.base import bp, current_actor, json_body, read_fields, role_required
-from neighbors.core.db import utcnow
 from neighbors.core.errors import Invalid
 from neighbors.core.permissions import Role
-from neighbors.core.timezone import from_local, isoformat, parse_iso, plausible, to_local
+from neighbors.core.timezone import (
+    from_local,
+    isoformat,
+    local_today,
+    parse_iso,
+    plausible,
+)
 from neighbors.events import services as events
 
 EVENT_FIELDS = {
@@ -71,7 +76,7 @@ def _moment(name, value, end=False):
 
 def _today():
     """Local midnight today: lists begin with today's events unless asked otherwise."""
-    return from_local(datetime.combine(to_local(utcnow()).date(), time.min))
+    return from_local(datetime.combine(local_today(), time.min))
 
 
 @bp.get("/events")

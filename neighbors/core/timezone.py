@@ -3,14 +3,33 @@
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_app_context
+
+import config
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def local_zone():
-    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    """The app's zone; outside an app (a test's setup, a script) the configured default."""
+    if has_app_context():
+        return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    return ZoneInfo(config.Config.DISPLAY_TIMEZONE)
+
+
+def local_now():
+    """Now, in the display zone: the clock on the community's wall, not the server's."""
+    return datetime.now(local_zone())
+
+
+def local_today():
+    """Today where the app is (the display zone's date), whatever the host's zone says.
+
+    Every "today" of the app and of the tests comes from here: the host's `date.today()` is a
+    different day for eight hours of every day when the host runs on UTC.
+    """
+    return local_now().date()
 
 
 def from_local(naive):

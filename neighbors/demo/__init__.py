@@ -11,7 +11,7 @@ from neighbors.accounts import services as accounts
 from neighbors.areas import services as areas
 from neighbors.core.cli import reports_errors
 from neighbors.core.db import utcnow
-from neighbors.core.timezone import from_local, to_local
+from neighbors.core.timezone import from_local, local_today
 from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.foundation import services as foundation
@@ -61,10 +61,6 @@ EVENTS = [
     (OTHER, 3, 9, "warmth", "青年大街助残理发", "青年大街社区服务站", 4),
     ("210105001001", 7, 9, "harmony", "北塔社区邻里调解日", "北塔社区调解室", 6),
 ]
-
-
-def local_today():
-    return to_local(utcnow()).date()
 
 
 def demo_event_fields(days, hour, category, title, venue, capacity):

@@ -7,9 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from neighbors.areas import services as areas
-from neighbors.core.db import utcnow
 from neighbors.core.errors import DomainError
-from neighbors.core.timezone import from_local, to_local
+from neighbors.core.timezone import from_local, local_today, to_local
 from neighbors.events import calendar
 from neighbors.events import services as events
 from neighbors.events.forms import CancelEventForm, EventFilterForm, EventForm, SeriesForm
@@ -43,7 +42,7 @@ def list_events():
     nearby = areas.community_choices(street, community) if street or community else {}
     form.community.choices = options([], blank=_("All")) + communities_by_street(nearby)
     form.validate()
-    today = datetime.combine(to_local(utcnow()).date(), time.min)
+    today = datetime.combine(local_today(), time.min)
     filters = events.EventFilter(
         community=form.community.data or None,
         street=form.street.data or None,

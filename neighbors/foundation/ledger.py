@@ -21,7 +21,7 @@ from neighbors.core import audit
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound
 from neighbors.core.permissions import Role, require_role
-from neighbors.core.timezone import to_local
+from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.foundation.models import (
     Counter,
@@ -113,7 +113,7 @@ def post(actor, *, summary, kind, lines, entry_date=None, reverses=None, reason=
     `lines` are (account code, fund, debit, credit). Raises Invalid (unbalanced, bad account),
     Conflict (a fund would go below zero).
     """
-    entry_date = entry_date or to_local(utcnow()).date()
+    entry_date = entry_date or local_today()
     debit = sum((money(d) if d else Decimal("0.00")) for _a, _f, d, _c in lines)
     credit = sum((money(c) if c else Decimal("0.00")) for _a, _f, _d, c in lines)
     if debit != credit or debit <= 0 or any(a not in ACCOUNTS for a, *_rest in lines):

@@ -20,7 +20,7 @@ from neighbors.core import audit, privacy
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound
 from neighbors.core.permissions import FOUNDATION_ROLES, Role, has_role, require_role
-from neighbors.core.timezone import to_local
+from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.foundation import ledger
 from neighbors.foundation.models import (
@@ -230,7 +230,7 @@ def record_donation(
         fields["donor_kind"] = _("Choose person or organisation.")
     if channel not in CHANNELS:
         fields["channel"] = _("Choose one of: %(list)s.", list=", ".join(CHANNELS))
-    today = to_local(utcnow()).date()
+    today = local_today()
     if not isinstance(received_on, date) or not date(2000, 1, 1) <= received_on <= today:
         fields["received_on"] = _("Enter the day it was received; not in the future.")
     for name, value in (("receipt_code", receipt_code), ("receipt_number", receipt_number)):
@@ -398,7 +398,7 @@ def _different(actor, subsidy, *steps):
 
 def _available_now(fund):
     """A fund restricted in time is spent only from its first day (the donor's condition)."""
-    today = to_local(utcnow()).date()
+    today = local_today()
     if fund.starts_on and today < fund.starts_on:
         raise Conflict(
             _(

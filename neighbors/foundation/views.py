@@ -17,12 +17,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from neighbors.core.db import utcnow
 from neighbors.core.errors import DomainError
 from neighbors.core.exports import csv_bytes, csv_bytes_stream, xlsx_bytes
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
-from neighbors.core.timezone import to_local
+from neighbors.core.timezone import local_today
 from neighbors.foundation import exports, ledger
 from neighbors.foundation import reports as foundation_reports
 from neighbors.foundation import services as foundation
@@ -99,9 +98,7 @@ def donations():
 @login_required
 def new_donation():
     foundation.require_preparer(current_user)
-    form = DonationForm(
-        data=None if request.method == "POST" else {"received_on": to_local(utcnow()).date()}
-    )
+    form = DonationForm(data=None if request.method == "POST" else {"received_on": local_today()})
     form.fund.choices = _fund_choices()
     if form.validate_on_submit():
         try:
@@ -301,7 +298,7 @@ def _fund_choices():
 
 
 def _period():
-    today = to_local(utcnow()).date()
+    today = local_today()
     try:
         date_from = date.fromisoformat(request.args.get("from") or f"{today.year}-01-01")
         date_to = date.fromisoformat(request.args.get("to") or today.isoformat())

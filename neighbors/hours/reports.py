@@ -11,9 +11,8 @@ from sqlalchemy import distinct, func, select
 from neighbors.accounts.models import PartyMember, ReportStatus, User
 from neighbors.areas.models import Community, District, Street
 from neighbors.core import audit
-from neighbors.core.db import utcnow
 from neighbors.core.permissions import Role, has_role, managed_community_ids, require_role
-from neighbors.core.timezone import to_local
+from neighbors.core.timezone import local_today
 from neighbors.events.models import Category
 from neighbors.extensions import db
 from neighbors.hours.models import ServiceRecord
@@ -155,7 +154,7 @@ def dashboard(actor, year=None):
     Raises NotAllowed.
     """
     require_role(actor, Role.STAFF)
-    year = year or to_local(utcnow()).year
+    year = year or local_today().year
     period = ServiceRecord.served_on.between(date(year, 1, 1), date(year, 12, 31))
     scope = managed_community_ids(actor)
     in_scope = [effective(), period]

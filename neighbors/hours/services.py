@@ -27,7 +27,7 @@ from neighbors.core.permissions import (
     require_role,
     require_user,
 )
-from neighbors.core.timezone import to_local
+from neighbors.core.timezone import local_today, to_local
 from neighbors.events.models import Signup, SignupStatus
 from neighbors.extensions import db
 from neighbors.hours.models import MAX_MINUTES, Certificate, RecordStatus, ServiceRecord
@@ -128,7 +128,7 @@ def _check_service(activity, place, organiser, served_on, minutes):
     for name, value in (("activity", activity), ("place", place), ("organiser", organiser)):
         if not 1 <= len((value or "").strip()) <= 200:
             problems[name] = _("Enter 1 to 200 characters.")
-    today = to_local(utcnow()).date()
+    today = local_today()
     if not isinstance(served_on, date) or not today - timedelta(days=366 * 5) <= served_on <= today:
         problems["served_on"] = _("Enter the day of the service; it cannot be in the future.")
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_MINUTES:
@@ -327,7 +327,7 @@ def queue(actor, *, overdue_only=False, limit=200):
     if scope is not None:
         query = query.where(ServiceRecord.community_id.in_(scope))
     if overdue_only:
-        query = query.where(ServiceRecord.served_on < overdue_before(to_local(utcnow()).date()))
+        query = query.where(ServiceRecord.served_on < overdue_before(local_today()))
     return db.session.scalars(query.limit(limit)).all()
 
 
@@ -342,7 +342,7 @@ def overdue_before(today):
 
 
 def is_overdue(record, today=None):
-    today = today or to_local(utcnow()).date()
+    today = today or local_today()
     return record.status == RecordStatus.PENDING and record.served_on < overdue_before(today)
 
 
@@ -403,7 +403,7 @@ class Totals:
 
 def totals(user_id):
     """Confirmed minutes this year and in all, and the star level they reach."""
-    year_start = date(to_local(utcnow()).year, 1, 1)
+    year_start = date(local_today().year, 1, 1)
     this_year, all_time = db.session.execute(
         select(
             func.coalesce(
@@ -463,7 +463,7 @@ def issue_certificate(actor, period_from, period_to):
     Raises NotAuthenticated, Invalid (bad period, or nothing confirmed in it).
     """
     require_user(actor)
-    today = to_local(utcnow()).date()
+    today = local_today()
     if not (isinstance(period_from, date) and isinstance(period_to, date)):
         raise Invalid(_("Give the period as two dates."), fields={"from": _("Required.")})
     if (

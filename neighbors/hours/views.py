@@ -9,13 +9,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from neighbors.core.db import utcnow
 from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound
 from neighbors.core.exports import csv_bytes, xlsx_bytes
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
 from neighbors.core.ratelimit import code_attempts
-from neighbors.core.timezone import to_local
+from neighbors.core.timezone import local_today
 from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.events.labels import CATEGORY_LABELS
@@ -140,8 +139,8 @@ def certificates():
         data=None
         if request.method == "POST"
         else {
-            "period_from": to_local(utcnow()).date().replace(month=1, day=1),
-            "period_to": to_local(utcnow()).date(),
+            "period_from": local_today().replace(month=1, day=1),
+            "period_to": local_today(),
         }
     )
     if form.validate_on_submit():

@@ -6,9 +6,8 @@ import wtforms
 from flask import request
 from wtforms import SelectChoice
 
-from neighbors.core.db import utcnow
 from neighbors.core.errors import DomainError
-from neighbors.core.timezone import to_local
+from neighbors.core.timezone import local_today
 
 
 class IntegerField(wtforms.IntegerField):
@@ -35,7 +34,7 @@ class DecimalField(wtforms.DecimalField):
 
 def year_arg():
     """The ?year= of the request, from 2000 to this year (the display zone's), else this year."""
-    this_year = to_local(utcnow()).year
+    this_year = local_today().year
     year = request.args.get("year", "")
     if re.fullmatch(r"[0-9]{4}", year) and 2000 <= int(year) <= this_year:
         return int(year)

@@ -20,6 +20,7 @@ from neighbors.core.errors import (
 )
 from neighbors.core.outbox import OutboxMessage
 from neighbors.core.tabular import ImportFailed
+from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, PASSWORD
 
@@ -242,7 +243,7 @@ def test_party_report_in_date_cannot_be_in_the_future(ctx, make):
             work_unit="单位",
             community_code=COMMUNITY,
             grid_code="",
-            reported_on=date.today() + timedelta(days=30),
+            reported_on=local_today() + timedelta(days=30),
         )
     assert "reported_on" in failure.value.fields
 

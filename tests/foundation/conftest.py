@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from neighbors.core.timezone import local_today
 from neighbors.foundation import services as foundation
 from tests.events.conftest import person
 
@@ -32,9 +33,8 @@ class Team:
             ).id
 
     def donate(self, code, amount, **fields):
-        from datetime import date
 
-        values = dict(fund_code=code, amount=amount, received_on=date.today(), donor_name="王先生")
+        values = dict(fund_code=code, amount=amount, received_on=local_today(), donor_name="王先生")
         values.update(fields)
         with self.make.context():
             return foundation.record_donation(self.preparer, **values)[0]

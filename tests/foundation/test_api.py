@@ -5,12 +5,12 @@ import csv
 import io
 import subprocess
 import sys
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 
+from neighbors.core.timezone import local_today
 from tests.api.test_accounts import assert_error, bearer, token_for
 
 
@@ -23,7 +23,7 @@ def donate(client, token, key=None, **fields):
         "fund": "EDU",
         "amount": "100.00",
         "donor_name": "王先生",
-        "received_on": date.today().isoformat(),
+        "received_on": local_today().isoformat(),
     }
     body.update(fields)
     headers = bearer(token) | ({"Idempotency-Key": key} if key else {})

@@ -1,10 +1,10 @@
 """The ledger under real concurrency (threads, real commits) on SQLite and PostgreSQL."""
 
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
 
+from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.foundation import ledger
 from neighbors.foundation import services as foundation
@@ -57,7 +57,7 @@ def test_donations_at_once_take_every_number_once(app, live_make):
                     person(team.ids["preparer"]),
                     fund_code="EDU",
                     amount=f"{n}.00",
-                    received_on=date.today(),
+                    received_on=local_today(),
                     donor_name=f"捐赠人{n}",
                 )[0].ack_number
 
@@ -65,7 +65,7 @@ def test_donations_at_once_take_every_number_once(app, live_make):
 
     results = at_once([giver(n) for n in range(1, 21)])
     assert not [r for r in results if isinstance(r, Exception)], results
-    year = date.today().year
+    year = local_today().year
     assert sorted(results) == [f"{year}-{n:06d}" for n in range(1, 21)]  # no gap, no repeat
     with app.app_context():
         assert db.session.scalar(select(Fund.balance).where(Fund.code == "EDU")) == Decimal(
@@ -86,7 +86,7 @@ def test_one_idempotency_key_sent_many_times_at_once_posts_once(app, live_make):
                 person(team.ids["preparer"]),
                 fund_code="EDU",
                 amount="5.00",
-                received_on=date.today(),
+                received_on=local_today(),
                 donor_name="x",
                 idempotency=key,
             )[0].id

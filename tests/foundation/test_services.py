@@ -1,11 +1,10 @@
 """The foundation's services: funds, donations, subsidies and the rules of the ledger."""
 
-from datetime import date
-
 import pytest
 from sqlalchemy import func, select, text
 
 from neighbors.core.errors import Conflict, Invalid, NotAllowed
+from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.foundation import ledger
 from neighbors.foundation import services as foundation
@@ -21,7 +20,7 @@ def test_donation_posts_a_balanced_voucher_and_numbers_the_acknowledgement(ctx, 
     team.fund("EDU")
     first = team.donate("EDU", "1000.00")
     second = team.donate("EDU", "20.5")
-    year = date.today().year
+    year = local_today().year
     assert (first.ack_number, second.ack_number) == (f"{year}-000001", f"{year}-000002")
     assert balance("EDU") == yuan("1020.50")
     lines = db.session.scalars(select(Posting).where(Posting.entry_id == first.entry_id)).all()
@@ -150,7 +149,7 @@ def test_idempotency_keys(ctx, team):
         team.preparer,
         fund_code="EDU",
         amount="50.00",
-        received_on=date.today(),
+        received_on=local_today(),
         donor_name="x",
         idempotency=key,
     )
@@ -158,7 +157,7 @@ def test_idempotency_keys(ctx, team):
         team.preparer,
         fund_code="EDU",
         amount="50.00",
-        received_on=date.today(),
+        received_on=local_today(),
         donor_name="x",
         idempotency=key,
     )
@@ -169,7 +168,7 @@ def test_idempotency_keys(ctx, team):
             team.preparer,
             fund_code="EDU",
             amount="60.00",
-            received_on=date.today(),
+            received_on=local_today(),
             donor_name="x",
             idempotency=("key-1", foundation.request_hash({"x": 1})),
         )

@@ -25,6 +25,7 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from neighbors.core.errors import Conflict
+from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.foundation import exports, ledger
 from neighbors.foundation import services as foundation
@@ -64,7 +65,7 @@ def test_the_ledger_keeps_its_invariants(foundation_team):
                 team.preparer,
                 fund_code=code,
                 amount=amount,
-                received_on=date.today(),
+                received_on=local_today(),
                 donor_name="捐赠人",
             )
             self.funds[code] += amount
@@ -138,7 +139,7 @@ def test_the_ledger_keeps_its_invariants(foundation_team):
                     Decimal("0.00"),
                 )
                 assert bank == amount
-            today = date.today()
+            today = local_today()
             statement = exports.statement(date(today.year, 1, 1), today)
             for line in statement.funds:
                 assert line.opening + line.received - line.paid == line.closing

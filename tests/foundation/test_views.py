@@ -1,9 +1,9 @@
 """Foundation pages: each role sees its work, masks hold, the public page names nobody helped."""
 
 import re
-from datetime import date
 from decimal import Decimal
 
+from neighbors.core.timezone import local_today
 from tests.conftest import log_in, post_form
 
 EN = {"Accept-Language": "en"}
@@ -24,7 +24,7 @@ def test_donation_subsidy_payment_and_ledger_pages(app, team):
         {
             "fund": "EDU",
             "amount": "300.00",
-            "received_on": date.today().isoformat(),
+            "received_on": local_today().isoformat(),
             "donor_kind": "person",
             "donor_name": "王先生",
             "publish_consent": "y",
@@ -102,7 +102,7 @@ def test_detail_ledger_runs_the_balance_and_totals_the_months(app, team):
     from neighbors.foundation import services as foundation
 
     team.fund("EDU")
-    today = date.today()
+    today = local_today()
     team.donate("EDU", "100.00", received_on=today - timedelta(days=40))
     team.donate("EDU", "50.00", received_on=today - timedelta(days=10))
     subsidy = team.subsidy("EDU", "30.00")
@@ -148,7 +148,7 @@ def test_lists_statement_and_time_restricted_funds(app, team):
     with app.app_context():
         foundation.approve_subsidy(team.approver, subsidy.id)
         foundation.pay_subsidy(team.cashier, subsidy.id)
-        statement = exports.statement(date.today().replace(month=1, day=1), date.today())
+        statement = exports.statement(local_today().replace(month=1, day=1), local_today())
         (line,) = statement.funds
         assert (line.received, line.paid, line.released, line.closing) == (
             Decimal("140.00"),
@@ -163,7 +163,7 @@ def test_lists_statement_and_time_restricted_funds(app, team):
             name="明年起用",
             kind="restricted",
             opening_balance="50.00",
-            starts_on=date.today() + timedelta(days=30),
+            starts_on=local_today() + timedelta(days=30),
         )
         early = foundation.prepare_subsidy(
             team.preparer, fund_code=later.code, amount="10", beneficiary_name="李四", reason="r"

@@ -1,8 +1,9 @@
 """API v1 for hours: attendance, check-in, confirmation, my hours, certificates."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from neighbors.core.db import utcnow
+from neighbors.core.timezone import local_today
 from neighbors.events import attendance
 from neighbors.events.models import Event
 from neighbors.extensions import db
@@ -59,7 +60,7 @@ def test_attendance_completion_confirmation_hours_and_certificate(app, client, h
     )
     assert client.get("/api/v1/me", headers=bearer(token)).json["total_minutes"] == 60
 
-    today = date.today()
+    today = local_today()
     issued = client.post(
         "/api/v1/me/certificates",
         headers=bearer(token),

@@ -1,11 +1,12 @@
 """List pages load in a fixed number of queries: the count does not grow with the rows."""
 
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event
 
+from neighbors.core.timezone import local_today
 from neighbors.events import services as events
 from neighbors.extensions import db
 from neighbors.hours import services as hours
@@ -61,7 +62,7 @@ def test_list_pages_do_not_grow_with_their_rows(app, client, hours_factory, path
                     place="社区",
                     organiser="社区",
                     minutes=30,
-                    served_on=date.today() - timedelta(days=1),
+                    served_on=local_today() - timedelta(days=1),
                 )
                 if n % 2:
                     hours.review(hours_factory.staff(), [record.id], confirm=True)

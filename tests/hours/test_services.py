@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from neighbors.core.timezone import local_today
 from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.events.models import Event, Signup
@@ -98,7 +99,7 @@ def test_corrections_replace_without_editing_and_both_stay(ctx, hours_factory):
         activity="义务理发",
         place="社区",
         organiser="理发店",
-        served_on=date.today() - timedelta(days=2),
+        served_on=local_today() - timedelta(days=2),
         minutes=90,
     )
     with pytest.raises(Conflict):  # pending records are reviewed, not corrected
@@ -126,7 +127,7 @@ def test_volunteer_submission_rules(ctx, hours_factory):
             activity="",
             place="x",
             organiser="y",
-            served_on=date.today() + timedelta(days=3),
+            served_on=local_today() + timedelta(days=3),
             minutes=0,
         )
     assert set(bad.value.fields) == {"activity", "served_on", "minutes"}
@@ -147,18 +148,18 @@ def test_star_levels(ctx):
 def test_certificates_verify_and_forgeries_fail(ctx, hours_factory):
     (a,) = hours_factory.volunteers(1)
     with pytest.raises(Invalid):
-        hours.issue_certificate(person(a), date(2026, 1, 1), date.today())
+        hours.issue_certificate(person(a), date(2026, 1, 1), local_today())
     record = hours.submit_service(
         person(a),
         activity="助老",
         place="社区",
         organiser="社区",
-        served_on=date.today() - timedelta(days=1),
+        served_on=local_today() - timedelta(days=1),
         minutes=150,
     )
     hours.review(hours_factory.staff(), [record.id], confirm=True)
     certificate = hours.issue_certificate(
-        person(a), date.today() - timedelta(days=30), date.today()
+        person(a), local_today() - timedelta(days=30), local_today()
     )
     assert certificate.total_minutes == 150 and len(certificate.services) == 1
     token = hours.certificate_token(certificate)
@@ -230,7 +231,7 @@ def test_party_report_and_dashboard(ctx, hours_factory):
             grid_code="",
             reported_on=date(2026, 3, 5),
         )
-    today = date.today()
+    today = local_today()
     for minutes in (600, 600, 600, 600, 600):
         record = hours.submit_service(
             person(a),
@@ -284,7 +285,7 @@ def test_totals_are_confirmed_records_with_confirmed_corrections_in_their_place(
             user_id=user_id,
             community_id=community,
             activity="x",
-            served_on=date.today(),
+            served_on=local_today(),
             minutes=minutes,
             status=status,
         )
@@ -298,7 +299,7 @@ def test_totals_are_confirmed_records_with_confirmed_corrections_in_their_place(
                     user_id=user_id,
                     community_id=community,
                     activity="x",
-                    served_on=date.today(),
+                    served_on=local_today(),
                     minutes=new_minutes,
                     status=new_status,
                     supersedes_id=record.id,
@@ -339,7 +340,7 @@ def test_a_rejected_correction_does_not_block_the_next(ctx, hours_factory):
         activity="义务理发",
         place="社区",
         organiser="店",
-        served_on=date.today(),
+        served_on=local_today(),
         minutes=90,
     )
     hours.review(hours_factory.staff(), [record.id], confirm=True)
@@ -354,7 +355,7 @@ def test_a_rejected_correction_does_not_block_the_next(ctx, hours_factory):
 def test_staff_do_not_confirm_their_own_hours(ctx, hours_factory, make):
     staff = hours_factory.staff()
     record = hours.submit_service(
-        staff, activity="值班", place="社区", organiser="社区", served_on=date.today(), minutes=600
+        staff, activity="值班", place="社区", organiser="社区", served_on=local_today(), minutes=600
     )
     with pytest.raises(NotAllowed):
         hours.review(staff, [record.id], confirm=True)

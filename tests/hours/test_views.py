@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import openpyxl
 
 from neighbors.accounts import services as accounts
+from neighbors.core.timezone import local_today
 from neighbors.hours import services as hours
 from tests.conftest import log_in, post_form
 from tests.events.conftest import person
@@ -18,7 +19,7 @@ EN = {"Accept-Language": "en"}
 def test_volunteer_reports_service_staff_confirm_certificate_checks_out(app, client, hours_factory):
     volunteer_id, email = hours_factory.make.user()
     log_in(client, email)
-    served = (date.today() - timedelta(days=1)).isoformat()
+    served = (local_today() - timedelta(days=1)).isoformat()
     response = post_form(
         client,
         "/my/hours/new",
@@ -46,7 +47,7 @@ def test_volunteer_reports_service_staff_confirm_certificate_checks_out(app, cli
     response = post_form(
         client,
         "/my/certificates",
-        {"period_from": "2026-01-01", "period_to": date.today().isoformat()},
+        {"period_from": "2026-01-01", "period_to": local_today().isoformat()},
     )
     assert response.status_code == 302
     certificate = client.get(response.location, headers=EN).text
@@ -112,7 +113,7 @@ def test_hostile_input_and_scope_on_hours_pages(app, client, hours_factory, make
             activity="服务",
             place="社区",
             organiser="社区",
-            served_on=date.today(),
+            served_on=local_today(),
             minutes=30,
         )
         record_id = record.id

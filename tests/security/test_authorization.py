@@ -6,12 +6,13 @@ an event, a roster, hours, a certificate and a Party report-in in one community 
 and a foundation with a fund, a donation, a subsidy and its beneficiary.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from werkzeug.routing import AnyConverter
 
 from neighbors.accounts import services as accounts
 from neighbors.core.db import transaction, utcnow
+from neighbors.core.timezone import local_today
 from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.hours import services as hours
@@ -195,13 +196,13 @@ class World:
             activity="整理图书角",
             place="文安路社区",
             organiser="文安路社区",
-            served_on=date.today() - timedelta(days=2),
+            served_on=local_today() - timedelta(days=2),
             minutes=60,
         )
         self.record_id = pending.id
         self.own_record_id = record.id
         certificate = hours.issue_certificate(
-            volunteer, date.today() - timedelta(days=30), date.today()
+            volunteer, local_today() - timedelta(days=30), local_today()
         )
         self.serial = certificate.serial
         self.certificate_token = hours.certificate_token(certificate)
@@ -212,7 +213,7 @@ class World:
             work_unit="市图书馆",
             community_code=COMMUNITY,
             grid_code=None,
-            reported_on=date.today(),
+            reported_on=local_today(),
         )
         invited, _email = make.user(email="invited@example.org")
         with transaction():  # imported without a password: invited to set one
@@ -264,7 +265,7 @@ class World:
 
 def bodies(world):
     """A well-formed body for each API call, so that only the person decides the answer."""
-    today, start = date.today().isoformat(), (utcnow() + timedelta(days=5)).isoformat()
+    today, start = local_today().isoformat(), (utcnow() + timedelta(days=5)).isoformat()
     return {
         "api.create_token": {"login": world.emails["volunteer"], "password": PASSWORD},
         "api.create_event": {

@@ -32,6 +32,7 @@ from werkzeug.routing import AnyConverter
 from neighbors.accounts import services as accounts
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.ratelimit import _login_name
+from neighbors.core.timezone import local_today
 from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.events.models import Event
@@ -131,8 +132,8 @@ huge = st.sampled_from(["x", "字", "<", "\u202e", "9", " "]).map(lambda c: Long
 # 400 digits overflow a float; 5000 are more than int() reads
 long_numbers = st.sampled_from([400, 5000]).map(lambda n: Long("1" * n))
 iso_times = st.datetimes(
-    min_value=datetime(1, 1, 2),
-    max_value=datetime(9999, 12, 30),
+    min_value=datetime(1, 1, 2),  # noqa: DTZ001 (bounds; Hypothesis adds zones)
+    max_value=datetime(9999, 12, 30),  # noqa: DTZ001
     timezones=st.sampled_from(
         [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-12, minutes=-30))]
     ),
@@ -191,7 +192,7 @@ def reversed_pair(valid, pair):
 
 
 def _days(n):
-    return (date.today() + timedelta(days=n)).isoformat()
+    return (local_today() + timedelta(days=n)).isoformat()
 
 
 class World:
@@ -225,7 +226,7 @@ class World:
                 activity=activity,
                 place="文安路社区",
                 organiser="文安路社区",
-                served_on=date.today() - timedelta(days=days_ago),
+                served_on=local_today() - timedelta(days=days_ago),
                 minutes=90,
             ).id
 
@@ -238,7 +239,7 @@ class World:
             work_unit="市图书馆",
             community_code=COMMUNITY,
             grid_code=None,
-            reported_on=date.today(),
+            reported_on=local_today(),
         )
         invited, _email = make.user(email="invited@example.org")
         with transaction():  # imported without a password: invited to set one
@@ -964,7 +965,7 @@ def plant_probes(app, make, world):
             activity=probe,
             place=probe,
             organiser=probe,
-            served_on=date.today() - timedelta(days=1),
+            served_on=local_today() - timedelta(days=1),
             minutes=30,
         )
         accounts.declare_party_membership(
@@ -973,7 +974,7 @@ def plant_probes(app, make, world):
             work_unit=probe,
             community_code=COMMUNITY,
             grid_code=None,
-            reported_on=date.today(),
+            reported_on=local_today(),
         )
         code = f"XSS-{number}"
         foundation.create_fund(

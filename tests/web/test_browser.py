@@ -10,6 +10,7 @@ from werkzeug.serving import make_server
 
 from neighbors.accounts import services as accounts
 from neighbors.areas import services as areas
+from neighbors.core.timezone import local_today
 from tests.conftest import COMMUNITY, DEMO_AREAS, PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -163,7 +164,7 @@ def test_staff_publishes_volunteers_join_cancel_and_the_waitlist_moves_up(browse
 def test_staff_record_attendance_confirm_hours_and_the_volunteer_gets_a_certificate(
     browser, server, app
 ):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from neighbors.core.db import utcnow
     from neighbors.events import services as events
@@ -214,7 +215,7 @@ def test_staff_record_attendance_confirm_hours_and_the_volunteer_gets_a_certific
     volunteer.get_by_role("link", name="My hours").click()
     assert volunteer.locator("#hours-all-time").inner_text() == "2 hours"
     volunteer.get_by_role("link", name="Get a certificate").click()
-    volunteer.get_by_label("From").fill((date.today() - timedelta(days=3)).isoformat())
+    volunteer.get_by_label("From").fill((local_today() - timedelta(days=3)).isoformat())
     volunteer.get_by_role("button", name="Make the certificate").click()
     assert volunteer.get_by_role(
         "heading", name="Volunteer service record certificate"
