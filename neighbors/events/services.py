@@ -509,20 +509,37 @@ def cancel_event(actor, event_id, reason):
     return event
 
 
+class Completion(NamedTuple):
+    """What completing an event did: the event, service records made, people marked no-show."""
+
+    event: Event
+    records: int
+    no_shows: int
+
+
 def complete_event(actor, event_id):
-    """Mark a published event that has started as completed: whoever never checked in is a
+    """Mark a published event that has ended as completed: whoever never checked in is a
     no-show, and everyone who did gets a pending service record for the time they were there.
 
-    Raises NotAllowed, NotFound, Conflict (not published, or not started yet).
+    Returns a Completion with the counts. Raises NotAllowed, NotFound, Conflict (not published,
+    or not ended yet: completing earlier would cut the hours of people still there).
     """
     with transaction():
         event = staff_event(actor, event_id, lock=True)
         if event.status != EventStatus.PUBLISHED:
             raise Conflict(_("Only a published event can be completed."), code="not_published")
-        if event.starts_at > utcnow():
-            raise Conflict(_("An event can be completed once it has started."), code="not_started")
-        _complete(actor, event)
-    return event
+        if event.ends_at > utcnow():
+            when = to_local(event.ends_at).strftime("%Y-%m-%d %H:%M")
+            raise Conflict(
+                _(
+                    "This event ends at %(when)s. Complete it after that, so that everyone "
+                    "who is there gets their hours.",
+                    when=when,
+                ),
+                code="not_ended",
+            )
+        records, no_shows = _complete(actor, event)
+    return Completion(event, records, no_shows)
 
 
 def complete_past_events(now, after, limit=500):
@@ -612,7 +629,9 @@ def _remind(event_id, hours_before, window):
 
 
 def _complete(actor, event):
-    """Complete a locked, published event in the caller's unit of work."""
+    """Complete a locked, published event in the caller's unit of work.
+
+    Returns (service records made, no-shows marked)."""
     event.status = EventStatus.COMPLETED
     no_shows = db.session.execute(
         update(Signup)
@@ -626,6 +645,7 @@ def _complete(actor, event):
     ).rowcount
     records = hours.records_for_event(actor, event)
     audit.record(actor, "event.complete", event, no_shows=no_shows, records=records)
+    return records, no_shows
 
 
 # -- volunteers: sign-up and cancel ------------------------------------------------------------

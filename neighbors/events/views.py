@@ -4,6 +4,7 @@ from datetime import datetime, time, timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from neighbors.areas import services as areas
@@ -214,8 +215,15 @@ def change_status(event_id, action):
         events.publish_event(current_user, event_id)
         flash(_("The event is published."), "success")
     else:
-        events.complete_event(current_user, event_id)
-        flash(_("The event is completed."), "success")
+        done = events.complete_event(current_user, event_id)
+        flash(
+            _(
+                "The event is completed: %(records)s, %(no_shows)s.",
+                records=ngettext("%(num)s service record", "%(num)s service records", done.records),
+                no_shows=ngettext("%(num)s no-show", "%(num)s no-shows", done.no_shows),
+            ),
+            "success",
+        )
     return redirect(url_for("events.show_event", event_id=event_id))
 
 

@@ -82,7 +82,10 @@ def records_for_event(actor, event):
 
     A person already recorded for the event is left alone, so this can run again safely (after
     a late check-in, say). A missing check-out counts until the event's end or now, whichever
-    is sooner. Returns the number of records made.
+    is sooner. Whoever checked in gets a record, of at least one minute (in and out within the
+    same minute, or checked in at the very end): their presence stays on record and the staff
+    who confirm it see it and can correct or reject it, where dropping it would lose it unseen.
+    Returns the number of records made.
     """
     until = min(event.ends_at, utcnow())
     signups = db.session.scalars(
@@ -102,8 +105,7 @@ def records_for_event(actor, event):
         minutes = attended_minutes(
             event.starts_at, event.ends_at, signup.checked_in_at, signup.checked_out_at or until
         )
-        if minutes <= 0:
-            continue
+        minutes = max(minutes, 1)
         db.session.add(
             ServiceRecord(
                 user_id=signup.user_id,
