@@ -16,9 +16,8 @@ from neighbors.core import audit
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound
 from neighbors.core.permissions import require_user
-from neighbors.core.timezone import to_local
 from neighbors.events.models import Event, EventStatus, Signup, SignupStatus
-from neighbors.events.services import release, staff_event
+from neighbors.events.services import check_in_time, release, staff_event
 from neighbors.extensions import db
 from neighbors.hours import services as hours
 
@@ -85,9 +84,11 @@ def check_in_with_code(actor, event_id, code):
             signup.checked_in_at = now
             action = "attendance.check_in"
         elif now - signup.checked_in_at < MIN_STAY:
-            when = to_local(signup.checked_in_at).strftime("%H:%M")
             raise Conflict(
-                _("You checked in at %(when)s. Enter the code again when you leave.", when=when),
+                _(
+                    "You checked in at %(when)s. Enter the code again when you leave.",
+                    when=check_in_time(signup),
+                ),
                 code="already_checked_in",
             )
         else:
@@ -297,7 +298,9 @@ def walk_in(actor, event_id, login):
 def cancel_for(actor, event_id, user_id):
     """Staff take someone off the roster (any time before completion); the waitlist moves up.
 
-    Raises NotAllowed, NotFound, Conflict.
+    Someone who has checked in is not taken off: their attendance would go with them. Staff who
+    checked in the wrong person clear the check-in first, a step of its own in the audit log.
+    Raises NotAllowed, NotFound, Conflict (completed event, or checked in).
     """
     with transaction():
         event = staff_event(actor, event_id, lock=True)
@@ -314,6 +317,16 @@ def cancel_for(actor, event_id, user_id):
         )
         if signup is None:
             raise NotFound(_("This person is not on the roster."), code="not_signed_up")
+        if signup.checked_in_at is not None:
+            raise Conflict(
+                _(
+                    "%(name)s checked in at %(when)s and stays on the roster. If that was a "
+                    "mistake, clear the check-in first.",
+                    name=signup.user.name,
+                    when=check_in_time(signup),
+                ),
+                code="checked_in",
+            )
         was = release(event, signup)
         audit.record(actor, "signup.cancel_by_staff", signup, was=str(was))
     return signup

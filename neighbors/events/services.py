@@ -833,7 +833,8 @@ def _why_closed(actor, event_id, now):
 def cancel_signup(actor, event_id):
     """Cancel one's sign-up; a freed seat goes to the head of the waitlist in the same transaction.
 
-    Raises NotAuthenticated, NotFound (not signed up), Conflict (past the cancellation cut-off).
+    Raises NotAuthenticated, NotFound (not signed up), Conflict (past the cancellation cut-off,
+    or checked in already: cancelling would take them off the attendance sheet).
     """
     require_user(actor)
     with transaction():
@@ -851,6 +852,15 @@ def cancel_signup(actor, event_id):
             raise Conflict(
                 _("This event is over; sign-ups can no longer change."), code="event_closed"
             )
+        if signup.checked_in_at is not None:
+            raise Conflict(
+                _(
+                    "You checked in at %(when)s, so your sign-up stays. If you cannot stay, "
+                    "tell the staff.",
+                    when=check_in_time(signup),
+                ),
+                code="checked_in",
+            )
         if signup.status == SignupStatus.CONFIRMED and event.status == EventStatus.PUBLISHED:
             cutoff = event.cancel_cutoff_at or event.starts_at
             if now >= cutoff:
@@ -862,6 +872,11 @@ def cancel_signup(actor, event_id):
         was = release(event, signup)
         audit.record(actor, "signup.cancel", signup, was=str(was))
     return signup
+
+
+def check_in_time(signup):
+    """The local time of a check-in, as the pages show it: 09:06."""
+    return to_local(signup.checked_in_at).strftime("%H:%M")
 
 
 def release(event, signup):
