@@ -10,6 +10,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
@@ -214,7 +215,8 @@ def _position(signup):
 
 
 def my_events(actor, *, upcoming=True, limit=100):
-    """The actor's active sign-ups with their events and waitlist positions, in start order.
+    """The actor's active sign-ups with their events and waitlist positions: upcoming ones in
+    start order, or past ones (ended, or completed) latest first.
 
     Raises NotAuthenticated.
     """
@@ -237,11 +239,56 @@ def my_events(actor, *, upcoming=True, limit=100):
         .options(contains_eager(Signup.event).joinedload(Event.community))
         .where(Signup.user_id == actor.id, Signup.status.in_(ACTIVE))
     )
+    over = or_(Event.ends_at < now, Event.status == EventStatus.COMPLETED)
     if upcoming:
-        query = query.where(Event.ends_at >= now).order_by(Event.starts_at)
+        query = query.where(~over).order_by(Event.starts_at, Event.id)
     else:
-        query = query.where(Event.ends_at < now).order_by(Event.starts_at.desc())
+        query = query.where(over).order_by(Event.starts_at.desc(), Event.id.desc())
     return db.session.execute(query.limit(limit)).all()
+
+
+class Outcome(StrEnum):
+    """How a past event went for one person, as "My events" says it."""
+
+    ATTENDED = "attended"  # with a service record: its hours and status
+    CHECKED_IN = "checked_in"  # came; the hours are made when the event is completed
+    NO_SHOW = "no_show"
+    NOT_RECORDED = "not_recorded"  # not completed yet and no check-in: attendance to come
+    NO_PLACE = "no_place"  # still on the waitlist when it happened
+    CANCELLED = "cancelled"  # the organiser cancelled the event
+
+
+@dataclass
+class PastEvent:
+    signup: Signup
+    event: Event
+    outcome: Outcome
+    record: object = None  # the service record that counts (or the one waiting), if any
+
+
+def my_past_events(actor, limit=50):
+    """The actor's past events, latest first, each with its outcome and service record, in a
+    fixed number of queries. Raises NotAuthenticated."""
+    rows = my_events(actor, upcoming=False, limit=limit)
+    records = hours.event_records(actor.id, [signup.event_id for signup, _position in rows])
+    return [_past(signup, records.get(signup.event_id)) for signup, _position in rows]
+
+
+def _past(signup, record):
+    event = signup.event
+    if event.status == EventStatus.CANCELLED:
+        outcome = Outcome.CANCELLED
+    elif record is not None:
+        outcome = Outcome.ATTENDED
+    elif signup.status == SignupStatus.WAITLISTED:
+        outcome = Outcome.NO_PLACE
+    elif signup.no_show:
+        outcome = Outcome.NO_SHOW
+    elif signup.checked_in_at is not None:
+        outcome = Outcome.CHECKED_IN
+    else:
+        outcome = Outcome.NOT_RECORDED
+    return PastEvent(signup, event, outcome, record)
 
 
 def roster(actor, event_id):

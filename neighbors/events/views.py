@@ -113,9 +113,11 @@ def cancel_signup(event_id):
 @bp.get("/my/events")
 @login_required
 def my_events():
-    past = request.args.get("past") == "1"
-    rows = events.my_events(current_user, upcoming=not past)
-    return render_template("events/my_events.html", rows=rows, past=past)
+    return render_template(
+        "events/my_events.html",
+        rows=events.my_events(current_user),
+        past=events.my_past_events(current_user),
+    )
 
 
 @bp.route("/my/calendar", methods=["GET", "POST"])

@@ -77,6 +77,28 @@ def has_record(event_id, user_id):
     )
 
 
+def event_records(user_id, event_ids):
+    """A person's record for each of these events, in one query: the one that counts (a
+    confirmed correction over what it corrects), else the one the event made (pending or
+    rejected). Returns {event_id: record}; events without a record are left out."""
+    if not event_ids:
+        return {}
+    records = db.session.scalars(
+        select(ServiceRecord)
+        .where(ServiceRecord.user_id == user_id, ServiceRecord.event_id.in_(set(event_ids)))
+        .order_by(ServiceRecord.id)
+    ).all()
+    replaced = {
+        r.supersedes_id for r in records if r.supersedes_id and r.status == RecordStatus.CONFIRMED
+    }
+    chosen = {}
+    for record in records:
+        counts = record.status == RecordStatus.CONFIRMED and record.id not in replaced
+        if counts or (record.supersedes_id is None and record.event_id not in chosen):
+            chosen[record.event_id] = record
+    return chosen
+
+
 def records_for_event(actor, event):
     """Pending records for everyone who checked in (in the caller's unit of work).
 
