@@ -58,6 +58,8 @@ class Config:
     LOGIN_RATE_LIMIT = "10 per minute"  # failed attempts, per address and login
     LOGIN_IP_RATE_LIMIT = "100 per minute"  # failed attempts, per address
     CHECKIN_RATE_LIMIT = "10 per 5 minutes"  # check-in code entries, per address and event
+    # Wrong check-in codes per person and event (from any address); then they wait.
+    CHECKIN_WRONG_CODE_LIMIT = "5 per 10 minutes"
     REGISTER_RATE_LIMIT = "20 per hour"  # new accounts, per address
     API_RATE_LIMIT = "600 per minute"  # API calls, per token (or per address without one)
     API_IP_RATE_LIMIT = "3000 per minute"  # API calls, per address (all its tokens together)

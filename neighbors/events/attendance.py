@@ -4,6 +4,7 @@ enter the event's rotating check-in code; whoever never came is a no-show at com
 import hashlib
 import hmac
 import logging
+import math
 from datetime import timedelta
 
 from flask import current_app
@@ -14,8 +15,9 @@ from neighbors.accounts.models import User
 from neighbors.accounts.services import find_by_login
 from neighbors.core import audit
 from neighbors.core.db import transaction, utcnow
-from neighbors.core.errors import Conflict, Invalid, NotFound
+from neighbors.core.errors import Conflict, Invalid, NotFound, TooManyAttempts
 from neighbors.core.permissions import require_user
+from neighbors.core.ratelimit import Failures
 from neighbors.events.models import Event, EventStatus, Signup, SignupStatus
 from neighbors.events.services import check_in_time, release, staff_event
 from neighbors.extensions import db
@@ -63,10 +65,23 @@ def _require_code_time(event, now):
 def check_in_with_code(actor, event_id, code):
     """A volunteer checks in (or, the second time, out) with the code on the staff's screen.
 
-    Accepts the current and the previous code. Raises NotAuthenticated, NotFound (not signed
-    up), Conflict (outside the event's time, already checked out), Invalid (wrong code).
+    Accepts the current and the previous code. After CHECKIN_WRONG_CODE_LIMIT wrong codes for
+    one event the person waits, from whatever address they try. Raises NotAuthenticated,
+    NotFound (not signed up), Conflict (outside the event's time, already checked out), Invalid
+    (wrong code), TooManyAttempts (too many wrong codes).
     """
     require_user(actor)
+    wrong_codes = Failures("CHECKIN_WRONG_CODE_LIMIT", actor.id, event_id)
+    wait = wrong_codes.retry_after()
+    if wait:
+        raise TooManyAttempts(
+            _(
+                "Too many wrong codes for this event. Please try again in %(minutes)s minutes, "
+                "or ask the staff to check you in.",
+                minutes=math.ceil(wait / 60),
+            ),
+            retry_after=wait,
+        )
     with transaction():
         event = db.session.get(Event, event_id)
         signup = _confirmed_signup(event_id, actor.id) if event else None
@@ -76,6 +91,7 @@ def check_in_with_code(actor, event_id, code):
         _require_code_time(event, now)
         valid = {checkin_code(event, now), checkin_code(event, now - CODE_PERIOD)}
         if str(code or "").strip() not in valid:
+            wrong_codes.failed()
             message = _("That code is not right, or it has changed. Try the one on the screen.")
             raise Invalid(message, code="wrong_code", fields={"code": message})
         if signup.checked_out_at:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound
+from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound, TooManyAttempts
 from neighbors.core.exports import csv_bytes, xlsx_bytes
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
@@ -30,6 +30,7 @@ from neighbors.hours.forms import (
 from neighbors.hours.models import RecordStatus
 from neighbors.hours.qr import qr_svg
 from neighbors.web import role_required
+from neighbors.web.errors import retry_after
 from neighbors.web.forms import show_error, year_arg
 
 bp = Blueprint("hours", __name__, template_folder="templates")
@@ -188,6 +189,10 @@ def checkin(event_id):
     if form.validate_on_submit():
         try:
             signup = attendance.check_in_with_code(current_user, event_id, form.code.data)
+        except TooManyAttempts as error:
+            show_error(form, error)
+            page = render_template("hours/checkin.html", form=form, event=event)
+            return page, 429, retry_after(error)
         except DomainError as error:
             show_error(form, error)
         else:
