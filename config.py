@@ -29,8 +29,10 @@ class Config:
     BABEL_DEFAULT_LOCALE = "zh"
     LANGUAGES = {"zh": "简体中文", "en": "English"}
     PRIVACY_NOTICE_VERSION = "2026-11"
-    # The address people reach the site at, for links in e-mails sent outside a request.
-    BASE_URL = "http://127.0.0.1:5000"
+    # The address people reach the site at (https://neighbors.example.org): every absolute link
+    # (e-mails, calendars, check-in addresses, certificate checks and QR codes) starts with it.
+    # Required in production; in development without it, see neighbors.core.links.
+    BASE_URL = None
 
     API_TOKEN_TTL_HOURS = 24 * 30
     INVITATION_TTL_HOURS = 24 * 7
@@ -119,7 +121,7 @@ class ProductionConfig(Config):
 
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
-    REQUIRED = ("SECRET_KEY", "DATA_KEY", "DATABASE_URL")
+    REQUIRED = ("SECRET_KEY", "DATA_KEY", "DATABASE_URL", "BASE_URL")
 
 
 ENVIRONMENTS = {

@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import (
     String,
@@ -41,6 +40,7 @@ from neighbors.core import audit, outbox
 from neighbors.core.audit import AuditEntry
 from neighbors.core.db import UTCDateTime, is_postgresql, transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound
+from neighbors.core.links import absolute_url
 from neighbors.core.permissions import (
     Role,
     has_role,
@@ -978,7 +978,7 @@ def _notify(person, event, what):
     """Queue one e-mail in the person's language (people without e-mail are not written to)."""
     if not person.email:
         return
-    link = f"{current_app.config['BASE_URL'].rstrip('/')}/events/{event.id}"
+    link = absolute_url("events.show_event", event_id=event.id)
     when = to_local(event.starts_at).strftime("%Y-%m-%d %H:%M")
     with outbox.language_of(person):
         if what == "promoted":

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError
+from neighbors.core.links import absolute_url
 from neighbors.core.timezone import from_local, local_today, to_local
 from neighbors.events import calendar
 from neighbors.events import services as events
@@ -127,7 +128,7 @@ def my_calendar():
     if request.method == "POST":
         flash(_("You have a new calendar address; the old one no longer works."), "success")
         return redirect(url_for("events.my_calendar"))
-    feed = url_for("events.calendar_feed", token=token, _external=True)
+    feed = absolute_url("events.calendar_feed", token=token)
     return render_template("events/calendar.html", feed=feed)
 
 

@@ -19,6 +19,7 @@ from neighbors.accounts.models import RoleGrant, User
 from neighbors.core import audit, outbox
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from neighbors.core.links import absolute_url
 from neighbors.core.permissions import (
     Role,
     has_role,
@@ -388,7 +389,7 @@ def queue_overdue_digests(now):
         .group_by(User.id)
         .order_by(User.id)
     ).all()
-    link = current_app.config["BASE_URL"].rstrip("/") + "/staff/hours?overdue=1"
+    link = absolute_url("hours.queue", overdue=1)
     with transaction():
         for person, count, oldest in waiting:
             with outbox.language_of(person):

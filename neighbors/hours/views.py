@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound, TooManyAttempts
 from neighbors.core.exports import csv_bytes, xlsx_bytes
+from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
 from neighbors.core.ratelimit import code_attempts
@@ -162,7 +163,7 @@ def certificates():
 @login_required
 def show_certificate(serial):
     certificate = hours.my_certificate(current_user, serial)
-    link = url_for("hours.verify", token=hours.certificate_token(certificate), _external=True)
+    link = absolute_url("hours.verify", token=hours.certificate_token(certificate))
     return render_template(
         "hours/certificate.html",
         certificate=certificate,
