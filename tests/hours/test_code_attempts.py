@@ -81,7 +81,7 @@ def test_the_api_answers_429_with_retry_after_from_any_address(client, hours_fac
         response = client.post(
             f"/api/v1/events/{event_id}/checkin",
             json={"code": wrong(code)},
-            headers=bearer(token),
+            headers={**bearer(token), **EN},
             environ_base={"REMOTE_ADDR": f"10.0.{i}.1"},
         )
         statuses.append(response.status_code)
