@@ -29,8 +29,10 @@ class Config:
     BABEL_DEFAULT_LOCALE = "zh"
     LANGUAGES = {"zh": "简体中文", "en": "English"}
     PRIVACY_NOTICE_VERSION = "2026-11"
-    # The address people reach the site at, for links in e-mails sent outside a request.
-    BASE_URL = "http://127.0.0.1:5000"
+    # The address people reach the site at (https://neighbors.example.org): every absolute link
+    # (e-mails, calendars, check-in addresses, certificate checks and QR codes) starts with it.
+    # Required in production; in development without it, see neighbors.core.links.
+    BASE_URL = None
 
     API_TOKEN_TTL_HOURS = 24 * 30
     INVITATION_TTL_HOURS = 24 * 7
@@ -58,6 +60,8 @@ class Config:
     LOGIN_RATE_LIMIT = "10 per minute"  # failed attempts, per address and login
     LOGIN_IP_RATE_LIMIT = "100 per minute"  # failed attempts, per address
     CHECKIN_RATE_LIMIT = "10 per 5 minutes"  # check-in code entries, per address and event
+    # Wrong check-in codes per person and event (from any address); then they wait.
+    CHECKIN_WRONG_CODE_LIMIT = "5 per 10 minutes"
     REGISTER_RATE_LIMIT = "20 per hour"  # new accounts, per address
     API_RATE_LIMIT = "600 per minute"  # API calls, per token (or per address without one)
     API_IP_RATE_LIMIT = "3000 per minute"  # API calls, per address (all its tokens together)
@@ -117,7 +121,7 @@ class ProductionConfig(Config):
 
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
-    REQUIRED = ("SECRET_KEY", "DATA_KEY", "DATABASE_URL")
+    REQUIRED = ("SECRET_KEY", "DATA_KEY", "DATABASE_URL", "BASE_URL")
 
 
 ENVIRONMENTS = {

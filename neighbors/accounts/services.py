@@ -35,6 +35,7 @@ from neighbors.core.errors import (
     NotFound,
     TooManyAttempts,
 )
+from neighbors.core.links import absolute_url
 from neighbors.core.permissions import (
     Role,
     managed_community_ids,
@@ -455,7 +456,7 @@ def accept_invitation(token, password):
 
 def _queue_invitation(user):
     """Queue the invitation e-mail and return its link."""
-    link = current_app.config["BASE_URL"].rstrip("/") + "/invitation/" + invitation_token(user)
+    link = absolute_url("accounts.accept_invitation", token=invitation_token(user))
     outbox.queue(
         user.email,
         _("Your Neighbors account"),

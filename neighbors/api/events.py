@@ -140,14 +140,16 @@ def update_event(event_id):
 @role_required(Role.STAFF)
 def change_status(event_id, action):
     actor = current_actor()
+    extra = {}
     if action == "publish":
         events.publish_event(actor, event_id)
     elif action == "complete":
-        events.complete_event(actor, event_id)
+        done = events.complete_event(actor, event_id)
+        extra = {"service_records": done.records, "no_shows": done.no_shows}
     else:
         reason = read_fields(json_body(), required=("reason",))["reason"]
         events.cancel_event(actor, event_id, reason)
-    return jsonify(event_json(events.get_event(event_id, actor)))
+    return jsonify(event_json(events.get_event(event_id, actor)) | extra)
 
 
 def signup_json(signup, position):

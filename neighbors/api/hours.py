@@ -3,11 +3,12 @@
 import re
 from datetime import date, datetime
 
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 from flask_babel import gettext as _
 
 from neighbors.api.base import bp, current_actor, json_body, read_fields, role_required
 from neighbors.core.errors import Invalid
+from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
 from neighbors.core.ratelimit import code_attempts
@@ -110,7 +111,7 @@ def issue_certificate():
         certificate_json(certificate)
         | {
             "token": token,
-            "verify_url": url_for("hours.verify", token=token, _external=True),
+            "verify_url": absolute_url("hours.verify", token=token),
         }
     ), 201
 

@@ -4,6 +4,7 @@ enter the event's rotating check-in code; whoever never came is a no-show at com
 import hashlib
 import hmac
 import logging
+import math
 from datetime import timedelta
 
 from flask import current_app
@@ -14,11 +15,11 @@ from neighbors.accounts.models import User
 from neighbors.accounts.services import find_by_login
 from neighbors.core import audit
 from neighbors.core.db import transaction, utcnow
-from neighbors.core.errors import Conflict, Invalid, NotFound
+from neighbors.core.errors import Conflict, Invalid, NotFound, TooManyAttempts
 from neighbors.core.permissions import require_user
-from neighbors.core.timezone import to_local
+from neighbors.core.ratelimit import Failures
 from neighbors.events.models import Event, EventStatus, Signup, SignupStatus
-from neighbors.events.services import release, staff_event
+from neighbors.events.services import check_in_time, release, staff_event
 from neighbors.extensions import db
 from neighbors.hours import services as hours
 
@@ -64,10 +65,23 @@ def _require_code_time(event, now):
 def check_in_with_code(actor, event_id, code):
     """A volunteer checks in (or, the second time, out) with the code on the staff's screen.
 
-    Accepts the current and the previous code. Raises NotAuthenticated, NotFound (not signed
-    up), Conflict (outside the event's time, already checked out), Invalid (wrong code).
+    Accepts the current and the previous code. After CHECKIN_WRONG_CODE_LIMIT wrong codes for
+    one event the person waits, from whatever address they try. Raises NotAuthenticated,
+    NotFound (not signed up), Conflict (outside the event's time, already checked out), Invalid
+    (wrong code), TooManyAttempts (too many wrong codes).
     """
     require_user(actor)
+    wrong_codes = Failures("CHECKIN_WRONG_CODE_LIMIT", actor.id, event_id)
+    wait = wrong_codes.retry_after()
+    if wait:
+        raise TooManyAttempts(
+            _(
+                "Too many wrong codes for this event. Please try again in %(minutes)s minutes, "
+                "or ask the staff to check you in.",
+                minutes=math.ceil(wait / 60),
+            ),
+            retry_after=wait,
+        )
     with transaction():
         event = db.session.get(Event, event_id)
         signup = _confirmed_signup(event_id, actor.id) if event else None
@@ -77,6 +91,7 @@ def check_in_with_code(actor, event_id, code):
         _require_code_time(event, now)
         valid = {checkin_code(event, now), checkin_code(event, now - CODE_PERIOD)}
         if str(code or "").strip() not in valid:
+            wrong_codes.failed()
             message = _("That code is not right, or it has changed. Try the one on the screen.")
             raise Invalid(message, code="wrong_code", fields={"code": message})
         if signup.checked_out_at:
@@ -85,9 +100,11 @@ def check_in_with_code(actor, event_id, code):
             signup.checked_in_at = now
             action = "attendance.check_in"
         elif now - signup.checked_in_at < MIN_STAY:
-            when = to_local(signup.checked_in_at).strftime("%H:%M")
             raise Conflict(
-                _("You checked in at %(when)s. Enter the code again when you leave.", when=when),
+                _(
+                    "You checked in at %(when)s. Enter the code again when you leave.",
+                    when=check_in_time(signup),
+                ),
                 code="already_checked_in",
             )
         else:
@@ -297,7 +314,9 @@ def walk_in(actor, event_id, login):
 def cancel_for(actor, event_id, user_id):
     """Staff take someone off the roster (any time before completion); the waitlist moves up.
 
-    Raises NotAllowed, NotFound, Conflict.
+    Someone who has checked in is not taken off: their attendance would go with them. Staff who
+    checked in the wrong person clear the check-in first, a step of its own in the audit log.
+    Raises NotAllowed, NotFound, Conflict (completed event, or checked in).
     """
     with transaction():
         event = staff_event(actor, event_id, lock=True)
@@ -314,6 +333,16 @@ def cancel_for(actor, event_id, user_id):
         )
         if signup is None:
             raise NotFound(_("This person is not on the roster."), code="not_signed_up")
+        if signup.checked_in_at is not None:
+            raise Conflict(
+                _(
+                    "%(name)s checked in at %(when)s and stays on the roster. If that was a "
+                    "mistake, clear the check-in first.",
+                    name=signup.user.name,
+                    when=check_in_time(signup),
+                ),
+                code="checked_in",
+            )
         was = release(event, signup)
         audit.record(actor, "signup.cancel_by_staff", signup, was=str(was))
     return signup

@@ -1,18 +1,17 @@
 """iCalendar (.ics) for one event and for a person's private feed."""
 
-from urllib.parse import urlsplit
-
 from flask import current_app
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
+from neighbors.core.links import absolute_url, site_host
 from neighbors.events.models import EventStatus
 
 
 def uid(event):
-    """Stable per event, so calendar apps update the entry instead of adding another."""
-    host = urlsplit(current_app.config["BASE_URL"]).hostname or "neighbors"
-    return f"event-{event.id}@{host}"
+    """Stable per event, so calendar apps update the entry instead of adding another: named by
+    the configured site, never by whichever address a request came to."""
+    return f"event-{event.id}@{site_host()}"
 
 
 def to_ical(events, name):
@@ -22,7 +21,6 @@ def to_ical(events, name):
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", current_app.config["DISPLAY_TIMEZONE"])
-    base = current_app.config["BASE_URL"].rstrip("/")
     for event in events:
         entry = CalendarEvent()
         entry.add("uid", uid(event))
@@ -35,7 +33,7 @@ def to_ical(events, name):
         entry.add("location", ", ".join(filter(None, [event.venue, event.community.name])))
         if event.description:
             entry.add("description", event.description)
-        entry.add("url", f"{base}/events/{event.id}")
+        entry.add("url", absolute_url("events.show_event", event_id=event.id))
         entry.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED")
         calendar.add_component(entry)
     return calendar.to_ical()

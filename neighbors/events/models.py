@@ -108,6 +108,11 @@ class Event(db.Model):
     def seats_left(self):
         return max(self.capacity - self.confirmed_count, 0)
 
+    @property
+    def has_ended(self):
+        """True once the end has passed: only then may staff complete it."""
+        return self.ends_at <= utcnow()
+
 
 class Signup(db.Model):
     __tablename__ = "signups"

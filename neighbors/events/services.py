@@ -10,10 +10,10 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import (
     String,
@@ -40,6 +40,7 @@ from neighbors.core import audit, outbox
 from neighbors.core.audit import AuditEntry
 from neighbors.core.db import UTCDateTime, is_postgresql, transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound
+from neighbors.core.links import absolute_url
 from neighbors.core.permissions import (
     Role,
     has_role,
@@ -214,7 +215,8 @@ def _position(signup):
 
 
 def my_events(actor, *, upcoming=True, limit=100):
-    """The actor's active sign-ups with their events and waitlist positions, in start order.
+    """The actor's active sign-ups with their events and waitlist positions: upcoming ones in
+    start order, or past ones (ended, or completed) latest first.
 
     Raises NotAuthenticated.
     """
@@ -237,11 +239,56 @@ def my_events(actor, *, upcoming=True, limit=100):
         .options(contains_eager(Signup.event).joinedload(Event.community))
         .where(Signup.user_id == actor.id, Signup.status.in_(ACTIVE))
     )
+    over = or_(Event.ends_at < now, Event.status == EventStatus.COMPLETED)
     if upcoming:
-        query = query.where(Event.ends_at >= now).order_by(Event.starts_at)
+        query = query.where(~over).order_by(Event.starts_at, Event.id)
     else:
-        query = query.where(Event.ends_at < now).order_by(Event.starts_at.desc())
+        query = query.where(over).order_by(Event.starts_at.desc(), Event.id.desc())
     return db.session.execute(query.limit(limit)).all()
+
+
+class Outcome(StrEnum):
+    """How a past event went for one person, as "My events" says it."""
+
+    ATTENDED = "attended"  # with a service record: its hours and status
+    CHECKED_IN = "checked_in"  # came; the hours are made when the event is completed
+    NO_SHOW = "no_show"
+    NOT_RECORDED = "not_recorded"  # not completed yet and no check-in: attendance to come
+    NO_PLACE = "no_place"  # still on the waitlist when it happened
+    CANCELLED = "cancelled"  # the organiser cancelled the event
+
+
+@dataclass
+class PastEvent:
+    signup: Signup
+    event: Event
+    outcome: Outcome
+    record: object = None  # the service record that counts (or the one waiting), if any
+
+
+def my_past_events(actor, limit=50):
+    """The actor's past events, latest first, each with its outcome and service record, in a
+    fixed number of queries. Raises NotAuthenticated."""
+    rows = my_events(actor, upcoming=False, limit=limit)
+    records = hours.event_records(actor.id, [signup.event_id for signup, _position in rows])
+    return [_past(signup, records.get(signup.event_id)) for signup, _position in rows]
+
+
+def _past(signup, record):
+    event = signup.event
+    if event.status == EventStatus.CANCELLED:
+        outcome = Outcome.CANCELLED
+    elif record is not None:
+        outcome = Outcome.ATTENDED
+    elif signup.status == SignupStatus.WAITLISTED:
+        outcome = Outcome.NO_PLACE
+    elif signup.no_show:
+        outcome = Outcome.NO_SHOW
+    elif signup.checked_in_at is not None:
+        outcome = Outcome.CHECKED_IN
+    else:
+        outcome = Outcome.NOT_RECORDED
+    return PastEvent(signup, event, outcome, record)
 
 
 def roster(actor, event_id):
@@ -509,20 +556,37 @@ def cancel_event(actor, event_id, reason):
     return event
 
 
+class Completion(NamedTuple):
+    """What completing an event did: the event, service records made, people marked no-show."""
+
+    event: Event
+    records: int
+    no_shows: int
+
+
 def complete_event(actor, event_id):
-    """Mark a published event that has started as completed: whoever never checked in is a
+    """Mark a published event that has ended as completed: whoever never checked in is a
     no-show, and everyone who did gets a pending service record for the time they were there.
 
-    Raises NotAllowed, NotFound, Conflict (not published, or not started yet).
+    Returns a Completion with the counts. Raises NotAllowed, NotFound, Conflict (not published,
+    or not ended yet: completing earlier would cut the hours of people still there).
     """
     with transaction():
         event = staff_event(actor, event_id, lock=True)
         if event.status != EventStatus.PUBLISHED:
             raise Conflict(_("Only a published event can be completed."), code="not_published")
-        if event.starts_at > utcnow():
-            raise Conflict(_("An event can be completed once it has started."), code="not_started")
-        _complete(actor, event)
-    return event
+        if event.ends_at > utcnow():
+            when = to_local(event.ends_at).strftime("%Y-%m-%d %H:%M")
+            raise Conflict(
+                _(
+                    "This event ends at %(when)s. Complete it after that, so that everyone "
+                    "who is there gets their hours.",
+                    when=when,
+                ),
+                code="not_ended",
+            )
+        records, no_shows = _complete(actor, event)
+    return Completion(event, records, no_shows)
 
 
 def complete_past_events(now, after, limit=500):
@@ -612,7 +676,9 @@ def _remind(event_id, hours_before, window):
 
 
 def _complete(actor, event):
-    """Complete a locked, published event in the caller's unit of work."""
+    """Complete a locked, published event in the caller's unit of work.
+
+    Returns (service records made, no-shows marked)."""
     event.status = EventStatus.COMPLETED
     no_shows = db.session.execute(
         update(Signup)
@@ -626,6 +692,7 @@ def _complete(actor, event):
     ).rowcount
     records = hours.records_for_event(actor, event)
     audit.record(actor, "event.complete", event, no_shows=no_shows, records=records)
+    return records, no_shows
 
 
 # -- volunteers: sign-up and cancel ------------------------------------------------------------
@@ -813,7 +880,8 @@ def _why_closed(actor, event_id, now):
 def cancel_signup(actor, event_id):
     """Cancel one's sign-up; a freed seat goes to the head of the waitlist in the same transaction.
 
-    Raises NotAuthenticated, NotFound (not signed up), Conflict (past the cancellation cut-off).
+    Raises NotAuthenticated, NotFound (not signed up), Conflict (past the cancellation cut-off,
+    or checked in already: cancelling would take them off the attendance sheet).
     """
     require_user(actor)
     with transaction():
@@ -831,6 +899,15 @@ def cancel_signup(actor, event_id):
             raise Conflict(
                 _("This event is over; sign-ups can no longer change."), code="event_closed"
             )
+        if signup.checked_in_at is not None:
+            raise Conflict(
+                _(
+                    "You checked in at %(when)s, so your sign-up stays. If you cannot stay, "
+                    "tell the staff.",
+                    when=check_in_time(signup),
+                ),
+                code="checked_in",
+            )
         if signup.status == SignupStatus.CONFIRMED and event.status == EventStatus.PUBLISHED:
             cutoff = event.cancel_cutoff_at or event.starts_at
             if now >= cutoff:
@@ -842,6 +919,11 @@ def cancel_signup(actor, event_id):
         was = release(event, signup)
         audit.record(actor, "signup.cancel", signup, was=str(was))
     return signup
+
+
+def check_in_time(signup):
+    """The local time of a check-in, as the pages show it: 09:06."""
+    return to_local(signup.checked_in_at).strftime("%H:%M")
 
 
 def release(event, signup):
@@ -896,7 +978,7 @@ def _notify(person, event, what):
     """Queue one e-mail in the person's language (people without e-mail are not written to)."""
     if not person.email:
         return
-    link = f"{current_app.config['BASE_URL'].rstrip('/')}/events/{event.id}"
+    link = absolute_url("events.show_event", event_id=event.id)
     when = to_local(event.starts_at).strftime("%Y-%m-%d %H:%M")
     with outbox.language_of(person):
         if what == "promoted":

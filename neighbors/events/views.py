@@ -4,10 +4,12 @@ from datetime import datetime, time, timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError
+from neighbors.core.links import absolute_url
 from neighbors.core.timezone import from_local, local_today, to_local
 from neighbors.events import calendar
 from neighbors.events import services as events
@@ -112,9 +114,11 @@ def cancel_signup(event_id):
 @bp.get("/my/events")
 @login_required
 def my_events():
-    past = request.args.get("past") == "1"
-    rows = events.my_events(current_user, upcoming=not past)
-    return render_template("events/my_events.html", rows=rows, past=past)
+    return render_template(
+        "events/my_events.html",
+        rows=events.my_events(current_user),
+        past=events.my_past_events(current_user),
+    )
 
 
 @bp.route("/my/calendar", methods=["GET", "POST"])
@@ -124,7 +128,7 @@ def my_calendar():
     if request.method == "POST":
         flash(_("You have a new calendar address; the old one no longer works."), "success")
         return redirect(url_for("events.my_calendar"))
-    feed = url_for("events.calendar_feed", token=token, _external=True)
+    feed = absolute_url("events.calendar_feed", token=token)
     return render_template("events/calendar.html", feed=feed)
 
 
@@ -214,8 +218,15 @@ def change_status(event_id, action):
         events.publish_event(current_user, event_id)
         flash(_("The event is published."), "success")
     else:
-        events.complete_event(current_user, event_id)
-        flash(_("The event is completed."), "success")
+        done = events.complete_event(current_user, event_id)
+        flash(
+            _(
+                "The event is completed: %(records)s, %(no_shows)s.",
+                records=ngettext("%(num)s service record", "%(num)s service records", done.records),
+                no_shows=ngettext("%(num)s no-show", "%(num)s no-shows", done.no_shows),
+            ),
+            "success",
+        )
     return redirect(url_for("events.show_event", event_id=event_id))
 
 

@@ -19,6 +19,7 @@ from neighbors.accounts.models import RoleGrant, User
 from neighbors.core import audit, outbox
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from neighbors.core.links import absolute_url
 from neighbors.core.permissions import (
     Role,
     has_role,
@@ -77,12 +78,37 @@ def has_record(event_id, user_id):
     )
 
 
+def event_records(user_id, event_ids):
+    """A person's record for each of these events, in one query: the one that counts (a
+    confirmed correction over what it corrects), else the one the event made (pending or
+    rejected). Returns {event_id: record}; events without a record are left out."""
+    if not event_ids:
+        return {}
+    records = db.session.scalars(
+        select(ServiceRecord)
+        .where(ServiceRecord.user_id == user_id, ServiceRecord.event_id.in_(set(event_ids)))
+        .order_by(ServiceRecord.id)
+    ).all()
+    replaced = {
+        r.supersedes_id for r in records if r.supersedes_id and r.status == RecordStatus.CONFIRMED
+    }
+    chosen = {}
+    for record in records:
+        counts = record.status == RecordStatus.CONFIRMED and record.id not in replaced
+        if counts or (record.supersedes_id is None and record.event_id not in chosen):
+            chosen[record.event_id] = record
+    return chosen
+
+
 def records_for_event(actor, event):
     """Pending records for everyone who checked in (in the caller's unit of work).
 
     A person already recorded for the event is left alone, so this can run again safely (after
     a late check-in, say). A missing check-out counts until the event's end or now, whichever
-    is sooner. Returns the number of records made.
+    is sooner. Whoever checked in gets a record, of at least one minute (in and out within the
+    same minute, or checked in at the very end): their presence stays on record and the staff
+    who confirm it see it and can correct or reject it, where dropping it would lose it unseen.
+    Returns the number of records made.
     """
     until = min(event.ends_at, utcnow())
     signups = db.session.scalars(
@@ -102,8 +128,7 @@ def records_for_event(actor, event):
         minutes = attended_minutes(
             event.starts_at, event.ends_at, signup.checked_in_at, signup.checked_out_at or until
         )
-        if minutes <= 0:
-            continue
+        minutes = max(minutes, 1)
         db.session.add(
             ServiceRecord(
                 user_id=signup.user_id,
@@ -364,7 +389,7 @@ def queue_overdue_digests(now):
         .group_by(User.id)
         .order_by(User.id)
     ).all()
-    link = current_app.config["BASE_URL"].rstrip("/") + "/staff/hours?overdue=1"
+    link = absolute_url("hours.queue", overdue=1)
     with transaction():
         for person, count, oldest in waiting:
             with outbox.language_of(person):

@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound
+from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound, TooManyAttempts
 from neighbors.core.exports import csv_bytes, xlsx_bytes
+from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
 from neighbors.core.ratelimit import code_attempts
@@ -30,6 +31,7 @@ from neighbors.hours.forms import (
 from neighbors.hours.models import RecordStatus
 from neighbors.hours.qr import qr_svg
 from neighbors.web import role_required
+from neighbors.web.errors import retry_after
 from neighbors.web.forms import show_error, year_arg
 
 bp = Blueprint("hours", __name__, template_folder="templates")
@@ -161,7 +163,7 @@ def certificates():
 @login_required
 def show_certificate(serial):
     certificate = hours.my_certificate(current_user, serial)
-    link = url_for("hours.verify", token=hours.certificate_token(certificate), _external=True)
+    link = absolute_url("hours.verify", token=hours.certificate_token(certificate))
     return render_template(
         "hours/certificate.html",
         certificate=certificate,
@@ -188,6 +190,10 @@ def checkin(event_id):
     if form.validate_on_submit():
         try:
             signup = attendance.check_in_with_code(current_user, event_id, form.code.data)
+        except TooManyAttempts as error:
+            show_error(form, error)
+            page = render_template("hours/checkin.html", form=form, event=event)
+            return page, 429, retry_after(error)
         except DomainError as error:
             show_error(form, error)
         else:

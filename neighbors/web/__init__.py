@@ -22,6 +22,7 @@ from flask_login import current_user
 from neighbors.accounts import services as accounts
 from neighbors.core import health
 from neighbors.core.errors import Invalid
+from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role, has_role, role_gate
 from neighbors.core.timezone import to_local
 
@@ -57,6 +58,7 @@ def inject_navigation():
     }
 
 
+bp.add_app_template_global(absolute_url, "absolute_url")
 bp.add_app_template_filter(format_date, "format_date")
 bp.add_app_template_filter(format_datetime, "format_datetime")
 

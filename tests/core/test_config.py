@@ -18,6 +18,7 @@ def test_production_starts_with_its_secrets(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/neighbors")
     monkeypatch.delenv("NEIGHBORS_DATABASE_URL", raising=False)
     monkeypatch.setenv("NEIGHBORS_DATA_KEY", "d" * 40)
+    monkeypatch.setenv("NEIGHBORS_BASE_URL", "https://neighbors.example.org")
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/neighbors"
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -52,3 +53,14 @@ def test_development_defaults_to_sqlite_and_keeps_its_secret(monkeypatch, tmp_pa
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert len(first.config["SECRET_KEY"]) >= 40
     assert first.config["DISPLAY_TIMEZONE"] == "Asia/Shanghai"
+
+
+def test_production_refuses_to_start_without_its_address(monkeypatch):
+    """Links in e-mails, calendars and certificates must not follow whatever Host a request
+    names: production takes the site's address from its configuration only."""
+    monkeypatch.setenv("NEIGHBORS_ENV", "production")
+    monkeypatch.delenv("NEIGHBORS_BASE_URL", raising=False)
+    with pytest.raises(RuntimeError, match="BASE_URL"):
+        create_app(
+            {"DATABASE_URL": "postgresql://db/neighbors", "DATA_KEY": "k", "SECRET_KEY": "s" * 40}
+        )

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import event
 
 from neighbors.core.timezone import local_today
+from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.extensions import db
 from neighbors.hours import services as hours
@@ -76,3 +77,30 @@ def test_list_pages_do_not_grow_with_their_rows(app, client, hours_factory, path
     add(6)
     many = queries(app, viewer, path)
     assert many == few, f"{path}: {few} queries with few rows, {many} with more"
+
+
+def test_my_past_events_do_not_grow_with_their_rows(app, client, hours_factory):
+    """Past events with their outcomes (hours, no-shows, cancellations) in a fixed number."""
+    volunteer_id, email = hours_factory.make.user()
+
+    def add(n):
+        with app.app_context():
+            staff = hours_factory.staff()
+            for i in range(n):
+                event_id = hours_factory.held_event([volunteer_id])
+                if i % 3 == 0:
+                    attendance.all_present(staff, event_id)
+                if i % 3 == 2:
+                    events.cancel_event(staff, event_id, "暴雨")
+                else:
+                    events.complete_event(staff, event_id)
+            pending = [r.id for r in hours.queue(staff)]
+            hours.review(staff, pending[: len(pending) // 2 + 1], confirm=True)
+
+    log_in(client, email)
+    add(3)
+    few = queries(app, client, "/my/events")
+    add(9)
+    many = queries(app, client, "/my/events")
+    assert "no-show" in client.get("/my/events", headers={"Accept-Language": "en"}).text
+    assert many == few, f"/my/events: {few} queries with few past events, {many} with more"

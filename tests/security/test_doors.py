@@ -75,6 +75,7 @@ def test_production_cookies_are_secure_and_hsts_is_sent(database_url, monkeypatc
             "SECRET_KEY": "s" * 40,
             "DATA_KEY": "d" * 40,
             "DATABASE_URL": database_url,
+            "BASE_URL": "https://neighbors.example.org",
         }
     )
     assert (
