@@ -101,7 +101,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.login.data, form.password.data)
+            user = accounts.authenticate(
+                form.login.data, form.password.data, address=request.remote_addr
+            )
         except TooManyAttempts as error:
             show_error(form, error)
             page = render_template("accounts/login.html", form=form)
