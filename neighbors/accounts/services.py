@@ -326,17 +326,28 @@ def prune_sessions(now):
         ).rowcount
 
 
-def update_profile(actor, *, name, email, phone, community_code, grid_code, locale):
-    """Change one's own profile; a blank phone keeps the current number.
+def update_profile(
+    actor, *, name, email, phone, community_code, grid_code, locale, current_password=None
+):
+    """Change one's own profile; a blank phone keeps the current number. Changing the e-mail
+    address or the phone number (the logins, where reset links and codes go) needs the current
+    password: a session left open on a shared computer must not be enough to take the account.
 
-    Raises NotAuthenticated, Invalid, Conflict, NotFound (unknown community or grid).
+    Raises NotAuthenticated, Invalid (also a missing or wrong current password), Conflict,
+    NotFound (unknown community or grid).
     """
     require_user(actor)
+    new_email, new_phone = normalize_email(email), normalize_phone(phone)
+    stored = db.session.get(User, actor.id)
+    logins_change = new_email != stored.email or (
+        new_phone is not None and stored.phone_hash not in privacy.lookup_hashes(new_phone)
+    )
+    if logins_change:
+        _require_password(stored, current_password)
     with transaction():
         user = db.session.get(User, actor.id)
         user.name = _check_name(name)
-        new_phone = normalize_phone(phone)
-        _set_contact(user, normalize_email(email), new_phone or KEEP)
+        _set_contact(user, new_email, new_phone or KEEP)
         moved = False
         if community_code:
             community = areas.community_by_code(community_code)
@@ -353,6 +364,16 @@ def update_profile(actor, *, name, email, phone, community_code, grid_code, loca
         _flush_unique()
         audit.record(actor, "account.update_profile", user)
     return user
+
+
+def _require_password(user, password):
+    """Raises Invalid (on the current_password field) unless `password` is the user's own."""
+    if not password:
+        message = _("Enter your current password to change your e-mail address or mobile number.")
+        raise Invalid(message, fields={"current_password": message})
+    if not _password_matches(user, password)[0]:
+        message = _("The current password is wrong.")
+        raise Invalid(message, fields={"current_password": message})
 
 
 def _grid_in(community, grid_code):
@@ -379,9 +400,7 @@ def change_password(actor, current_password, new_password):
     Raises NotAuthenticated, Invalid (wrong current password, weak new one).
     """
     require_user(actor)
-    if not _password_matches(db.session.get(User, actor.id), current_password)[0]:
-        message = _("The current password is wrong.")
-        raise Invalid(message, fields={"current_password": message})
+    _require_password(db.session.get(User, actor.id), current_password)
     password_hash = hash_password(new_password)
     with transaction():
         user = db.session.get(User, actor.id)

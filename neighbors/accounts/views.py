@@ -164,6 +164,7 @@ def edit_profile():
                 community_code=form.community.data,
                 grid_code=form.grid.data,
                 locale=form.locale.data,
+                current_password=form.current_password.data,
             )
         except DomainError as error:
             show_error(form, error)

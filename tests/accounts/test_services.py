@@ -205,6 +205,7 @@ def test_update_profile_keeps_phone_when_blank_and_checks_grid(ctx, make):
         community_code=OTHER_COMMUNITY,
         grid_code="",
         locale="en",
+        current_password=PASSWORD,
     )
     changed = user(user_id)
     assert (changed.name, changed.email, changed.locale) == ("新名字", "new@example.org", "en")
@@ -230,6 +231,42 @@ def test_update_profile_keeps_phone_when_blank_and_checks_grid(ctx, make):
         locale=None,
     )
     assert user(user_id).grid.code == OTHER_COMMUNITY + "01"
+
+
+def test_changing_a_login_on_the_profile_needs_the_current_password(ctx, make):
+    user_id, email = make.user(phone="13900001111")
+    same = {"community_code": COMMUNITY, "grid_code": "", "locale": None}
+    new_email = {"email": "thief@example.org", "phone": ""}
+    new_phone = {"email": email, "phone": "139 0000 2222"}
+    no_email = {"email": "", "phone": ""}  # removing the address is changing it
+    for changes in (new_email, new_phone, no_email):
+        for password in (None, "", "not the password"):
+            with pytest.raises(Invalid) as refused:
+                accounts.update_profile(
+                    user(user_id), name="改名", **changes, **same, current_password=password
+                )
+            assert set(refused.value.fields) == {"current_password"}
+            assert "password" in refused.value.fields["current_password"]
+    unchanged = user(user_id)
+    assert unchanged.email == email and accounts.phone_of(unchanged) == "13900001111"
+    assert unchanged.name != "改名"  # nothing at all was saved
+    # The name (and the same logins, the phone typed another way) need no password.
+    accounts.update_profile(
+        user(user_id), name="改名", email=email.upper(), phone="+86 13900001111", **same
+    )
+    assert user(user_id).name == "改名"
+    accounts.update_profile(
+        user(user_id),
+        name="改名",
+        email="new@example.org",
+        phone="13900002222",
+        **same,
+        current_password=PASSWORD,
+    )
+    changed = user(user_id)
+    assert changed.email == "new@example.org" and accounts.phone_of(changed) == "13900002222"
+    actions = db.session.scalars(select(AuditEntry.action)).all()
+    assert actions.count("account.update_profile") == 2
 
 
 def declare(user_id, community=COMMUNITY):
