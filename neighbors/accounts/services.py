@@ -367,13 +367,21 @@ def update_profile(
 
 
 def _require_password(user, password):
-    """Raises Invalid (on the current_password field) unless `password` is the user's own."""
+    """Raises Invalid (on the current_password field) unless `password` is the user's own;
+    TooManyAttempts after LOCKOUT_THRESHOLD wrong ones, so that a session left open is no way
+    to guess the password either."""
     if not password:
         message = _("Enter your current password to change your e-mail address or mobile number.")
         raise Invalid(message, fields={"current_password": message})
+    key = f"signed-in:{user.id}"  # never a login's key: guesses here slow no login down
+    ratelimit.check_login(key, "")
     if not _password_matches(user, password)[0]:
+        locked = ratelimit.login_failed(key, "")
+        if locked:
+            raise locked
         message = _("The current password is wrong.")
         raise Invalid(message, fields={"current_password": message})
+    ratelimit.login_succeeded(key, "")
 
 
 def _grid_in(community, grid_code):

@@ -143,7 +143,7 @@ def login_failed(login, address):
     everywhere = store.incr(_key("failures", login), window)
     over = everywhere - int(config["LOGIN_SLOWDOWN_AFTER"])
     if over >= 0:
-        delay = min(2**over, int(config["LOGIN_SLOWDOWN_MAX_SECONDS"]))
+        delay = min(2 ** min(over, 20), int(config["LOGIN_SLOWDOWN_MAX_SECONDS"]))
         wait = _key("wait", login)
         store.clear(wait)
         store.incr(wait, delay)

@@ -269,6 +269,20 @@ def test_changing_a_login_on_the_profile_needs_the_current_password(ctx, make):
     assert actions.count("account.update_profile") == 2
 
 
+def test_the_current_password_cannot_be_guessed_from_a_session_either(ctx, make, throttled):
+    user_id, email = make.user()
+    same = {"name": "x", "phone": "", "community_code": COMMUNITY, "grid_code": "", "locale": None}
+    for _ in range(2):
+        with pytest.raises(Invalid):
+            accounts.change_password(user(user_id), "a guess", "a new password")
+    with pytest.raises(TooManyAttempts):  # the third wrong one, on either page
+        accounts.update_profile(user(user_id), email="x@example.org", **same, current_password="g")
+    with pytest.raises(TooManyAttempts):  # then even the right one, for a while
+        accounts.change_password(user(user_id), PASSWORD, "a new password")
+    assert user(user_id).email == email
+    assert accounts.authenticate(email, PASSWORD, address="198.51.100.7")  # logging in is not
+
+
 def declare(user_id, community=COMMUNITY):
     return accounts.declare_party_membership(
         user(user_id),
