@@ -654,7 +654,7 @@ FORMS = (
     Form("web.set_language", "volunteer", lambda w: {"lang": "en", "next": "/events"}),
     Form("accounts.edit_profile", "volunteer", lambda w: {
         "name": "新名字", "email": "new@example.org", "phone": "13900004444",
-        "community": COMMUNITY, "grid": "", "locale": "en"}),
+        "community": COMMUNITY, "grid": "", "locale": "en", "current_password": PASSWORD}),
     Form("accounts.change_password", "volunteer", lambda w: {
         "current_password": PASSWORD, "new_password": "another password",
         "confirm": "another password"}),
