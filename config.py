@@ -44,9 +44,14 @@ class Config:
     # A login session lasts this long at most (also with "remember me"); logging out ends it.
     SESSION_DAYS = 30
     REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
-    # Failed logins in a row that lock an account, and for how long.
+    # Failed logins from one address at one login that lock that address out of that login (only:
+    # its owner elsewhere still logs in), and for how long; also the window failures count in.
     LOCKOUT_THRESHOLD = 10
     LOCKOUT_MINUTES = 15
+    # Failures at one login, from anywhere, after which every next try at it waits 1, 2, 4 …
+    # seconds, at most LOGIN_SLOWDOWN_MAX_SECONDS (a slow-down anyone may cause, so it is short).
+    LOGIN_SLOWDOWN_AFTER = 5
+    LOGIN_SLOWDOWN_MAX_SECONDS = 30
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -57,7 +62,6 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     REDIS_URL = None
-    LOGIN_RATE_LIMIT = "10 per minute"  # failed attempts, per address and login
     LOGIN_IP_RATE_LIMIT = "100 per minute"  # failed attempts, per address
     CHECKIN_RATE_LIMIT = "10 per 5 minutes"  # check-in code entries, per address and event
     # Wrong check-in codes per person and event (from any address); then they wait.

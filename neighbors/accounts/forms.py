@@ -48,6 +48,12 @@ class ProfileForm(FlaskForm):
     community = SelectField(_l("Home community"), validators=[DataRequired()], choices=[])
     grid = SelectField(_l("Grid"), validators=[Optional()], choices=[])
     locale = SelectField(_l("Language"), validators=[Optional()], choices=[])
+    # Asked by the service only when the e-mail address or the phone number changes.
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[Optional(), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class PasswordForm(FlaskForm):

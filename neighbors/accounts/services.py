@@ -25,7 +25,7 @@ from neighbors.accounts.models import (
     User,
 )
 from neighbors.areas import services as areas
-from neighbors.core import audit, outbox, privacy
+from neighbors.core import audit, outbox, privacy, ratelimit
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import (
     Conflict,
@@ -33,7 +33,6 @@ from neighbors.core.errors import (
     NotAllowed,
     NotAuthenticated,
     NotFound,
-    TooManyAttempts,
 )
 from neighbors.core.links import absolute_url
 from neighbors.core.permissions import (
@@ -227,64 +226,48 @@ def register(*, name, email, phone, password, community_code, consent, locale=No
     return user
 
 
-def authenticate(login, password):
-    """The active user with this login (e-mail or mobile) and password.
+def login_key(login):
+    """The login as the throttle counts it: the same for every way of typing one login, and
+    computed alike whether an account has it or not."""
+    login = unicodedata.normalize("NFKC", str(login or "")).strip()[:254]
+    if "@" in login:
+        return login.lower()
+    try:
+        return normalize_phone(login) or ""
+    except Invalid:
+        return login.lower()
+
+
+def authenticate(login, password, *, address=None):
+    """The active user with this login (e-mail or mobile) and password, tried from `address`
+    (the client's IP address; None from the command line).
 
     Raises NotAuthenticated with one message for every kind of failure, so it reveals nothing;
-    TooManyAttempts while the account is locked after LOCKOUT_THRESHOLD failures in a row.
+    TooManyAttempts (the same for a login nobody has) while this address is locked out of this
+    login after LOCKOUT_THRESHOLD failures, or while the login is slowed down after failures
+    from anywhere (see neighbors.core.ratelimit).
     """
+    key, address = login_key(login), address or ""
+    ratelimit.check_login(key, address)
     user = _find_by_login(login)
-    if user is not None and user.locked_until and user.locked_until > utcnow():
-        raise _locked(user.locked_until)
     # Hashing is slow on purpose: it happens before the write transaction, not inside it.
     ok, new_hash = _password_matches(user, password)
     ok = ok and user.active
-    locked_until = None
+    locked = None if ok else ratelimit.login_failed(key, address)
     with transaction():
-        if ok:
-            row = db.session.get(User, user.id)
-            row.failed_logins, row.locked_until = 0, None
-            if new_hash:
-                row.password_hash = new_hash
-        elif user is not None:
-            locked_until = _count_failure(user)
+        if ok and new_hash:
+            db.session.get(User, user.id).password_hash = new_hash
         # The failure is recorded too, so the transaction commits before the error is raised.
         audit.record(user if ok else None, "account.login" if ok else "account.login_failed", user)
-    if locked_until:
-        raise _locked(locked_until)
-    if not ok:
-        raise NotAuthenticated(_("Wrong login or password."), code="invalid_credentials")
-    return user
-
-
-def _count_failure(user):
-    """One more failure in a row (counted by the database, so workers cannot lose one); at the
-    threshold the account is locked for LOCKOUT_MINUTES. Returns the lock's end, if locked."""
-    failures = db.session.execute(
-        update(User)
-        .where(User.id == user.id)
-        .values(failed_logins=User.failed_logins + 1)
-        .returning(User.failed_logins)
-    ).scalar_one()
-    if failures < current_app.config["LOCKOUT_THRESHOLD"]:
-        return None
-    until = utcnow() + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
-    db.session.execute(
-        update(User).where(User.id == user.id).values(failed_logins=0, locked_until=until)
-    )
-    audit.record(None, "account.locked", user, minutes=current_app.config["LOCKOUT_MINUTES"])
-    return until
-
-
-def _locked(until):
-    seconds = max(int((until - utcnow()).total_seconds()), 1)
-    return TooManyAttempts(
-        _(
-            "Too many failed attempts: this account is locked for %(minutes)s minutes.",
-            minutes=-(-seconds // 60),
-        ),
-        retry_after=seconds,
-    )
+        if locked and user is not None:
+            minutes = current_app.config["LOCKOUT_MINUTES"]
+            audit.record(None, "account.locked", user, minutes=minutes, by="address")
+    if ok:
+        ratelimit.login_succeeded(key, address)
+        return user
+    if locked:
+        raise locked
+    raise NotAuthenticated(_("Wrong login or password."), code="invalid_credentials")
 
 
 # -- login sessions ----------------------------------------------------------------------------
@@ -344,17 +327,28 @@ def prune_sessions(now):
         ).rowcount
 
 
-def update_profile(actor, *, name, email, phone, community_code, grid_code, locale):
-    """Change one's own profile; a blank phone keeps the current number.
+def update_profile(
+    actor, *, name, email, phone, community_code, grid_code, locale, current_password=None
+):
+    """Change one's own profile; a blank phone keeps the current number. Changing the e-mail
+    address or the phone number (the logins, where reset links and codes go) needs the current
+    password: a session left open on a shared computer must not be enough to take the account.
 
-    Raises NotAuthenticated, Invalid, Conflict, NotFound (unknown community or grid).
+    Raises NotAuthenticated, Invalid (also a missing or wrong current password), Conflict,
+    NotFound (unknown community or grid).
     """
     require_user(actor)
+    new_email, new_phone = normalize_email(email), normalize_phone(phone)
+    stored = db.session.get(User, actor.id)
+    logins_change = new_email != stored.email or (
+        new_phone is not None and stored.phone_hash not in privacy.lookup_hashes(new_phone)
+    )
+    if logins_change:
+        _require_password(stored, current_password)
     with transaction():
         user = db.session.get(User, actor.id)
         user.name = _check_name(name)
-        new_phone = normalize_phone(phone)
-        _set_contact(user, normalize_email(email), new_phone or KEEP)
+        _set_contact(user, new_email, new_phone or KEEP)
         moved = False
         if community_code:
             community = areas.community_by_code(community_code)
@@ -371,6 +365,24 @@ def update_profile(actor, *, name, email, phone, community_code, grid_code, loca
         _flush_unique()
         audit.record(actor, "account.update_profile", user)
     return user
+
+
+def _require_password(user, password):
+    """Raises Invalid (on the current_password field) unless `password` is the user's own;
+    TooManyAttempts after LOCKOUT_THRESHOLD wrong ones, so that a session left open is no way
+    to guess the password either."""
+    if not password:
+        message = _("Enter your current password to change your e-mail address or mobile number.")
+        raise Invalid(message, fields={"current_password": message})
+    key = f"signed-in:{user.id}"  # never a login's key: guesses here slow no login down
+    ratelimit.check_login(key, "")
+    if not _password_matches(user, password)[0]:
+        locked = ratelimit.login_failed(key, "")
+        if locked:
+            raise locked
+        message = _("The current password is wrong.")
+        raise Invalid(message, fields={"current_password": message})
+    ratelimit.login_succeeded(key, "")
 
 
 def _grid_in(community, grid_code):
@@ -397,9 +409,7 @@ def change_password(actor, current_password, new_password):
     Raises NotAuthenticated, Invalid (wrong current password, weak new one).
     """
     require_user(actor)
-    if not _password_matches(db.session.get(User, actor.id), current_password)[0]:
-        message = _("The current password is wrong.")
-        raise Invalid(message, fields={"current_password": message})
+    _require_password(db.session.get(User, actor.id), current_password)
     password_hash = hash_password(new_password)
     with transaction():
         user = db.session.get(User, actor.id)
@@ -736,9 +746,12 @@ def _token_hash(raw):
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def issue_token(login, password):
-    """A new bearer token for these credentials: (the token, its row). Raises NotAuthenticated."""
-    user = authenticate(login, password)
+def issue_token(login, password, *, address=None):
+    """A new bearer token for these credentials, tried from `address`: (the token, its row).
+
+    Raises NotAuthenticated, TooManyAttempts (as authenticate).
+    """
+    user = authenticate(login, password, address=address)
     raw = secrets.token_urlsafe(32)
     ttl = timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
     with transaction():

@@ -101,7 +101,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.login.data, form.password.data)
+            user = accounts.authenticate(
+                form.login.data, form.password.data, address=request.remote_addr
+            )
         except TooManyAttempts as error:
             show_error(form, error)
             page = render_template("accounts/login.html", form=form)
@@ -162,6 +164,7 @@ def edit_profile():
                 community_code=form.community.data,
                 grid_code=form.grid.data,
                 locale=form.locale.data,
+                current_password=form.current_password.data,
             )
         except DomainError as error:
             show_error(form, error)

@@ -1,6 +1,6 @@
 """API: tokens and the signed-in user's profile."""
 
-from flask import g, jsonify
+from flask import g, jsonify, request
 
 from neighbors.accounts import services as accounts
 from neighbors.api.base import bp, current_actor, json_body, read_fields
@@ -14,7 +14,9 @@ from neighbors.hours import services as hours
 @login_limits
 def create_token():
     fields = read_fields(json_body(), required=("login", "password"))
-    raw, token = accounts.issue_token(fields["login"], fields["password"])
+    raw, token = accounts.issue_token(
+        fields["login"], fields["password"], address=request.remote_addr
+    )
     user = token.user
     return jsonify(
         token=raw,

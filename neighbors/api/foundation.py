@@ -3,11 +3,12 @@
 import re
 from datetime import date
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import jsonify, request, stream_with_context
 from flask_babel import gettext as _
 
 from neighbors.api.base import bp, current_actor, json_body, read_fields, role_required
 from neighbors.core.errors import Invalid
+from neighbors.core.exports import download
 from neighbors.core.permissions import Role
 from neighbors.core.timezone import isoformat
 from neighbors.foundation import ledger, reports
@@ -213,12 +214,8 @@ def export_ledger():
         )
     fund = args.get("fund") or None
     if fmt != "json":
-        body, mimetype = reports.export(actor, fmt, date_from, date_to, fund)
-        return Response(
-            stream_with_context(body),
-            mimetype=mimetype,
-            headers={"Content-Disposition": f'attachment; filename="ledger.{fmt}"'},
-        )
+        body, content_type = reports.export(actor, fmt, date_from, date_to, fund)
+        return download(stream_with_context(body), content_type, f"ledger.{fmt}")
     page, next_cursor = reports.ledger_page(
         actor,
         cursor=args.get("cursor"),

@@ -1,4 +1,5 @@
-"""Spreadsheet exports: CSV that Excel opens (UTF-8 with BOM, formulas neutralised) and XLSX."""
+"""Spreadsheet exports: CSV that Excel opens (UTF-8 with BOM, formulas neutralised) and XLSX;
+and the one helper every download answers with."""
 
 import csv
 import io
@@ -7,8 +8,27 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 import xlsxwriter
+from flask import Response
+
+# Each download's whole Content-Type. Text types name their charset here, once.
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PLAIN_TEXT = "text/plain; charset=utf-8"
+ICALENDAR = "text/calendar; charset=utf-8"
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def download(body, content_type, filename, *, inline=False):
+    """A file to download (or, inline, to open, as a calendar). `content_type` is given whole
+    and sent as it is: passed as a `mimetype`, Flask would add a second "; charset=utf-8" to a
+    text type that already names one."""
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        body,
+        content_type=content_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
+    )
 
 
 def safe_cell(value):

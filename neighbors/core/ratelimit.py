@@ -1,33 +1,28 @@
-"""Rate limits: failed logins per address and login name, registrations per address, check-in
-codes per address and event, wrong check-in codes per person and event (counted by the service,
-see Failures), and every API call per token (or address without one).
+"""Rate limits: failed logins per login and address (the login throttle below) and per
+address, registrations per address, check-in codes per address and event, wrong check-in
+codes per person and event (counted by the service, see Failures), and every API call per
+token (or address without one).
 
 Counts live in Redis when REDIS_URL is set (shared by every worker and host), else in memory.
 NEIGHBORS_RATELIMIT_ENABLED=false turns them all off (load tests).
 """
 
 import hashlib
+import hmac
+import ipaddress
 import math
 import threading
 import time
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from neighbors.core.errors import TooManyAttempts
 from neighbors.extensions import limiter
-
-
-def _login_name():
-    if request.is_json:
-        body = request.get_json(silent=True)
-        value = body.get("login") if isinstance(body, dict) else None
-    else:
-        value = request.form.get("login")
-    # JSON can carry half a surrogate pair ("\ud800"), which Redis cannot encode in a key.
-    return str(value or "")[:254].strip().lower().encode(errors="replace").decode()
 
 
 def _failed(response):
@@ -74,37 +69,35 @@ class Failures:
             _strategy().hit(self.item, *self.key)
 
 
-_strategies_lock = threading.Lock()
-
-
 def _on():
     return bool(current_app.config["RATELIMIT_ENABLED"])
 
 
-def _strategy():
-    """The app's moving-window counter on its rate-limit storage, made once per app."""
+_storage_lock = threading.Lock()
+
+
+def _store():
+    """The app's counter storage, where Flask-Limiter keeps its counts: Redis when REDIS_URL is
+    set (shared by every worker and host), else this process's memory. Made once per app."""
     app = current_app._get_current_object()
-    with _strategies_lock:
-        strategy = app.extensions.get("neighbors_failures")
-        if strategy is None:
-            storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
-            strategy = app.extensions["neighbors_failures"] = MovingWindowRateLimiter(storage)
-    return strategy
+    with _storage_lock:
+        store = app.extensions.get("neighbors_counters")
+        if store is None:
+            uri = app.config["RATELIMIT_STORAGE_URI"]
+            store = app.extensions["neighbors_counters"] = storage_from_string(uri)
+    return store
+
+
+def _strategy():
+    return MovingWindowRateLimiter(_store())
 
 
 def login_limits(view):
-    """Limit failed POSTs: LOGIN_RATE_LIMIT per address and login, LOGIN_IP_RATE_LIMIT per
-    address (so one address cannot try many logins either)."""
-    per_login = limiter.limit(
-        lambda: current_app.config["LOGIN_RATE_LIMIT"],
-        key_func=lambda: f"{get_remote_address()}|{_login_name()}",
-        methods=["POST"],
-        deduct_when=_failed,
-    )
-    per_address = limiter.limit(
+    """Limit failed POSTs: LOGIN_IP_RATE_LIMIT per address, so that one address cannot try many
+    logins either. Failures at one login are counted by the login throttle below."""
+    return limiter.limit(
         lambda: current_app.config["LOGIN_IP_RATE_LIMIT"], methods=["POST"], deduct_when=_failed
-    )
-    return per_address(per_login(view))
+    )(view)
 
 
 def registrations(view):
@@ -125,3 +118,105 @@ def api_calls(blueprint):
     limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_api_caller)(blueprint)
     limiter.limit(lambda: current_app.config["API_IP_RATE_LIMIT"])(blueprint)
     return blueprint
+
+
+# -- the login throttle ------------------------------------------------------------------------
+#
+# OWASP's Authentication Cheat Sheet: throttle per account and address, slow the account down,
+# and never let a stranger lock its owner out. So:
+# - LOCKOUT_THRESHOLD failures at one login from one address lock that pair (only) for
+#   LOCKOUT_MINUTES: that address may not try that login again, even with the right password;
+# - after LOGIN_SLOWDOWN_AFTER failures at one login from anywhere within LOCKOUT_MINUTES, each
+#   further failure makes every address wait before the next try at it: 1, 2, 4 … seconds, at
+#   most LOGIN_SLOWDOWN_MAX_SECONDS. The owner waits that long at most, never a lockout.
+# The counts are kept for the login as typed (canonical form), whether an account has it or not,
+# so known and unknown logins answer alike. Keys are keyed hashes: no e-mail address, phone
+# number or address in Redis.
+
+
+def _key(kind, *parts):
+    secret = current_app.config["SECRET_KEY"].encode()
+    message = "|".join(parts).encode(errors="replace")
+    return "neighbors-login:" + kind + ":" + hmac.new(secret, message, "sha256").hexdigest()[:40]
+
+
+def _network(address):
+    """The address as counted: an IPv6 client holds a whole /64, so it counts as one."""
+    try:
+        parsed = ipaddress.ip_address((address or "").split("%")[0])
+    except ValueError:
+        return str(address or "")[:64]
+    if parsed.version == 6:
+        if parsed.ipv4_mapped:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+def _seconds_left(store, key):
+    if not store.get(key):
+        return 0
+    return max(math.ceil(store.get_expiry(key) - time.time()), 1)
+
+
+def check_login(login, address):
+    """Refuse a try at this login from this address while their pair is locked or the login is
+    slowed down. `login` is canonical (as accounts.login_key gives it). Raises TooManyAttempts."""
+    if not _on():
+        return
+    store = _store()
+    locked = _seconds_left(store, _key("lock", login, _network(address)))
+    if locked:
+        raise _locked(locked)
+    wait = _seconds_left(store, _key("wait", login))
+    if wait:
+        raise _slowed(wait)
+
+
+def login_failed(login, address):
+    """Count a failed try. Returns TooManyAttempts when it locked the pair, else None."""
+    if not _on():
+        return None
+    config, store = current_app.config, _store()
+    window = int(config["LOCKOUT_MINUTES"]) * 60
+    everywhere = store.incr(_key("failures", login), window)
+    over = everywhere - int(config["LOGIN_SLOWDOWN_AFTER"])
+    if over >= 0:
+        delay = min(2 ** min(over, 20), int(config["LOGIN_SLOWDOWN_MAX_SECONDS"]))
+        wait = _key("wait", login)
+        store.clear(wait)
+        store.incr(wait, delay)
+    pair = (login, _network(address))
+    if store.incr(_key("pair", *pair), window) < int(config["LOCKOUT_THRESHOLD"]):
+        return None
+    store.clear(_key("pair", *pair))
+    lock = _key("lock", *pair)
+    store.clear(lock)
+    store.incr(lock, window)
+    return _locked(window)
+
+
+def login_succeeded(login, address):
+    """A success from this address starts its count at this login afresh."""
+    if _on():
+        _store().clear(_key("pair", login, _network(address)))
+
+
+def _locked(seconds):
+    return TooManyAttempts(
+        _(
+            "Too many failed attempts from here: try this login again in %(minutes)s minutes.",
+            minutes=-(-seconds // 60),
+        ),
+        retry_after=seconds,
+    )
+
+
+def _slowed(seconds):
+    return TooManyAttempts(
+        _(
+            "Too many failed attempts at this login: try again in %(seconds)s seconds.",
+            seconds=seconds,
+        ),
+        retry_after=seconds,
+    )

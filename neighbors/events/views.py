@@ -2,13 +2,14 @@
 
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError
+from neighbors.core.exports import ICALENDAR, download
 from neighbors.core.links import absolute_url
 from neighbors.core.timezone import from_local, local_today, to_local
 from neighbors.events import calendar
@@ -138,11 +139,7 @@ def calendar_feed(token):
 
 
 def _ics(items, name, filename):
-    return Response(
-        calendar.to_ical(items, name),
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
+    return download(calendar.to_ical(items, name), ICALENDAR, filename, inline=True)
 
 
 # -- staff -------------------------------------------------------------------------------------

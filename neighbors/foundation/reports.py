@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from neighbors.core import audit
+from neighbors.core import exports as core_exports
 from neighbors.core.db import is_postgresql, transaction
 from neighbors.core.errors import Invalid
 from neighbors.core.permissions import Role, require_role
@@ -28,10 +29,11 @@ from neighbors.foundation.models import (
 from neighbors.foundation.services import fund_by_code
 
 READERS = (Role.ACCOUNTANT, Role.APPROVER)
+# The whole Content-Type of each export (core.exports.download sends it as it is).
 MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "beancount": "text/plain; charset=utf-8",
+    "csv": core_exports.CSV,
+    "xlsx": core_exports.XLSX,
+    "beancount": core_exports.PLAIN_TEXT,
 }
 
 
@@ -67,7 +69,7 @@ def statement(actor, date_from, date_to):
 
 
 def export(actor, fmt, date_from, date_to, fund_code=None):
-    """An export's body (bytes, or an iterable of bytes that streams) and its media type.
+    """An export's body (bytes, or an iterable of bytes that streams) and its whole Content-Type.
 
     Each export is written to the audit log. Raises NotAllowed.
     """

@@ -5,7 +5,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    Response,
     flash,
     redirect,
     render_template,
@@ -18,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from neighbors.core.errors import DomainError
-from neighbors.core.exports import csv_bytes, csv_bytes_stream, xlsx_bytes
+from neighbors.core.exports import CSV, XLSX, csv_bytes, csv_bytes_stream, download, xlsx_bytes
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
 from neighbors.core.timezone import local_today
@@ -201,13 +200,9 @@ def ledger_page():
 def export(fmt):
     date_from, date_to = _period()
     fund = request.args.get("fund") or None
-    body, mimetype = foundation_reports.export(current_user, fmt, date_from, date_to, fund)
+    body, content_type = foundation_reports.export(current_user, fmt, date_from, date_to, fund)
     name = f"ledger-{date_from}-{date_to}.{fmt}"
-    return Response(
-        stream_with_context(body),
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download(stream_with_context(body), content_type, name)
 
 
 @bp.get("/<any(donations, subsidies):what>.<any(csv, xlsx):fmt>")
@@ -222,13 +217,8 @@ def list_export(what, fmt):
     header, rows = make(current_user, year, fmt)
     name = f"{what}-{year}.{fmt}"
     if fmt == "csv":
-        body, mimetype = csv_bytes(header, rows), "text/csv; charset=utf-8"
-    else:
-        body = xlsx_bytes(str(year), header, rows)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+        return download(csv_bytes(header, rows), CSV, name)
+    return download(xlsx_bytes(str(year), header, rows), XLSX, name)
 
 
 @bp.get("/detail")
@@ -243,11 +233,7 @@ def detail():
     if export:
         body = csv_bytes_stream(exports.DETAIL_HEADER, exports.detail_rows(rows))
         name = f"detail-{fund.code}-{account}-{date_from}-{date_to}.csv"
-        return Response(
-            stream_with_context(body),
-            mimetype="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return download(stream_with_context(body), CSV, name)
     return render_template(
         "foundation/detail.html",
         fund=fund,

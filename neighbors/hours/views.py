@@ -3,14 +3,14 @@ attendance and check-in, Party member reports and dashboards."""
 
 import re
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound, TooManyAttempts
-from neighbors.core.exports import csv_bytes, xlsx_bytes
+from neighbors.core.exports import CSV, XLSX, csv_bytes, download, xlsx_bytes
 from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
@@ -332,12 +332,8 @@ def party_report(fmt=None):
     header, body = reports.party_table(rows)
     name = f"party-members-{year}.{fmt}"
     if fmt == "csv":
-        return _download(csv_bytes(header, body), "text/csv; charset=utf-8", name)
-    return _download(
-        xlsx_bytes(str(year), header, body),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        name,
-    )
+        return download(csv_bytes(header, body), CSV, name)
+    return download(xlsx_bytes(str(year), header, body), XLSX, name)
 
 
 @bp.get("/staff/dashboard")
@@ -346,12 +342,4 @@ def dashboard():
     year = year_arg()
     return render_template(
         "hours/dashboard.html", year=year, data=reports.dashboard(current_user, year)
-    )
-
-
-def _download(body, mimetype, filename):
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

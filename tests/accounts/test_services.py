@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from neighbors.accounts import services as accounts
 from neighbors.accounts.models import ApiToken, ReportStatus, User
 from neighbors.core.audit import AuditEntry
-from neighbors.core.db import transaction, utcnow
+from neighbors.core.db import transaction
 from neighbors.core.errors import (
     Conflict,
     Invalid,
@@ -138,26 +138,61 @@ def test_a_session_ends_at_logout_and_after_its_days(app, ctx, areas_loaded, mon
     assert accounts.user_for_session(kept) is None
 
 
-def test_repeated_failures_lock_the_account_for_a_while(app, ctx, areas_loaded, monkeypatch):
+@pytest.fixture
+def throttled(app, monkeypatch):
+    """The login throttle on, with counts of its own (the suite's app has rate limits off)."""
+    from limits.storage import MemoryStorage
+
+    monkeypatch.setitem(app.config, "RATELIMIT_ENABLED", True)
     monkeypatch.setitem(app.config, "LOCKOUT_THRESHOLD", 3)
+    monkeypatch.setitem(app.config, "LOGIN_SLOWDOWN_AFTER", 100)
+    monkeypatch.setitem(app.extensions, "neighbors_counters", MemoryStorage())
+
+
+def test_repeated_failures_lock_the_address_out_of_the_login(ctx, areas_loaded, throttled):
     created = register()
+    here, there = "203.0.113.9", "198.51.100.7"
     for _ in range(2):
         with pytest.raises(NotAuthenticated):
-            accounts.authenticate("xiaoming@example.org", "wrong")
-    assert accounts.authenticate("xiaoming@example.org", PASSWORD)  # a success resets the count
+            accounts.authenticate("xiaoming@example.org", "wrong", address=here)
+    # A success resets the count (typed another way, it is still the same login).
+    assert accounts.authenticate(" XiaoMing@example.org", PASSWORD, address=here)
     for _ in range(2):
         with pytest.raises(NotAuthenticated):
-            accounts.authenticate("xiaoming@example.org", "wrong")
+            accounts.authenticate("xiaoming@example.org", "wrong", address=here)
     with pytest.raises(TooManyAttempts) as locked:
-        accounts.authenticate("xiaoming@example.org", "wrong")
+        accounts.authenticate("xiaoming@example.org", "wrong", address=here)
     assert 14 * 60 < locked.value.retry_after <= 15 * 60
-    with pytest.raises(TooManyAttempts):  # even the right password, until the lock ends
-        accounts.authenticate("xiaoming@example.org", PASSWORD)
-    with transaction():
-        user(created.id).locked_until = utcnow() - timedelta(seconds=1)
-    assert accounts.authenticate("xiaoming@example.org", PASSWORD).id == created.id
+    with pytest.raises(TooManyAttempts):  # even the right password, from that address
+        accounts.authenticate("xiaoming@example.org", PASSWORD, address=here)
+    assert accounts.authenticate("xiaoming@example.org", PASSWORD, address=there).id == created.id
     actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions.count("account.locked") == 1 and actions.count("account.login_failed") == 5
+
+
+def test_failures_from_anywhere_slow_a_login_down_briefly(
+    app, ctx, areas_loaded, throttled, monkeypatch, time_machine
+):
+    time_machine.move_to("2026-12-01 08:00:00+00:00", tick=False)
+    monkeypatch.setitem(app.config, "LOGIN_SLOWDOWN_AFTER", 2)
+    register()
+    waits = []
+    for number in range(8):  # each guess from a new address: no address is ever locked
+        address = f"203.0.113.{number}"
+        try:
+            accounts.authenticate("xiaoming@example.org", "wrong", address=address)
+        except TooManyAttempts as error:
+            waits.append(error.retry_after)
+            time_machine.shift(error.retry_after)
+            with pytest.raises(NotAuthenticated):  # heard once the wait is over
+                accounts.authenticate("xiaoming@example.org", "wrong", address=address)
+        except NotAuthenticated:
+            pass
+    assert waits == [1, 2, 4, 8, 16, 30]  # doubling, to LOGIN_SLOWDOWN_MAX_SECONDS at most
+    with pytest.raises(TooManyAttempts):
+        accounts.authenticate("xiaoming@example.org", PASSWORD, address="198.51.100.7")
+    time_machine.shift(30)
+    assert accounts.authenticate("xiaoming@example.org", PASSWORD, address="198.51.100.7")
 
 
 def test_update_profile_keeps_phone_when_blank_and_checks_grid(ctx, make):
@@ -170,6 +205,7 @@ def test_update_profile_keeps_phone_when_blank_and_checks_grid(ctx, make):
         community_code=OTHER_COMMUNITY,
         grid_code="",
         locale="en",
+        current_password=PASSWORD,
     )
     changed = user(user_id)
     assert (changed.name, changed.email, changed.locale) == ("新名字", "new@example.org", "en")
@@ -195,6 +231,56 @@ def test_update_profile_keeps_phone_when_blank_and_checks_grid(ctx, make):
         locale=None,
     )
     assert user(user_id).grid.code == OTHER_COMMUNITY + "01"
+
+
+def test_changing_a_login_on_the_profile_needs_the_current_password(ctx, make):
+    user_id, email = make.user(phone="13900001111")
+    same = {"community_code": COMMUNITY, "grid_code": "", "locale": None}
+    new_email = {"email": "thief@example.org", "phone": ""}
+    new_phone = {"email": email, "phone": "139 0000 2222"}
+    no_email = {"email": "", "phone": ""}  # removing the address is changing it
+    for changes in (new_email, new_phone, no_email):
+        for password in (None, "", "not the password"):
+            with pytest.raises(Invalid) as refused:
+                accounts.update_profile(
+                    user(user_id), name="改名", **changes, **same, current_password=password
+                )
+            assert set(refused.value.fields) == {"current_password"}
+            assert "password" in refused.value.fields["current_password"]
+    unchanged = user(user_id)
+    assert unchanged.email == email and accounts.phone_of(unchanged) == "13900001111"
+    assert unchanged.name != "改名"  # nothing at all was saved
+    # The name (and the same logins, the phone typed another way) need no password.
+    accounts.update_profile(
+        user(user_id), name="改名", email=email.upper(), phone="+86 13900001111", **same
+    )
+    assert user(user_id).name == "改名"
+    accounts.update_profile(
+        user(user_id),
+        name="改名",
+        email="new@example.org",
+        phone="13900002222",
+        **same,
+        current_password=PASSWORD,
+    )
+    changed = user(user_id)
+    assert changed.email == "new@example.org" and accounts.phone_of(changed) == "13900002222"
+    actions = db.session.scalars(select(AuditEntry.action)).all()
+    assert actions.count("account.update_profile") == 2
+
+
+def test_the_current_password_cannot_be_guessed_from_a_session_either(ctx, make, throttled):
+    user_id, email = make.user()
+    same = {"name": "x", "phone": "", "community_code": COMMUNITY, "grid_code": "", "locale": None}
+    for _ in range(2):
+        with pytest.raises(Invalid):
+            accounts.change_password(user(user_id), "a guess", "a new password")
+    with pytest.raises(TooManyAttempts):  # the third wrong one, on either page
+        accounts.update_profile(user(user_id), email="x@example.org", **same, current_password="g")
+    with pytest.raises(TooManyAttempts):  # then even the right one, for a while
+        accounts.change_password(user(user_id), PASSWORD, "a new password")
+    assert user(user_id).email == email
+    assert accounts.authenticate(email, PASSWORD, address="198.51.100.7")  # logging in is not
 
 
 def declare(user_id, community=COMMUNITY):

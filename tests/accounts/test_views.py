@@ -129,6 +129,28 @@ def test_edit_profile(client, make):
     assert "改名" in page and "青年大街社区" in page and "My profile" in page
 
 
+def test_changing_the_e_mail_address_on_the_profile_asks_for_the_password(client, make):
+    _id, email = make.user(phone="13900001111")
+    log_in(client, email)
+    form = {"name": "改名", "email": "thief@example.org", "phone": "", "community": COMMUNITY}
+    page = client.get("/profile/edit", headers=EN).get_data(as_text=True)
+    assert 'name="current_password"' in page and 'autocomplete="current-password"' in page
+    for password in ("", "not the password"):
+        response = post_form(
+            client, "/profile/edit", {**form, "current_password": password}, headers=EN
+        )
+        assert response.status_code == 200
+        text = response.get_data(as_text=True)
+        assert "current password" in text and 'id="current_password-error"' in text
+        assert "thief@example.org" not in client.get("/profile").get_data(as_text=True)
+    phone = {**form, "email": email, "phone": "13900002222", "current_password": "wrong!!"}
+    assert post_form(client, "/profile/edit", phone).status_code == 200
+    assert "139****1111" in client.get("/profile").get_data(as_text=True)
+    response = post_form(client, "/profile/edit", {**form, "current_password": PASSWORD})
+    assert response.status_code == 302
+    assert "thief@example.org" in client.get("/profile").get_data(as_text=True)
+
+
 def test_language_switch_and_browser_default(client, areas_loaded):
     assert "登录" in client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).text
     assert "Log in" in client.get("/", headers=EN).text

@@ -137,7 +137,7 @@ def test_failed_token_requests_are_rate_limited_with_retry_after(database_url, c
             "ENV": "testing",
             "DATABASE_URL": database_url,
             "RATELIMIT_ENABLED": True,
-            "LOGIN_RATE_LIMIT": "3 per minute",
+            "LOCKOUT_THRESHOLD": 4,
         }
     )
     try:

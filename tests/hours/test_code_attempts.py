@@ -28,9 +28,9 @@ def counting(app, monkeypatch):
     """Failures counted (the suite's app has rate limits off), in a store of this test's own."""
     monkeypatch.setitem(app.config, "RATELIMIT_ENABLED", True)
     monkeypatch.setitem(app.config, "CHECKIN_WRONG_CODE_LIMIT", "5 per 10 minutes")
-    app.extensions.pop("neighbors_failures", None)
+    app.extensions.pop("neighbors_counters", None)
     yield
-    app.extensions.pop("neighbors_failures", None)
+    app.extensions.pop("neighbors_counters", None)
 
 
 def under_way(factory, people):

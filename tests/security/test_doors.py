@@ -135,18 +135,92 @@ def limited(database_url, committing_db):
             db.engine.dispose()
 
 
-def test_repeated_failures_lock_the_account_with_429_and_retry_after(limited, live_make):
-    app = limited(LOCKOUT_THRESHOLD=3, RATELIMIT_ENABLED=False)
-    _id, email = live_make.user()
+def client_at(app, address):
+    """A test client whose requests come from this IP address (REMOTE_ADDR, as without proxy)."""
     client = app.test_client()
-    wrong = {"login": email, "password": "not the password"}
-    statuses = [post_form(client, "/login", wrong).status_code for _ in range(3)]
-    assert statuses == [200, 200, 429]
-    response = post_form(client, "/login", {"login": email, "password": PASSWORD})
-    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 900
-    api = client.post("/api/v1/tokens", json={"login": email, "password": PASSWORD})
-    assert api.status_code == 429 and api.json["error"]["code"] == "rate_limited"
-    assert "Retry-After" in api.headers
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def _answer(response):
+    """What a caller can tell from an answer to a login: status, error text, Retry-After."""
+    if response.is_json:
+        text = response.json.get("error", {}).get("message")
+    else:
+        page = response.get_data(as_text=True)
+        found = re.search(r'class="flash error"[^>]*>\s*(?:<p>)?\s*([^<]+)', page)
+        text = found.group(1).strip() if found else None
+    return response.status_code, text, response.headers.get("Retry-After")
+
+
+def test_known_and_unknown_logins_answer_alike_after_repeated_failures(
+    limited, live_make, time_machine
+):
+    time_machine.move_to("2026-12-01 08:00:00+00:00", tick=False)  # Retry-After to the second
+    app = limited(LOCKOUT_THRESHOLD=4, LOGIN_SLOWDOWN_AFTER=2)
+    _id, email = live_make.user()
+    _id, phone_owner = live_make.user(phone="13912345678")
+    for known, unknown in ((email, "nobody@example.org"), ("139 1234 5678", "13987654321")):
+        answers = {}
+        for login in (known, unknown):
+            web, api = client_at(app, "203.0.113.9"), client_at(app, "203.0.113.9")
+            seen = []
+            for attempt in range(6):
+                # Each attempt waits out any slow-down first, to reach the lock itself.
+                wrong = {"login": login, "password": f"guess number {attempt}"}
+                seen.append(_answer(post_form(web, "/login", wrong)))
+                seen.append(_answer(api.post("/api/v1/tokens", json=wrong)))
+                time_machine.shift(30)
+            right = {"login": login, "password": PASSWORD}  # refused too, while locked
+            seen.append(_answer(post_form(web, "/login", right)))
+            seen.append(_answer(api.post("/api/v1/tokens", json=right)))
+            answers[login] = seen
+        assert answers[known] == answers[unknown]
+        statuses = [status for status, _text, _retry in answers[known]]
+        assert statuses[-2:] == [429, 429] and 200 in statuses and 401 in statuses
+        assert answers[known][-1][2] and 0 < int(answers[known][-1][2]) <= 900
+
+
+def test_an_attacker_elsewhere_cannot_lock_the_owner_out(limited, live_make, time_machine):
+    time_machine.move_to("2026-12-01 08:00:00+00:00", tick=False)
+    app = limited()  # the production settings: 10 failures lock a pair, a slow-down after 5
+    _id, email = live_make.user()
+    attacker = client_at(app, "203.0.113.9")
+    owner_web, owner_api = client_at(app, "198.51.100.7"), client_at(app, "2001:db8::7")
+
+    def hammer(times):
+        statuses = []
+        for attempt in range(times):
+            wrong = {"login": email, "password": f"guess number {attempt}"}
+            response = attacker.post("/api/v1/tokens", json=wrong)
+            statuses.append(response.status_code)
+            wait = int(response.headers["Retry-After"]) if response.status_code == 429 else 1
+            time_machine.shift(wait if wait <= 61 else 1)  # waits out slow-downs, not locks
+        return statuses
+
+    def owner_gets_in(send, success):
+        waited = 0
+        response = send()
+        while response.status_code == 429:
+            seconds = int(response.headers["Retry-After"])
+            # At most the slow-down, or the minute of the per-address limit that Flask-Limiter
+            # writes into Retry-After: a short wait, never the attacker's 15-minute lock.
+            assert seconds <= 61, f"locked out for {seconds} s"
+            waited += seconds
+            hammer(3)  # the attacker keeps at it meanwhile
+            time_machine.shift(seconds)
+            response = send()
+        assert response.status_code == success, response.get_data(as_text=True)
+        assert waited <= 120
+        return response
+
+    assert 429 in hammer(40)  # the attacker's address is locked out of the login
+    right = {"login": email, "password": PASSWORD}
+    owner_gets_in(lambda: post_form(owner_web, "/login", right), 302)
+    owner_gets_in(lambda: owner_api.post("/api/v1/tokens", json=right), 201)
+    # The lock holds for the attacker's address, even with the right password.
+    refused = attacker.post("/api/v1/tokens", json=right)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 60
 
 
 def test_registrations_and_api_calls_are_limited(limited, live_make):
@@ -207,4 +281,41 @@ def test_limits_in_redis_hold_across_processes(database_url, committing_db):
     statuses = first + second
     assert sorted(statuses) == [200, 200, 200, 429], statuses
     assert store.keys("LIMITS*")
+    store.flushdb()
+
+
+def _logins_in_another_process(database_url, redis_url, calls):
+    app = create_app(
+        {
+            "ENV": "testing",
+            "DATABASE_URL": database_url,
+            "RATELIMIT_ENABLED": True,
+            "REDIS_URL": redis_url,
+            "LOCKOUT_THRESHOLD": 3,
+        }
+    )
+    client = client_at(app, "203.0.113.9")
+    wrong = {"login": "nobody@example.org", "password": "a guess"}
+    statuses = [client.post("/api/v1/tokens", json=wrong).status_code for _ in range(calls)]
+    with app.app_context():
+        db.engine.dispose()
+    return statuses
+
+
+@pytest.mark.skipif(
+    not REDIS_URL,
+    reason="set NEIGHBORS_TEST_REDIS_URL=redis://127.0.0.1:6379/15 to test limits shared in Redis",
+)
+def test_failed_logins_are_counted_across_processes_in_redis(database_url, committing_db):
+    import redis
+
+    store = redis.Redis.from_url(REDIS_URL)
+    store.flushdb()
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Pool(1) as first, spawn.Pool(1) as second:  # two workers, one after the other
+        before = first.apply(_logins_in_another_process, (database_url, REDIS_URL, 2))
+        after = second.apply(_logins_in_another_process, (database_url, REDIS_URL, 2))
+    assert (before, after) == ([401, 401], [429, 429])
+    keys = b" ".join(store.keys("*neighbors-login*"))
+    assert keys and b"nobody" not in keys and b"203.0.113" not in keys  # only keyed hashes
     store.flushdb()

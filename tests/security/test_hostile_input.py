@@ -30,8 +30,8 @@ from sqlalchemy import select
 from werkzeug.routing import AnyConverter
 
 from neighbors.accounts import services as accounts
+from neighbors.core import ratelimit
 from neighbors.core.db import transaction, utcnow
-from neighbors.core.ratelimit import _login_name
 from neighbors.core.timezone import local_today
 from neighbors.events import attendance
 from neighbors.events import services as events
@@ -654,7 +654,7 @@ FORMS = (
     Form("web.set_language", "volunteer", lambda w: {"lang": "en", "next": "/events"}),
     Form("accounts.edit_profile", "volunteer", lambda w: {
         "name": "新名字", "email": "new@example.org", "phone": "13900004444",
-        "community": COMMUNITY, "grid": "", "locale": "en"}),
+        "community": COMMUNITY, "grid": "", "locale": "en", "current_password": PASSWORD}),
     Form("accounts.change_password", "volunteer", lambda w: {
         "current_password": PASSWORD, "new_password": "another password",
         "confirm": "another password"}),
@@ -1107,11 +1107,12 @@ login_values = json_values | lone_surrogates
 
 @examples(60)
 @given(login=login_values)
-def test_the_login_rate_limit_key_is_storable_whatever_is_sent(app, login):
-    body = json.dumps({"login": login, "password": "x"}, allow_nan=True)
-    with app.test_request_context(
-        "/api/v1/tokens", method="POST", data=body, content_type="application/json"
-    ):
-        key = _login_name()
-    assert len(key) <= 254
-    key.encode()  # Redis encodes every key as UTF-8
+def test_the_login_throttle_keys_are_storable_whatever_is_sent(app, login):
+    with app.test_request_context():
+        canonical = accounts.login_key(login)
+        keys = [ratelimit._key(kind, canonical, "203.0.113.9") for kind in ("pair", "lock")]
+        keys += [ratelimit._key(kind, canonical) for kind in ("failures", "wait")]
+    assert len(canonical) <= 254
+    for key in keys:
+        assert len(key) < 100
+        key.encode()  # Redis encodes every key as UTF-8

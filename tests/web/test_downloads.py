@@ -1,0 +1,81 @@
+"""Every download names its type once: one Content-Type header, one charset for text."""
+
+import re
+
+from werkzeug.http import parse_options_header
+
+from neighbors.accounts import services as accounts
+from tests.conftest import PASSWORD, log_in
+from tests.events.conftest import EventFactory
+from tests.foundation.conftest import Team
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Downloads chosen by a query string rather than by a file name in the path.
+BY_QUERY = {"foundation.detail", "api.export_ledger"}
+
+
+def file_routes(app):
+    """Every GET route whose path ends in a file name (…/ledger.csv, …/<fmt>, <id>.ics)."""
+    return {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and "." in rule.rule.rsplit("/", 1)[-1]
+    }
+
+
+def signed_in(app, email):
+    client = app.test_client()
+    log_in(client, email)
+    return client
+
+
+def test_every_download_has_one_well_formed_content_type(app, make):
+    events, team = EventFactory(app, make), Team(make)
+    event_id = events.event()
+    team.fund("EDU")
+    team.donate("EDU", "120.50")
+    team.subsidy("EDU", "20.00")
+    volunteer = signed_in(app, make.user()[1])
+    feed = re.search(
+        r'value="http://localhost(/calendar/[^"]+\.ics)"', volunteer.get("/my/calendar").text
+    )
+    staff, accountant = (
+        signed_in(app, events.staff_email),
+        signed_in(app, team.emails["accountant"]),
+    )
+    with app.app_context():
+        token = accounts.issue_token(team.emails["accountant"], PASSWORD)[0]
+    api = app.test_client()
+    api.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+
+    downloads = [
+        ("events.event_ics", volunteer, f"/events/{event_id}.ics", "text/calendar"),
+        ("events.calendar_feed", volunteer, feed.group(1), "text/calendar"),
+        ("hours.party_report", staff, "/staff/party-report.csv", "text/csv"),
+        ("hours.party_report", staff, "/staff/party-report.xlsx", XLSX),
+        ("foundation.export", accountant, "/foundation/ledger.csv", "text/csv"),
+        ("foundation.export", accountant, "/foundation/ledger.xlsx", XLSX),
+        ("foundation.export", accountant, "/foundation/ledger.beancount", "text/plain"),
+        ("foundation.list_export", accountant, "/foundation/donations.csv", "text/csv"),
+        ("foundation.list_export", accountant, "/foundation/donations.xlsx", XLSX),
+        ("foundation.list_export", accountant, "/foundation/subsidies.csv", "text/csv"),
+        ("foundation.list_export", accountant, "/foundation/subsidies.xlsx", XLSX),
+        ("foundation.detail", accountant, "/foundation/detail?fund=EDU&format=csv", "text/csv"),
+        ("api.export_ledger", api, "/api/v1/ledger?format=csv", "text/csv"),
+        ("api.export_ledger", api, "/api/v1/ledger?format=xlsx", XLSX),
+        ("api.export_ledger", api, "/api/v1/ledger?format=beancount", "text/plain"),
+    ]
+    # A new download route must be added above (and so checked).
+    assert {endpoint for endpoint, *_rest in downloads} == file_routes(app) | BY_QUERY
+    for _endpoint, client, url, expected in downloads:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        response.get_data()  # the whole stream, so a streamed download fails here, not later
+        (header,) = response.headers.getlist("Content-Type")
+        mimetype, params = parse_options_header(header)
+        assert mimetype == expected, url
+        if expected.startswith("text/"):
+            assert params == {"charset": "utf-8"} and header.lower().count("charset") == 1, header
+        else:
+            assert params == {}, header
+        assert 'filename="' in response.headers["Content-Disposition"], url
