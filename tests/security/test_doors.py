@@ -4,6 +4,7 @@ limits with Retry-After (in Redis across processes), and the account lockout."""
 import multiprocessing
 import os
 import re
+import uuid
 
 import pytest
 from werkzeug.routing import AnyConverter
@@ -172,13 +173,14 @@ def test_limits_can_be_turned_off_for_load_tests(limited):
     assert {client.get("/api/v1/events").status_code for _ in range(5)} == {200}
 
 
-def _calls_in_another_process(database_url, redis_url, calls):
+def _calls_in_another_process(database_url, redis_url, prefix, calls):
     app = create_app(
         {
             "ENV": "testing",
             "DATABASE_URL": database_url,
             "RATELIMIT_ENABLED": True,
             "REDIS_URL": redis_url,
+            "RATELIMIT_KEY_PREFIX": prefix,
             "API_RATE_LIMIT": "3 per minute",
         }
     )
@@ -196,14 +198,20 @@ def _calls_in_another_process(database_url, redis_url, calls):
 def test_limits_in_redis_hold_across_processes(database_url, committing_db):
     import redis
 
+    # Keys of this run only: other runs may share the Redis database at the same time.
+    prefix = f"test-{uuid.uuid4().hex}"
     store = redis.Redis.from_url(REDIS_URL)
-    store.flushdb()
     spawn = multiprocessing.get_context("spawn")
-    with spawn.Pool(2) as pool:  # two processes, as two gunicorn workers or two hosts would be
-        first, second = pool.starmap(
-            _calls_in_another_process, [(database_url, REDIS_URL, 2), (database_url, REDIS_URL, 2)]
-        )
-    statuses = first + second
-    assert sorted(statuses) == [200, 200, 200, 429], statuses
-    assert store.keys("LIMITS*")
-    store.flushdb()
+    try:
+        with spawn.Pool(2) as pool:  # two processes, as two gunicorn workers or two hosts
+            first, second = pool.starmap(
+                _calls_in_another_process, [(database_url, REDIS_URL, prefix, 2)] * 2
+            )
+        statuses = first + second
+        assert sorted(statuses) == [200, 200, 200, 429], statuses
+    finally:
+        keys = list(store.scan_iter(f"*{prefix}*"))
+        if keys:
+            store.delete(*keys)
+        store.close()
+    assert keys, "the counts were not kept in Redis"
