@@ -84,10 +84,10 @@ def test_a_signal_to_run_stops_the_web_server_and_the_scheduler(database, tmp_pa
         )
     try:
         deadline = time.monotonic() + 120
-        while True:
+        while True:  # serving, and it said so (with the pid to signal)
             assert run.poll() is None, output.read_text()
             try:
-                if healthz(port) == 200:
+                if healthz(port) == 200 and "Neighbors is running" in output.read_text():
                     break
             except OSError:
                 pass
