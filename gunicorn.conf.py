@@ -7,7 +7,9 @@ here: run one `flask --app wsgi neighbors scheduler` process per deployment besi
 import multiprocessing
 import os
 
-bind = os.environ.get("BIND", "0.0.0.0:" + os.environ.get("PORT", "8000"))
+# Loopback only: nginx in front (deploy/nginx.conf) reads each request whole before a sync
+# worker sees it. Reached directly, a few slow clients would hold every worker.
+bind = os.environ.get("BIND", "127.0.0.1:" + os.environ.get("PORT", "8000"))
 # Sign-ups and pages are short and CPU-bound: two workers per core keep the cores busy while
 # one waits on the database.
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count()))

@@ -11,8 +11,11 @@
 import hashlib
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -46,10 +49,22 @@ def install(extras):
         except Exception:
             shutil.rmtree(VENV, ignore_errors=True)  # never leave half an environment behind
             raise
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    pyproject = (ROOT / "pyproject.toml").read_bytes()
+
+    def digest(extras):
+        return hashlib.sha256(pyproject + extras.encode()).hexdigest()
+
+    wanted = digest(extras)
+    enough = {wanted}
+    if not extras:  # installing with any extras installed the app itself as well
+        import tomllib
+
+        enough.update(
+            map(digest, tomllib.loads(pyproject.decode())["project"]["optional-dependencies"])
+        )
     stamp = VENV / ".neighbors-installed"
     installed = stamp.read_text().split() if stamp.exists() else []
-    if wanted not in installed:
+    if not enough.intersection(installed):
         target = f".[{extras}]" if extras else "."
         sh(PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", target)
         stamp.write_text("\n".join([*installed, wanted]))
@@ -57,22 +72,75 @@ def install(extras):
     sh(PYTHON, "-m", "babel.messages.frontend", "compile", "-d", TRANSLATIONS)
 
 
+class Stop(Exception):
+    """SIGTERM or SIGHUP arrived: stop like Ctrl+C does."""
+
+
+def _raise_stop(signum, _frame):
+    for other in STOP_SIGNALS:
+        signal.signal(other, signal.SIG_IGN)  # once is enough: the children are being ended
+    raise Stop(signum)
+
+
+# What stops `run`: Ctrl+C (SIGINT, which the terminal sends to every process of the group),
+# and SIGTERM (`kill PID`) or SIGHUP (the terminal closed), which reach this process only.
+STOP_SIGNALS = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+
+
+def _end(children, grace=10):
+    """Stop the children (SIGTERM, then SIGKILL after `grace` seconds) and reap them."""
+    for signum in (signal.SIGINT, *STOP_SIGNALS):
+        signal.signal(signum, signal.SIG_IGN)  # a second signal must not cut this short
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    deadline = time.monotonic() + grace
+    for child in children:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _wait_for_port(port, process, seconds=60):
+    """Until the web server takes connections (or ends, or a minute passes)."""
+    deadline = time.monotonic() + seconds
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
 def run(argv):
-    install("")
-    flask = [PYTHON, "-m", "flask", "--app", "wsgi"]
-    sh(*flask, "db", "upgrade")
-    sh(*flask, "neighbors", "demo", "--if-empty")
-    port = os.environ.get("PORT", "5000")
-    # The scheduler (reminders, e-mail, completing past events) runs beside the web server.
-    scheduler = subprocess.Popen([*flask, "neighbors", "scheduler"], cwd=ROOT)
-    print(f"\nNeighbors is running at http://127.0.0.1:{port}/  (Ctrl+C stops it)\n", flush=True)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _raise_stop)
+    children = []
+    code = 0
     try:
-        subprocess.run([*flask, "run", "--port", port, *argv], cwd=ROOT, check=False)
-    except KeyboardInterrupt:
+        install("")
+        flask = [PYTHON, "-m", "flask", "--app", "wsgi"]
+        sh(*flask, "db", "upgrade")
+        sh(*flask, "neighbors", "demo", "--if-empty")
+        port = os.environ.get("PORT", "5000")
+        # The scheduler (reminders, e-mail, completing past events) runs beside the web server.
+        children.append(subprocess.Popen([*flask, "neighbors", "scheduler"], cwd=ROOT))
+        web = subprocess.Popen([*flask, "run", "--port", port, *argv], cwd=ROOT)
+        children.append(web)
+        _wait_for_port(int(port), web)
+        print(
+            f"\nNeighbors is running at http://127.0.0.1:{port}/  "
+            f"(Ctrl+C or `kill {os.getpid()}` stops it)\n",
+            flush=True,
+        )
+        code = web.wait()  # the web server ends on its own only when it cannot serve
+    except (KeyboardInterrupt, Stop):
         pass
     finally:
-        scheduler.terminate()
-        scheduler.wait(timeout=30)
+        _end(children)
+    sys.exit(code)
 
 
 def test(argv):

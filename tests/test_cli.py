@@ -1,11 +1,16 @@
 """The command line: user create and import, areas import, the demo city."""
 
+import re
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
-from neighbors.accounts.models import User
+from neighbors import demo
+from neighbors.accounts import services as accounts
+from neighbors.accounts.models import ReportStatus, User
 from neighbors.extensions import db
-from tests.conftest import COMMUNITY, DEMO_AREAS, PASSWORD
+from tests.conftest import COMMUNITY, DEMO_AREAS, PASSWORD, ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -123,6 +128,31 @@ def test_demo_loads_once_and_prints_logins(app, db):
     assert "already has users" in again.output
     assert run(app, "demo").exit_code == 0  # idempotent without the flag too
     assert count_users(app) == loaded
+
+
+def readme_table(section, header):
+    """The rows (lists of cells) of the table under `header` in the README's `## section`."""
+    text = (Path(ROOT) / "README.md").read_text()
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    lines = body.split(f"\n{header}\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert set(lines[0]) <= set("|- ")  # the rule under the header
+    return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines[1:]]
+
+
+def test_the_printed_demo_logins_are_the_readmes_and_each_logs_in(app, db):
+    result = run(app, "demo", "--if-empty")
+    assert result.exit_code == 0, result.output
+    table = [[who, shown] for who, shown, _logins in demo.LOGINS]
+    assert readme_table("Run it", "| role | login |") == table
+    for who, shown in table:
+        assert re.search(rf"^  {re.escape(who)} +{re.escape(shown)}$", result.output, re.M)
+    logins = [login for _who, _shown, listed in demo.LOGINS for login in listed]
+    assert {email for email, *_rest in demo.ACCOUNTS} <= set(logins)  # nobody left out
+    with app.app_context():
+        for login in logins:
+            assert accounts.authenticate(login, demo.PASSWORD).id
+        party = accounts.user_by_email("party@example.org").party
+        assert party.status == ReportStatus.DECLARED  # waiting for staff, as the table says
 
 
 def test_user_grant_and_revoke(app, areas_loaded):

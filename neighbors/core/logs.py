@@ -8,6 +8,7 @@ tokens), the status and the duration. Nothing else about the person: no names, n
 import json
 import logging
 import re
+import sys
 import time
 import uuid
 
@@ -20,11 +21,16 @@ REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 LINE = '{"request_id": "%s", "user_id": %s, "method": %s, "route": %s, "status": %d, "ms": %.1f}'
 
 
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def configure_logging(app):
     level = app.config["LOG_LEVEL"]
     if not logging.getLogger().handlers:  # gunicorn.conf.py or a test runner may have set one
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("neighbors").setLevel(level)
+    # The development server (`flask run`) colours its lines: not in a file or a pipe.
+    logging.getLogger("werkzeug").addFilter(colour_only_on_a_terminal)
     app.before_request(_start)
     app.after_request(_log)
 
@@ -52,3 +58,11 @@ def _log(response):
             (time.perf_counter() - g.started) * 1000,
         )
     return response
+
+
+def colour_only_on_a_terminal(record):
+    """Strip the colour codes from a record when stderr, where the log goes, is no terminal."""
+    message = record.getMessage()
+    if "\x1b[" in message and not (sys.stderr and sys.stderr.isatty()):
+        record.msg, record.args = COLOUR.sub("", message), None
+    return True

@@ -51,7 +51,8 @@ class Failures:
 
     def __init__(self, setting, *key):
         self.item = parse(current_app.config[setting])
-        self.key = [setting.lower(), *(str(part) for part in key)]
+        prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+        self.key = [prefix, setting.lower(), *(str(part) for part in key)]
 
     def retry_after(self):
         """Seconds to wait before the next try, or 0 when it may go ahead."""
@@ -137,7 +138,9 @@ def api_calls(blueprint):
 def _key(kind, *parts):
     secret = current_app.config["SECRET_KEY"].encode()
     message = "|".join(parts).encode(errors="replace")
-    return "neighbors-login:" + kind + ":" + hmac.new(secret, message, "sha256").hexdigest()[:40]
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    digest = hmac.new(secret, message, "sha256").hexdigest()[:40]
+    return f"{prefix}neighbors-login:{kind}:{digest}"
 
 
 def _network(address):

@@ -1,5 +1,6 @@
 """`neighbors demo`: a small Shenyang-like demo city: areas, people of every role, events."""
 
+import unicodedata
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -33,6 +34,25 @@ ACCOUNTS = [
     ("accountant@example.org", "吴刚", "accountant", None, None),
     ("volunteer@example.org", "刘洋", "volunteer", HOME, "13800000001"),
     ("party@example.org", "陈红", "volunteer", HOME, "13800000002"),
+]
+# The demo logins as `neighbors demo` prints them and the README's "Run it" table shows them
+# (tests/test_cli.py holds the two together and logs in with each): who, what the table shows,
+# the logins themselves. English, like the README and the role names.
+LOGINS = [
+    ("admin", "admin@example.org", ["admin@example.org"]),
+    ("community staff (文安路社区)", "staff@example.org", ["staff@example.org"]),
+    ("community staff (青年大街社区)", "staff2@example.org", ["staff2@example.org"]),
+    (
+        "foundation preparer / approver / cashier / accountant",
+        "preparer@ / approver@ / cashier@ / accountant@example.org",
+        [f"{role}@example.org" for role in ("preparer", "approver", "cashier", "accountant")],
+    ),
+    (
+        "volunteer",
+        "volunteer@example.org or 13800000001",
+        ["volunteer@example.org", "13800000001"],
+    ),
+    ("Party member (report-in waiting for staff)", "party@example.org", ["party@example.org"]),
 ]
 RESIDENTS = [
     "杨帆",
@@ -87,9 +107,14 @@ def demo_command(if_empty):
     else:
         load_demo()
     click.echo(_("Demo logins (password for all: %(password)s):", password=PASSWORD))
-    for email, name, role, community, _phone in ACCOUNTS:
-        where = f" · {community}" if community else ""
-        click.echo(f"  {role:<10} {email:<24} {name}{where}")
+    width = max(_display_width(who) for who, _shown, _logins in LOGINS)
+    for who, shown, _logins in LOGINS:
+        click.echo(f"  {who}{' ' * (width - _display_width(who))}  {shown}")
+
+
+def _display_width(text):
+    """Columns on a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 def load_demo():

@@ -52,16 +52,25 @@ def test_backup_and_restore_keep_every_row_and_the_ledger(app, populated, tmp_pa
     finally:
         with restored.app_context():
             db.engine.dispose()
+        if url.get_backend_name() != "sqlite":
+            _pg_admin(url, f'DROP DATABASE IF EXISTS "{url.database}_restored"')
+
+
+def _pg_admin(url, *statements):
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+    finally:
+        admin.dispose()
 
 
 def _pg_restore(url, path):
-    """Restore the dump into a fresh database beside the test one and return its URL."""
+    """Restore the dump into a fresh database beside the test one (dropped after the test) and
+    return its URL."""
     name = f"{url.database}_restored"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
+    _pg_admin(url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
     target = url.set(database=name, drivername="postgresql")
     subprocess.run(
         [shutil.which("pg_restore"), "--no-owner", "--dbname", target.render_as_string(False),

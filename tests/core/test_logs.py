@@ -1,7 +1,9 @@
 """One JSON line per request: request id, user id, route, status, duration; nothing personal."""
 
+import io
 import json
 import logging
+import sys
 
 import pytest
 
@@ -46,3 +48,27 @@ def test_the_user_is_named_by_id_only(client, make, lines, caplog):
     assert lines()[-1]["route"] == "/certificates/verify/<token>"
     for personal in (email, "13912345678", "x" * 20):
         assert personal not in caplog.text
+
+
+class Stream(io.StringIO):
+    def __init__(self, terminal):
+        super().__init__()
+        self.terminal = terminal
+
+    def isatty(self):
+        return self.terminal
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_the_development_servers_colours_reach_only_a_terminal(app, monkeypatch, terminal):
+    stream = Stream(terminal)
+    monkeypatch.setattr(sys, "stderr", stream)
+    handler = logging.StreamHandler(stream)
+    werkzeug = logging.getLogger("werkzeug")
+    werkzeug.addHandler(handler)
+    try:  # as werkzeug.serving logs a 404 or its development server warning
+        werkzeug.warning('"%s" %s', "\x1b[33mGET /nowhere HTTP/1.1\x1b[0m", 404)
+    finally:
+        werkzeug.removeHandler(handler)
+    assert "GET /nowhere HTTP/1.1" in stream.getvalue()
+    assert ("\x1b[" in stream.getvalue()) is terminal

@@ -4,6 +4,7 @@ limits with Retry-After (in Redis across processes), and the account lockout."""
 import multiprocessing
 import os
 import re
+import uuid
 
 import pytest
 from werkzeug.routing import AnyConverter
@@ -247,13 +248,14 @@ def test_limits_can_be_turned_off_for_load_tests(limited):
     assert {client.get("/api/v1/events").status_code for _ in range(5)} == {200}
 
 
-def _calls_in_another_process(database_url, redis_url, calls):
+def _calls_in_another_process(database_url, redis_url, prefix, calls):
     app = create_app(
         {
             "ENV": "testing",
             "DATABASE_URL": database_url,
             "RATELIMIT_ENABLED": True,
             "REDIS_URL": redis_url,
+            "RATELIMIT_KEY_PREFIX": prefix,
             "API_RATE_LIMIT": "3 per minute",
         }
     )
@@ -271,26 +273,33 @@ def _calls_in_another_process(database_url, redis_url, calls):
 def test_limits_in_redis_hold_across_processes(database_url, committing_db):
     import redis
 
+    # Keys of this run only: other runs may share the Redis database at the same time.
+    prefix = f"test-{uuid.uuid4().hex}"
     store = redis.Redis.from_url(REDIS_URL)
-    store.flushdb()
     spawn = multiprocessing.get_context("spawn")
-    with spawn.Pool(2) as pool:  # two processes, as two gunicorn workers or two hosts would be
-        first, second = pool.starmap(
-            _calls_in_another_process, [(database_url, REDIS_URL, 2), (database_url, REDIS_URL, 2)]
-        )
-    statuses = first + second
-    assert sorted(statuses) == [200, 200, 200, 429], statuses
-    assert store.keys("LIMITS*")
-    store.flushdb()
+    try:
+        with spawn.Pool(2) as pool:  # two processes, as two gunicorn workers or two hosts
+            first, second = pool.starmap(
+                _calls_in_another_process, [(database_url, REDIS_URL, prefix, 2)] * 2
+            )
+        statuses = first + second
+        assert sorted(statuses) == [200, 200, 200, 429], statuses
+    finally:
+        keys = list(store.scan_iter(f"*{prefix}*"))
+        if keys:
+            store.delete(*keys)
+        store.close()
+    assert keys, "the counts were not kept in Redis"
 
 
-def _logins_in_another_process(database_url, redis_url, calls):
+def _logins_in_another_process(database_url, redis_url, prefix, calls):
     app = create_app(
         {
             "ENV": "testing",
             "DATABASE_URL": database_url,
             "RATELIMIT_ENABLED": True,
             "REDIS_URL": redis_url,
+            "RATELIMIT_KEY_PREFIX": prefix,
             "LOCKOUT_THRESHOLD": 3,
         }
     )
@@ -309,13 +318,19 @@ def _logins_in_another_process(database_url, redis_url, calls):
 def test_failed_logins_are_counted_across_processes_in_redis(database_url, committing_db):
     import redis
 
+    prefix = f"test-{uuid.uuid4().hex}"  # keys of this run only, as above
     store = redis.Redis.from_url(REDIS_URL)
-    store.flushdb()
     spawn = multiprocessing.get_context("spawn")
-    with spawn.Pool(1) as first, spawn.Pool(1) as second:  # two workers, one after the other
-        before = first.apply(_logins_in_another_process, (database_url, REDIS_URL, 2))
-        after = second.apply(_logins_in_another_process, (database_url, REDIS_URL, 2))
-    assert (before, after) == ([401, 401], [429, 429])
-    keys = b" ".join(store.keys("*neighbors-login*"))
-    assert keys and b"nobody" not in keys and b"203.0.113" not in keys  # only keyed hashes
-    store.flushdb()
+    try:
+        with spawn.Pool(1) as first, spawn.Pool(1) as second:  # two workers, one after the other
+            before = first.apply(_logins_in_another_process, (database_url, REDIS_URL, prefix, 2))
+            after = second.apply(_logins_in_another_process, (database_url, REDIS_URL, prefix, 2))
+        assert (before, after) == ([401, 401], [429, 429])
+    finally:
+        keys = list(store.scan_iter(f"*{prefix}*"))
+        if keys:
+            store.delete(*keys)
+        store.close()
+    names = b" ".join(key for key in keys if b"neighbors-login" in key)
+    assert names, "the failures were not counted in Redis"
+    assert b"nobody" not in names and b"203.0.113" not in names  # only keyed hashes
