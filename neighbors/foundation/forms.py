@@ -1,5 +1,7 @@
 """Foundation forms: shape only; the services check the rules."""
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -13,9 +15,18 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from neighbors.events.forms import plausible_year
+from neighbors.foundation.ledger import LIMIT
 from neighbors.web.forms import DecimalField, IntegerField
 
-_money = [InputRequired(), NumberRange(min=0.01, max=999999999999.99)]
+# Decimal bounds: as a float, 999999999999.99 is a hair less than itself.
+_money = [
+    InputRequired(),
+    NumberRange(
+        min=Decimal("0.01"),
+        max=LIMIT,
+        message=_l("Enter an amount from 0.01 to 100,000,000.00 yuan."),
+    ),
+]
 
 
 class FundForm(FlaskForm):
@@ -36,7 +47,12 @@ class FundForm(FlaskForm):
         _l("Opening balance (yuan)"),
         places=2,
         default=0,
-        validators=[Optional(), NumberRange(min=0, max=999999999999.99)],
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0, max=LIMIT, message=_l("Enter an amount from 0 to 100,000,000.00 yuan.")
+            ),
+        ],
     )
 
 

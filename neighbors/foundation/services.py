@@ -108,10 +108,13 @@ def create_fund(
         db.session.add(fund)
         db.session.flush()
         if opening:
+            # Dated at the start of the books (or of the fund), not today: it is what the fund
+            # held before anything this ledger records.
             ledger.post(
                 actor,
                 summary=_("Opening balance of %(code)s", code=code),
                 kind="opening",
+                entry_date=ledger.opening_date(starts_on),
                 lines=[
                     (ledger.BANK, fund, opening, None),
                     (ledger.net_assets_account(fund), fund, None, opening),
@@ -128,7 +131,12 @@ def _opening(value):
             return None
     except ArithmeticError:
         pass  # not a number at all: money() says what is wrong
-    return ledger.money(value)
+    try:
+        return ledger.amount(value)
+    except Invalid as error:  # the form's field is the opening balance
+        raise Invalid(
+            error.message, code=error.code, fields={"opening_balance": error.message}
+        ) from None
 
 
 # -- idempotency -------------------------------------------------------------------------------
@@ -223,7 +231,7 @@ def record_donation(
     """
     require_role(actor, Role.PREPARER)
     fields = {}
-    amount = ledger.money(amount)
+    amount = ledger.amount(amount)
     donor_name = _text(fields, "donor_name", donor_name, 200, required=not anonymous) or None
     notes = _text(fields, "notes", notes, 2000, required=False)
     if donor_kind not in ("person", "organisation"):
@@ -351,7 +359,7 @@ def prepare_subsidy(
     Raises NotAllowed (preparers only), Invalid, NotFound (fund or community), Conflict.
     """
     require_role(actor, Role.PREPARER)
-    amount = ledger.money(amount)
+    amount = ledger.amount(amount)
     fields = {}
     reason = _text(fields, "reason", reason, 500)
     _raise(fields)

@@ -236,6 +236,14 @@ def list_export(what, fmt):
 def detail():
     date_from, date_to = _period()
     account = request.args.get("account") or ledger.BANK
+    if not (request.args.get("fund") or "").strip():  # no fund yet: offer the choice of one
+        return render_template(
+            "foundation/detail_choose.html",
+            funds=foundation_reports.detail_choices(current_user),
+            account=account if account in ledger.ACCOUNTS else ledger.BANK,
+            period=(date_from, date_to),
+            accounts=ledger.ACCOUNTS,
+        )
     export = "csv" if request.args.get("format") == "csv" else None
     fund, rows = foundation_reports.detail(
         current_user, request.args.get("fund", ""), account, date_from, date_to, export
