@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from neighbors.api.base import bp, current_actor, json_body, read_fields, role_required
 from neighbors.core.errors import Invalid
 from neighbors.core.permissions import Role
+from neighbors.core.privacy import mask_name
 from neighbors.core.timezone import isoformat
 from neighbors.foundation import ledger, reports
 from neighbors.foundation import services as foundation
@@ -26,6 +27,9 @@ def fund_json(fund):
         "kind": str(fund.kind),
         "purpose": fund.purpose,
         "balance": money(fund.balance),
+        "ends_on": fund.ends_on.isoformat() if fund.ends_on else None,
+        # A custodial fund's beneficiary, masked (张*): it pays only them.
+        "beneficiary": mask_name(fund.beneficiary.name) if fund.beneficiary else None,
     }
 
 
@@ -113,7 +117,9 @@ def create_fund():
     actor = current_actor()
     body = json_body()
     fields = read_fields(
-        body, required=("code", "name", "kind"), optional=("purpose", "opening_balance")
+        body,
+        required=("code", "name", "kind"),
+        optional=("purpose", "opening_balance", "beneficiary_name", "beneficiary_id_number"),
     )
     fund = foundation.create_fund(
         actor,

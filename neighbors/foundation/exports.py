@@ -174,7 +174,8 @@ class FundLine:
     paid: Decimal = ZERO
     closing: Decimal = ZERO
     # Restricted money spent on its purpose is released from the restriction (限定性净资产
-    # 转为非限定性): for a restricted fund, what it paid out in the period.
+    # 转为非限定性): for a restricted fund, what it paid out in the period, and what was left
+    # of it when its time ended (its release voucher).
     released: Decimal = ZERO
 
 
@@ -224,6 +225,20 @@ def statement(date_from, date_to):
             .group_by(Posting.fund_id)
         )
     }
+    # What was left of a fund restricted in time when it ended, reclassified by its release
+    # voucher (限定性净资产转为非限定性净资产).
+    reclassified = dict(
+        db.session.execute(
+            select(Posting.fund_id, func.sum(Posting.debit))
+            .join(Posting.entry)
+            .where(
+                Posting.account == "3102",
+                JournalEntry.kind == "release",
+                JournalEntry.entry_date.between(date_from, date_to),
+            )
+            .group_by(Posting.fund_id)
+        ).all()
+    )
     result = Statement(date_from, date_to)
     for fund in db.session.scalars(select(Fund).order_by(Fund.code)):
         opening = Decimal(before.get(fund.id) or 0).quantize(Decimal("0.01"))
@@ -239,7 +254,8 @@ def statement(date_from, date_to):
                 received,
                 paid,
                 opening + received - paid,
-                paid if fund.kind == FundKind.RESTRICTED else ZERO,
+                (paid if fund.kind == FundKind.RESTRICTED else ZERO)
+                + Decimal(reclassified.get(fund.id) or 0).quantize(Decimal("0.01")),
             )
         )
     return result

@@ -41,8 +41,18 @@ class FundForm(FlaskForm):
         ],
     )
     purpose = TextAreaField(_l("Purpose"), validators=[Optional(), Length(max=500)])
+    beneficiary_name = StringField(
+        _l("Held for (custodial funds: the beneficiary's name)"),
+        validators=[Optional(), Length(max=100)],
+    )
+    beneficiary_id_number = StringField(
+        _l("The beneficiary's ID number"), validators=[Optional(), Length(max=18)]
+    )
     starts_on = DateField(_l("From"), validators=[Optional(), plausible_year])
-    ends_on = DateField(_l("Until"), validators=[Optional(), plausible_year])
+    ends_on = DateField(
+        _l("Until (after this day it takes and pays nothing; what is left is released)"),
+        validators=[Optional(), plausible_year],
+    )
     opening_balance = DecimalField(
         _l("Opening balance (yuan)"),
         places=2,

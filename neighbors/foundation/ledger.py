@@ -217,6 +217,11 @@ def post(actor, *, summary, kind, lines, entry_date=None, reverses=None, reason=
     return entry
 
 
+def lock_head():
+    """Lock the chain's end for the caller's unit of work: postings after it go one at a time."""
+    return _head()
+
+
 def _head():
     """The chain's end, locked until commit; made on the very first posting."""
     query = (

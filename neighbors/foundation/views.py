@@ -77,6 +77,8 @@ def new_fund():
                 starts_on=form.starts_on.data,
                 ends_on=form.ends_on.data,
                 opening_balance=form.opening_balance.data or 0,
+                beneficiary_name=form.beneficiary_name.data,
+                beneficiary_id_number=form.beneficiary_id_number.data,
             )
         except DomainError as error:
             show_error(form, error)
