@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from neighbors.events.forms import plausible_year
 from neighbors.foundation.ledger import LIMIT
-from neighbors.web.forms import DecimalField, IntegerField
+from neighbors.web.forms import DecimalField, IntegerField, OnceForm
 
 # Decimal bounds: as a float, 999999999999.99 is a hair less than itself.
 _money = [
@@ -29,7 +29,7 @@ _money = [
 ]
 
 
-class FundForm(FlaskForm):
+class FundForm(OnceForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Fund name"), validators=[DataRequired(), Length(max=100)])
     kind = SelectField(
@@ -66,7 +66,7 @@ class FundForm(FlaskForm):
     )
 
 
-class DonationForm(FlaskForm):
+class DonationForm(OnceForm):
     fund = SelectField(_l("Fund"), validators=[DataRequired()], choices=[])
     amount = DecimalField(_l("Amount (yuan)"), places=2, validators=_money)
     received_on = DateField(_l("Received on"), validators=[InputRequired(), plausible_year])
@@ -97,7 +97,7 @@ class DonationForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 
 
-class SubsidyForm(FlaskForm):
+class SubsidyForm(OnceForm):
     fund = SelectField(_l("Fund"), validators=[DataRequired()], choices=[])
     amount = DecimalField(_l("Amount (yuan)"), places=2, validators=_money)
     beneficiary_name = StringField(

@@ -89,6 +89,7 @@ def create_fund(
     opening_balance="0",
     beneficiary_name=None,
     beneficiary_id_number=None,
+    idempotency=None,
 ):
     """Open a fund; an opening balance is posted as the fund's first voucher, dated at the start
     of the books. A custodial fund names the beneficiary it is held for (and pays only them).
@@ -119,7 +120,8 @@ def create_fund(
         fields["beneficiary_name"] = _("Only a custodial fund is held for a named person.")
     opening = _opening(opening_balance)
     _raise(fields)
-    with transaction():
+
+    def make():
         if db.session.scalar(select(Fund.id).where(Fund.code == code)):
             message = _("A fund with this code exists already.")
             raise Conflict(message, code="fund_exists", fields={"code": message})
@@ -151,7 +153,9 @@ def create_fund(
                 ],
             )
         audit.record(actor, "fund.create", fund, code=code)
-    return fund
+        return fund
+
+    return _once(actor, idempotency, Fund, make)[0]
 
 
 def _opening(value):
@@ -502,7 +506,7 @@ def _available_now(fund, subsidy=None):
         )
 
 
-def approve_subsidy(actor, subsidy_id):
+def approve_subsidy(actor, subsidy_id, idempotency=None):
     """Approve a prepared subsidy; a related-party one needs a second, different approver.
 
     Raises NotAllowed, NotFound, Conflict (wrong state, the same person as an earlier step,
@@ -511,6 +515,8 @@ def approve_subsidy(actor, subsidy_id):
     require_role(actor, Role.APPROVER)
     with transaction():
         subsidy = _subsidy(subsidy_id)
+        if (earlier := _replay(actor, idempotency, Subsidy)) is not None:
+            return earlier  # the same form sent again: approved once
         _different(actor, subsidy, "prepared", "approved")
         if subsidy.status != SubsidyStatus.PREPARED:
             raise Conflict(_("Only a prepared subsidy can be approved."), code="wrong_state")
@@ -527,10 +533,11 @@ def approve_subsidy(actor, subsidy_id):
         if not subsidy.related_party or subsidy.second_approved_by_id:
             subsidy.status = SubsidyStatus.APPROVED
         audit.record(actor, "subsidy.approve", subsidy)
+        _remember(actor, idempotency, subsidy)
     return subsidy
 
 
-def pay_subsidy(actor, subsidy_id):
+def pay_subsidy(actor, subsidy_id, idempotency=None):
     """Pay an approved subsidy: the expense is posted and the fund's balance goes down.
 
     Raises NotAllowed (cashiers only), NotFound, Conflict (wrong state, the same person as an
@@ -538,7 +545,9 @@ def pay_subsidy(actor, subsidy_id):
     """
     require_role(actor, Role.CASHIER)
     with transaction():
-        subsidy = _subsidy(subsidy_id)
+        subsidy = _subsidy(subsidy_id)  # locked first: a second send waits, then sees the key
+        if (earlier := _replay(actor, idempotency, Subsidy)) is not None:
+            return earlier  # the same form sent again: paid once
         _different(actor, subsidy, "prepared", "approved", "second_approved")
         if subsidy.status != SubsidyStatus.APPROVED:
             raise Conflict(_("Only an approved subsidy can be paid."), code="wrong_state")
@@ -556,6 +565,7 @@ def pay_subsidy(actor, subsidy_id):
         subsidy.status, subsidy.paid_by_id, subsidy.paid_at = SubsidyStatus.PAID, actor.id, utcnow()
         subsidy.entry_id = entry.id
         audit.record(actor, "subsidy.pay", subsidy, voucher=entry.voucher)
+        _remember(actor, idempotency, subsidy)
     return subsidy
 
 
@@ -618,11 +628,13 @@ def release_ended_fund(fund_id, today=None):
     return entry
 
 
-def reject_subsidy(actor, subsidy_id, reason=None):
+def reject_subsidy(actor, subsidy_id, reason=None, idempotency=None):
     """Reject a subsidy not yet paid. Raises NotAllowed, NotFound, Conflict."""
     require_role(actor, Role.APPROVER)
     with transaction():
         subsidy = _subsidy(subsidy_id)
+        if (earlier := _replay(actor, idempotency, Subsidy)) is not None:
+            return earlier
         _different(actor, subsidy, "prepared")
         if subsidy.status not in (SubsidyStatus.PREPARED, SubsidyStatus.APPROVED):
             raise Conflict(_("A paid or rejected subsidy cannot be rejected."), code="wrong_state")
@@ -630,6 +642,7 @@ def reject_subsidy(actor, subsidy_id, reason=None):
         subsidy.rejected_by_id, subsidy.rejected_at = actor.id, utcnow()
         subsidy.rejection_reason = (reason or "").strip()[:500] or None
         audit.record(actor, "subsidy.reject", subsidy)
+        _remember(actor, idempotency, subsidy)
     return subsidy
 
 

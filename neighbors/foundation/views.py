@@ -28,7 +28,7 @@ from neighbors.foundation import services as foundation
 from neighbors.foundation.forms import DonationForm, FundForm, ReversalForm, SubsidyForm
 from neighbors.foundation.models import FundKind, SubsidyStatus
 from neighbors.web import role_required
-from neighbors.web.forms import options, show_error, year_arg
+from neighbors.web.forms import new_form_token, once_key, options, show_error, year_arg
 
 bp = Blueprint("foundation", __name__, template_folder="templates", url_prefix="/foundation")
 public = Blueprint("disclosure", __name__, template_folder="templates")
@@ -79,9 +79,10 @@ def new_fund():
                 opening_balance=form.opening_balance.data or 0,
                 beneficiary_name=form.beneficiary_name.data,
                 beneficiary_id_number=form.beneficiary_id_number.data,
+                idempotency=form.idempotency(),
             )
         except DomainError as error:
-            show_error(form, error)
+            _show_error(form, error)
         else:
             flash(_("The fund is open."), "success")
             return redirect(url_for("foundation.index"))
@@ -104,7 +105,7 @@ def new_donation():
     form.fund.choices = _fund_choices()
     if form.validate_on_submit():
         try:
-            donation, _created = foundation.record_donation(
+            donation, created = foundation.record_donation(
                 current_user,
                 fund_code=form.fund.data,
                 amount=form.amount.data,
@@ -117,11 +118,14 @@ def new_donation():
                 notes=form.notes.data,
                 receipt_code=form.receipt_code.data,
                 receipt_number=form.receipt_number.data,
+                idempotency=form.idempotency(),
             )
         except DomainError as error:
-            show_error(form, error)
+            _show_error(form, error)
         else:
             flash(_("Donation recorded: acknowledgement %(n)s.", n=donation.ack_number), "success")
+            if not created:
+                _sent_twice()
             return redirect(url_for("foundation.donations"))
     return render_template("foundation/form.html", form=form, title=_("Record a donation"))
 
@@ -132,6 +136,7 @@ def subsidies():
     return render_template(
         "foundation/subsidies.html",
         subsidies=foundation.subsidies(current_user),
+        new_form_token=new_form_token,
         mask_name=mask_name,
         full=foundation.can_see_full(current_user),
     )
@@ -145,7 +150,7 @@ def new_subsidy():
     form.fund.choices = _fund_choices()
     if form.validate_on_submit():
         try:
-            foundation.prepare_subsidy(
+            _subsidy, created = foundation.prepare_subsidy(
                 current_user,
                 fund_code=form.fund.data,
                 amount=form.amount.data,
@@ -156,11 +161,14 @@ def new_subsidy():
                 category=form.category.data,
                 household_size=form.household_size.data,
                 related_party=form.related_party.data,
+                idempotency=form.idempotency(),
             )
         except DomainError as error:
-            show_error(form, error)
+            _show_error(form, error)
         else:
             flash(_("Subsidy prepared; an approver decides next."), "success")
+            if not created:
+                _sent_twice()
             return redirect(url_for("foundation.subsidies"))
     return render_template("foundation/form.html", form=form, title=_("Prepare a subsidy"))
 
@@ -168,12 +176,16 @@ def new_subsidy():
 @bp.post("/subsidies/<int:subsidy_id>/<any(approve, pay, reject):step>")
 @login_required
 def subsidy_step(subsidy_id, step):
+    # Each button carries a one-time token: a second send of it takes the step once.
+    once = once_key(request.form.get("once"), {"subsidy": subsidy_id, "step": step})
     if step == "approve":
-        foundation.approve_subsidy(current_user, subsidy_id)
+        foundation.approve_subsidy(current_user, subsidy_id, idempotency=once)
     elif step == "pay":
-        foundation.pay_subsidy(current_user, subsidy_id)
+        foundation.pay_subsidy(current_user, subsidy_id, idempotency=once)
     else:
-        foundation.reject_subsidy(current_user, subsidy_id, request.form.get("reason"))
+        foundation.reject_subsidy(
+            current_user, subsidy_id, request.form.get("reason"), idempotency=once
+        )
     flash(_("Done."), "success")
     return redirect(url_for("foundation.subsidies"))
 
@@ -301,6 +313,22 @@ def disclosure():
     return render_template(
         "foundation/disclosure.html", year=year, **foundation_reports.disclosure(year)
     )
+
+
+def _sent_twice():
+    flash(_("This form had been sent already: it was recorded once, as shown."), "info")
+
+
+def _show_error(form, error):
+    """The service's error on the form; a token spent on other values is replaced, so that the
+    corrected form can be sent."""
+    if error.code == "idempotency_key_reused":
+        form.renew()
+        error = type(error)(
+            _("This form was sent already with other values; check them and send it again."),
+            code=error.code,
+        )
+    show_error(form, error)
 
 
 def _fund_choices():
