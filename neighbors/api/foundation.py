@@ -198,8 +198,12 @@ def subsidy_step(subsidy_id, step):
 @role_required(Role.APPROVER)
 def reverse_entry(entry_id):
     actor = current_actor()
-    reason = read_fields(json_body(), required=("reason",), max_length=500)["reason"]
-    return jsonify(entry_json(ledger.reverse(actor, entry_id, reason))), 201
+    body = json_body()
+    reason = read_fields(body, required=("reason",), max_length=500)["reason"]
+    entry, _created = foundation.reverse_entry(
+        actor, entry_id, reason, idempotency=_idempotency({"entry": entry_id, **body})
+    )
+    return jsonify(entry_json(entry)), 201
 
 
 @bp.get("/ledger")

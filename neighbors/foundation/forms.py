@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -113,5 +112,5 @@ class SubsidyForm(OnceForm):
     related_party = BooleanField(_l("Related party (needs a second approver)"))
 
 
-class ReversalForm(FlaskForm):
+class ReversalForm(OnceForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

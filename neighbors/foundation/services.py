@@ -31,6 +31,7 @@ from neighbors.foundation.models import (
     Fund,
     FundKind,
     IdempotencyKey,
+    JournalEntry,
     Subsidy,
     SubsidyStatus,
 )
@@ -626,6 +627,23 @@ def release_ended_fund(fund_id, today=None):
         db.session.flush()
         audit.record(None, "fund.release", fund, voucher=entry.voucher)
     return entry
+
+
+def reverse_entry(actor, entry_id, reason, idempotency=None):
+    """Reverse a posted entry (see ledger.reverse), at most once per idempotency key: the same
+    form or request sent again returns the first reversal. Returns (entry, created).
+
+    Raises NotAllowed, NotFound, Invalid, Conflict (see ledger.reverse; a key used for another
+    request).
+    """
+    require_role(actor, Role.APPROVER)
+    with transaction():
+        ledger.lock_head()  # first: a second send waits for the first, then finds its key
+        if (earlier := _replay(actor, idempotency, JournalEntry)) is not None:
+            return earlier, False
+        entry = ledger.reverse(actor, entry_id, reason)
+        _remember(actor, idempotency, entry)
+    return entry, True
 
 
 def reject_subsidy(actor, subsidy_id, reason=None, idempotency=None):

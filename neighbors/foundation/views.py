@@ -298,11 +298,15 @@ def reverse(entry_id):
     form = ReversalForm()
     if form.validate_on_submit():
         try:
-            entry = ledger.reverse(current_user, entry_id, form.reason.data)
+            entry, created = foundation.reverse_entry(
+                current_user, entry_id, form.reason.data, idempotency=form.idempotency()
+            )
         except DomainError as error:
-            show_error(form, error)
+            _show_error(form, error)
         else:
             flash(_("Reversed by %(voucher)s.", voucher=entry.voucher), "success")
+            if not created:
+                _sent_twice()
             return redirect(url_for("foundation.ledger_page"))
     return render_template("foundation/form.html", form=form, title=_("Reverse an entry"))
 

@@ -116,3 +116,27 @@ def test_a_new_fund_form_sent_twice_opens_one_fund(app, team):
     assert [a.status_code for a in answers] == [302, 302]
     assert "The fund is open." in approver.get(answers[1].location, headers=EN).text
     assert count(app, Fund) == 1 and balance(app, "GEN") == Decimal("50000.00")
+
+
+def test_a_reversal_sent_twice_reverses_once_and_shows_its_voucher(app, client, team):
+    from tests.api.test_accounts import bearer, token_for
+
+    team.fund("EDU")
+    wrong = team.donate("EDU", "999.00")
+    approver = logged_in(app, team.emails["approver"])
+    url = f"/foundation/ledger/entries/{wrong.entry_id}/reverse"
+    form = {"once": token_of(approver.get(url).text), "reason": "金额录错"}
+    answers = [post_form(approver, url, form, headers=EN) for _ in range(2)]
+    assert [a.status_code for a in answers] == [302, 302]
+    page = approver.get(answers[1].location, headers=EN).text
+    assert re.search(r"Reversed by JZ\d{4}-\d{2}-00002\.", page)
+    assert "reversed already" not in page
+    with app.app_context():
+        kinds = db.session.scalars(select(JournalEntry.kind)).all()
+    assert sorted(kinds) == ["donation", "reversal"] and balance(app, "EDU") == Decimal("0.00")
+
+    other = team.donate("EDU", "5.00")
+    headers = bearer(token_for(client, team.emails["approver"])) | {"Idempotency-Key": "undo-1"}
+    url = f"/api/v1/ledger/entries/{other.entry_id}/reverse"
+    first, again = (client.post(url, json={"reason": "录错"}, headers=headers) for _ in range(2))
+    assert first.status_code == again.status_code == 201 and first.json == again.json
