@@ -159,6 +159,38 @@ def create_fund(
     return _once(actor, idempotency, Fund, make)[0]
 
 
+def name_beneficiary(actor, fund_code, *, beneficiary_name, beneficiary_id_number=None):
+    """Name the beneficiary of a custodial fund opened before funds named theirs (until then it
+    pays no one). Once named, the beneficiary is not changed: the donor's word is the fund's.
+
+    `actor` None is the operator at the command line (`neighbors ledger name-beneficiary`).
+    Raises NotAllowed (admin or approver only), NotFound, Invalid, Conflict (not custodial, or
+    named already).
+    """
+    if actor is not None:
+        require_role(actor, Role.APPROVER)
+    with transaction():
+        fund = fund_by_code(fund_code)
+        db.session.refresh(fund, with_for_update=True)
+        if fund.kind != FundKind.CUSTODIAL or fund.beneficiary_id is not None:
+            raise Conflict(
+                _("Only a custodial fund that names no one yet can be given a beneficiary."),
+                code="beneficiary_named",
+            )
+        try:
+            fund.beneficiary = _beneficiary(
+                actor, name=beneficiary_name, id_number=beneficiary_id_number
+            )
+        except DomainError as error:
+            error.fields = {
+                {"id_number": "beneficiary_id_number"}.get(k, k): v for k, v in error.fields.items()
+            }
+            raise
+        db.session.flush()
+        audit.record(actor, "fund.name_beneficiary", fund, code=fund.code)
+    return fund
+
+
 def _opening(value):
     """An opening balance, or None for nothing (blank, 0, "0.00" and the like)."""
     try:

@@ -207,3 +207,24 @@ def test_only_a_custodial_fund_names_a_beneficiary(ctx, team):
     with pytest.raises(Invalid) as refused:
         team.fund("EDU", beneficiary_name="李秀英")
     assert "beneficiary_name" in refused.value.fields
+
+
+def test_a_custodial_fund_opened_before_the_rule_pays_no_one_until_named(app, ctx, team):
+    team.fund("CARE-OLD", kind="custodial", opening="500.00")
+    with transaction():  # as migration 0009 leaves a custodial fund that was opened before it
+        db.session.scalar(select(Fund).where(Fund.code == "CARE-OLD")).beneficiary_id = None
+    with pytest.raises(Conflict) as refused:
+        team.subsidy("CARE-OLD", "10.00", beneficiary_name="李秀英")
+    assert refused.value.code == "no_named_beneficiary"
+
+    def cli(*args):
+        return app.test_cli_runner().invoke(args=["neighbors", "ledger", "name-beneficiary", *args])
+
+    named = cli("CARE-OLD", "--name", "李秀英")
+    assert named.exit_code == 0, named.output
+    assert (
+        pay(team, team.subsidy("CARE-OLD", "10.00", beneficiary_name="李秀英").id).status == "paid"
+    )
+    with pytest.raises(Conflict):
+        team.subsidy("CARE-OLD", "10.00", beneficiary_name="王五")
+    assert cli("CARE-OLD", "--name", "王五").exit_code == 1  # the donor's word is not changed
