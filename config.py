@@ -26,6 +26,10 @@ class Config:
     PROXY_FIX = 0
 
     DISPLAY_TIMEZONE = "Asia/Shanghai"
+    # The foundation's books start on this day (建账日期, "YYYY-MM-DD"): opening balances are
+    # dated on it and nothing is posted before it. Unset: 1 January of the year of the first
+    # voucher (of this year, while the ledger is empty).
+    BOOKS_START = None
     BABEL_DEFAULT_LOCALE = "zh"
     LANGUAGES = {"zh": "简体中文", "en": "English"}
     PRIVACY_NOTICE_VERSION = "2026-11"

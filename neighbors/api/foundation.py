@@ -10,6 +10,7 @@ from neighbors.api.base import bp, current_actor, json_body, read_fields, role_r
 from neighbors.core.errors import Invalid
 from neighbors.core.exports import download
 from neighbors.core.permissions import Role
+from neighbors.core.privacy import mask_name
 from neighbors.core.timezone import isoformat
 from neighbors.foundation import ledger, reports
 from neighbors.foundation import services as foundation
@@ -27,6 +28,9 @@ def fund_json(fund):
         "kind": str(fund.kind),
         "purpose": fund.purpose,
         "balance": money(fund.balance),
+        "ends_on": fund.ends_on.isoformat() if fund.ends_on else None,
+        # A custodial fund's beneficiary, masked (张*): it pays only them.
+        "beneficiary": mask_name(fund.beneficiary.name) if fund.beneficiary else None,
     }
 
 
@@ -114,7 +118,9 @@ def create_fund():
     actor = current_actor()
     body = json_body()
     fields = read_fields(
-        body, required=("code", "name", "kind"), optional=("purpose", "opening_balance")
+        body,
+        required=("code", "name", "kind"),
+        optional=("purpose", "opening_balance", "beneficiary_name", "beneficiary_id_number"),
     )
     fund = foundation.create_fund(
         actor,
@@ -193,8 +199,12 @@ def subsidy_step(subsidy_id, step):
 @role_required(Role.APPROVER)
 def reverse_entry(entry_id):
     actor = current_actor()
-    reason = read_fields(json_body(), required=("reason",), max_length=500)["reason"]
-    return jsonify(entry_json(ledger.reverse(actor, entry_id, reason))), 201
+    body = json_body()
+    reason = read_fields(body, required=("reason",), max_length=500)["reason"]
+    entry, _created = foundation.reverse_entry(
+        actor, entry_id, reason, idempotency=_idempotency({"entry": entry_id, **body})
+    )
+    return jsonify(entry_json(entry)), 201
 
 
 @bp.get("/ledger")

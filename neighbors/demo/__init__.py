@@ -239,6 +239,7 @@ def _demo_foundation():
         name="李奶奶受托代理资金",
         kind="custodial",
         purpose="捐赠人指定资助独居老人李奶奶",
+        beneficiary_name="李秀英",
     )
     today = local_today()
     gifts = [

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from neighbors.core.exports import FORMULA_STARTS, csv_bytes_stream, xlsx_writer
 from neighbors.extensions import db
-from neighbors.foundation.ledger import ACCOUNTS, BANK
+from neighbors.foundation.ledger import ACCOUNTS, BANK, is_opening
 from neighbors.foundation.models import Fund, FundKind, JournalEntry, Posting
 
 HEADER = [
@@ -30,7 +30,7 @@ ZERO = Decimal("0.00")
 
 
 def ledger_lines(date_from=None, date_to=None, fund_code=None, batch=5000):
-    """Every posting line in voucher order with its entry and fund, as plain rows read in
+    """Every posting line in date order with its entry and fund, as plain rows read in
     batches (Core, not ORM objects: an export of a million lines stays fast and flat)."""
     query = (
         select(
@@ -47,7 +47,8 @@ def ledger_lines(date_from=None, date_to=None, fund_code=None, batch=5000):
         .select_from(Posting)
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
         .join(Fund, Fund.id == Posting.fund_id)
-        .order_by(JournalEntry.id, Posting.line)
+        # The books' order: by date, and in posting order within a day.
+        .order_by(JournalEntry.entry_date, JournalEntry.id, Posting.line)
         .execution_options(yield_per=batch)
     )
     if date_from:
@@ -85,7 +86,7 @@ _COPY = """COPY (
            p.debit, p.credit, e.reverses_id
     FROM postings p JOIN journal_entries e ON e.id = p.entry_id JOIN funds f ON f.id = p.fund_id
     WHERE {where}
-    ORDER BY e.id, p.line
+    ORDER BY e.entry_date, e.id, p.line
 ) TO STDOUT WITH (FORMAT csv)"""
 
 
@@ -173,7 +174,8 @@ class FundLine:
     paid: Decimal = ZERO
     closing: Decimal = ZERO
     # Restricted money spent on its purpose is released from the restriction (限定性净资产
-    # 转为非限定性): for a restricted fund, what it paid out in the period.
+    # 转为非限定性): for a restricted fund, what it paid out in the period, and what was left
+    # of it when its time ended (its release voucher).
     released: Decimal = ZERO
 
 
@@ -196,15 +198,21 @@ class Statement:
 
 
 def statement(date_from, date_to):
-    """Per fund: the bank balance before the period, money in and out in it, and after.
-    opening + received − paid = closing holds by construction and is checked by the tests
-    against every export."""
+    """Per fund: the bank balance before the period (with the opening balances, 期初, whenever
+    they are dated), money in and out in it, and after. opening + received − paid = closing
+    holds by construction and is checked by the tests against every export."""
     bank = Posting.account == BANK
     before = dict(
         db.session.execute(
             select(Posting.fund_id, func.sum(Posting.debit - Posting.credit))
             .join(Posting.entry)
-            .where(bank, JournalEntry.entry_date < date_from)
+            .where(
+                bank,
+                or_(
+                    JournalEntry.entry_date < date_from,
+                    and_(is_opening(), JournalEntry.entry_date <= date_to),
+                ),
+            )
             .group_by(Posting.fund_id)
         ).all()
     )
@@ -213,10 +221,24 @@ def statement(date_from, date_to):
         for fund_id, debit, credit in db.session.execute(
             select(Posting.fund_id, func.sum(Posting.debit), func.sum(Posting.credit))
             .join(Posting.entry)
-            .where(bank, JournalEntry.entry_date.between(date_from, date_to))
+            .where(bank, JournalEntry.entry_date.between(date_from, date_to), ~is_opening())
             .group_by(Posting.fund_id)
         )
     }
+    # What was left of a fund restricted in time when it ended, reclassified by its release
+    # voucher (限定性净资产转为非限定性净资产).
+    reclassified = dict(
+        db.session.execute(
+            select(Posting.fund_id, func.sum(Posting.debit))
+            .join(Posting.entry)
+            .where(
+                Posting.account == "3102",
+                JournalEntry.kind == "release",
+                JournalEntry.entry_date.between(date_from, date_to),
+            )
+            .group_by(Posting.fund_id)
+        ).all()
+    )
     result = Statement(date_from, date_to)
     for fund in db.session.scalars(select(Fund).order_by(Fund.code)):
         opening = Decimal(before.get(fund.id) or 0).quantize(Decimal("0.01"))
@@ -232,7 +254,8 @@ def statement(date_from, date_to):
                 received,
                 paid,
                 opening + received - paid,
-                paid if fund.kind == FundKind.RESTRICTED else ZERO,
+                (paid if fund.kind == FundKind.RESTRICTED else ZERO)
+                + Decimal(reclassified.get(fund.id) or 0).quantize(Decimal("0.01")),
             )
         )
     return result
@@ -253,6 +276,8 @@ def month_totals(year):
             # Mistakes and their reversals cancel out: neither is money in or out.
             JournalEntry.reverses_id.is_(None),
             ~JournalEntry.id.in_(select(undone.reverses_id).where(undone.reverses_id.is_not(None))),
+            # An opening balance is what the fund held before: neither received nor paid.
+            JournalEntry.kind != "opening",
             Fund.kind != FundKind.CUSTODIAL,  # held for a named person: not shown in public
         )
         .group_by(Fund.code, Fund.name, month)
@@ -279,7 +304,17 @@ def detail_ledger(fund_code, account, date_from, date_to):
         .join(Posting.entry)
         .where(Posting.account == account, fund)
     )
-    opening = Decimal(db.session.scalar(base.where(JournalEntry.entry_date < date_from)))
+    # The opening (期初): everything before the period, and the opening balances in it.
+    opening = Decimal(
+        db.session.scalar(
+            base.where(
+                or_(
+                    JournalEntry.entry_date < date_from,
+                    and_(is_opening(), JournalEntry.entry_date <= date_to),
+                )
+            )
+        )
+    )
     year_start = date(date_to.year, 1, 1)
     balance = sign * opening
     yield ("opening", balance)
@@ -293,7 +328,10 @@ def detail_ledger(fund_code, account, date_from, date_to):
         )
         .join(Posting.entry)
         .where(
-            Posting.account == account, fund, JournalEntry.entry_date.between(date_from, date_to)
+            Posting.account == account,
+            fund,
+            JournalEntry.entry_date.between(date_from, date_to),
+            ~is_opening(),
         )
         .order_by(JournalEntry.entry_date, JournalEntry.id, Posting.line)
         .execution_options(yield_per=2000)
@@ -325,6 +363,7 @@ def detail_ledger(fund_code, account, date_from, date_to):
                 fund,
                 JournalEntry.entry_date >= year_start,
                 JournalEntry.entry_date < date_from,
+                ~is_opening(),  # the year's totals are what moved in it
             )
         ).one()
         year_debit, year_credit = year_debit + early[0], year_credit + early[1]

@@ -1,7 +1,8 @@
 """Foundation forms: shape only; the services check the rules."""
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -13,12 +14,21 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from neighbors.events.forms import plausible_year
-from neighbors.web.forms import DecimalField, IntegerField
+from neighbors.foundation.ledger import LIMIT
+from neighbors.web.forms import DecimalField, IntegerField, OnceForm
 
-_money = [InputRequired(), NumberRange(min=0.01, max=999999999999.99)]
+# Decimal bounds: as a float, 999999999999.99 is a hair less than itself.
+_money = [
+    InputRequired(),
+    NumberRange(
+        min=Decimal("0.01"),
+        max=LIMIT,
+        message=_l("Enter an amount from 0.01 to 100,000,000.00 yuan."),
+    ),
+]
 
 
-class FundForm(FlaskForm):
+class FundForm(OnceForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Fund name"), validators=[DataRequired(), Length(max=100)])
     kind = SelectField(
@@ -30,17 +40,32 @@ class FundForm(FlaskForm):
         ],
     )
     purpose = TextAreaField(_l("Purpose"), validators=[Optional(), Length(max=500)])
+    beneficiary_name = StringField(
+        _l("Held for (custodial funds: the beneficiary's name)"),
+        validators=[Optional(), Length(max=100)],
+    )
+    beneficiary_id_number = StringField(
+        _l("The beneficiary's ID number"), validators=[Optional(), Length(max=18)]
+    )
     starts_on = DateField(_l("From"), validators=[Optional(), plausible_year])
-    ends_on = DateField(_l("Until"), validators=[Optional(), plausible_year])
+    ends_on = DateField(
+        _l("Until (after this day it takes and pays nothing; what is left is released)"),
+        validators=[Optional(), plausible_year],
+    )
     opening_balance = DecimalField(
         _l("Opening balance (yuan)"),
         places=2,
         default=0,
-        validators=[Optional(), NumberRange(min=0, max=999999999999.99)],
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0, max=LIMIT, message=_l("Enter an amount from 0 to 100,000,000.00 yuan.")
+            ),
+        ],
     )
 
 
-class DonationForm(FlaskForm):
+class DonationForm(OnceForm):
     fund = SelectField(_l("Fund"), validators=[DataRequired()], choices=[])
     amount = DecimalField(_l("Amount (yuan)"), places=2, validators=_money)
     received_on = DateField(_l("Received on"), validators=[InputRequired(), plausible_year])
@@ -71,7 +96,7 @@ class DonationForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 
 
-class SubsidyForm(FlaskForm):
+class SubsidyForm(OnceForm):
     fund = SelectField(_l("Fund"), validators=[DataRequired()], choices=[])
     amount = DecimalField(_l("Amount (yuan)"), places=2, validators=_money)
     beneficiary_name = StringField(
@@ -87,5 +112,5 @@ class SubsidyForm(FlaskForm):
     related_party = BooleanField(_l("Related party (needs a second approver)"))
 
 
-class ReversalForm(FlaskForm):
+class ReversalForm(OnceForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

@@ -10,12 +10,14 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from neighbors.core import audit
 from neighbors.core.db import transaction, utcnow
@@ -35,7 +37,12 @@ from neighbors.foundation.models import (
 logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
+# The most a Numeric(14, 2) column holds: a fund's balance never goes beyond it.
 MAXIMUM = Decimal("999999999999.99")
+# The most one donation, subsidy or opening balance may be: a hundred million yuan, far above
+# anything a community foundation receives at once (a mistyped amount is refused, not posted),
+# and far enough below MAXIMUM that a fund's balance has room to grow.
+LIMIT = Decimal("100000000.00")
 AMOUNT = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
 GENESIS = "0" * 64
 
@@ -70,9 +77,10 @@ def spending_account(fund):
     return "2201" if fund.kind == FundKind.CUSTODIAL else "5101"
 
 
-def money(value):
+def money(value, limit=MAXIMUM):
     """A Decimal amount in yuan with two places, from a Decimal, an int or a string such as
-    "120.50" (never a float: money is exact). Raises Invalid for anything else."""
+    "120.50" (never a float: money is exact), at most `limit`. Raises Invalid for anything
+    else."""
     amount = None
     if isinstance(value, Decimal) and value.is_finite():
         amount = value
@@ -84,7 +92,58 @@ def money(value):
     if amount is None or not CENT <= amount <= MAXIMUM or amount != amount.quantize(CENT):
         message = _("Enter an amount in yuan with at most two decimals, such as 120.50.")
         raise Invalid(message, fields={"amount": message})
+    if amount > limit:
+        message = _("An amount can be at most %(limit)s yuan.", limit=f"{limit:,.2f}")
+        raise Invalid(message, code="amount_too_large", fields={"amount": message})
     return amount.quantize(CENT)
+
+
+def amount(value):
+    """One donation's, subsidy's or opening balance's amount (see money): at most LIMIT."""
+    return money(value, LIMIT)
+
+
+def books_start():
+    """The first day of the books: BOOKS_START, else 1 January of the first voucher's year (of
+    this year while there is none)."""
+    configured = current_app.config.get("BOOKS_START")
+    if configured:
+        return configured if isinstance(configured, date) else date.fromisoformat(configured)
+    first = db.session.scalar(select(func.min(JournalEntry.entry_date)))
+    return date((first or local_today()).year, 1, 1)
+
+
+def opening_date(starts_on=None):
+    """The day an opening balance is dated: the start of the books, or the fund's own start
+    when that comes later (and is not in the future)."""
+    start = books_start()
+    if starts_on and start < starts_on <= local_today():
+        return starts_on
+    return start
+
+
+def is_opening():
+    """SQL: the entry states an opening balance (期初), or reverses one. Reports show these as
+    the opening, never as money received or paid."""
+    opened = aliased(JournalEntry)  # not correlated with the outer query's entries
+    openings = select(opened.id).where(opened.kind == "opening")
+    # reverses_id IN (…) is NULL, not false, for most entries: NOT would drop them all.
+    reverses_one = and_(
+        JournalEntry.reverses_id.is_not(None), JournalEntry.reverses_id.in_(openings)
+    )
+    return or_(JournalEntry.kind == "opening", reverses_one)
+
+
+def voucher_number(kind, entry_date):
+    """The voucher's number: opening balances have their own series per year (QC2026-00001),
+    which comes before every other voucher of the books; every other voucher takes the next
+    number of its month (JZ2026-11-00001), gap-free, so the months' vouchers follow the
+    calendar however late one was entered."""
+    if kind == "opening":
+        return f"QC{entry_date.year}-{next_number('opening', entry_date.year):05d}"
+    month = entry_date.month
+    number = next_number(f"voucher-{month:02d}", entry_date.year)
+    return f"JZ{entry_date.year}-{month:02d}-{number:05d}"
 
 
 def next_number(name, year):
@@ -118,9 +177,15 @@ def post(actor, *, summary, kind, lines, entry_date=None, reverses=None, reason=
     credit = sum((money(c) if c else Decimal("0.00")) for _a, _f, _d, c in lines)
     if debit != credit or debit <= 0 or any(a not in ACCOUNTS for a, *_rest in lines):
         raise Invalid(_("A voucher must balance: debits equal credits."), code="unbalanced")
+    if current_app.config.get("BOOKS_START") and entry_date < books_start():
+        message = _(
+            "The books start on %(day)s: what came before is in the opening balance.",
+            day=books_start().isoformat(),
+        )
+        raise Invalid(message, code="before_the_books", fields={"received_on": message})
     head = _head()
     entry = JournalEntry(
-        voucher=f"JZ{entry_date.year}-{next_number('voucher', entry_date.year):06d}",
+        voucher=voucher_number(kind, entry_date),
         entry_date=entry_date,
         posted_at=utcnow(),
         summary=summary[:200],
@@ -152,6 +217,11 @@ def post(actor, *, summary, kind, lines, entry_date=None, reverses=None, reason=
     return entry
 
 
+def lock_head():
+    """Lock the chain's end for the caller's unit of work: postings after it go one at a time."""
+    return _head()
+
+
 def _head():
     """The chain's end, locked until commit; made on the very first posting."""
     query = (
@@ -180,6 +250,11 @@ def _move(fund, delta):
         .returning(Fund.balance)
         .execution_options(synchronize_session=False)
     ).scalar()
+    if moved is None and delta > 0:
+        raise Conflict(
+            _("The fund %(code)s cannot hold more money than this.", code=fund.code),
+            code="balance_too_large",
+        )
     if moved is None:
         raise Conflict(
             _("The fund %(code)s does not hold enough money for this.", code=fund.code),

@@ -52,6 +52,15 @@ class Fund(db.Model):
         Money, default=Decimal("0.00"), server_default=text("0")
     )
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    # A custodial fund's named beneficiary (受托代理: held for this person): it pays no one else.
+    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiaries.id"))
+    # A fund restricted in time, once ended: the voucher that released what was left from the
+    # restriction. Set in the transaction that posts it, under the fund's row lock: one only.
+    released_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journal_entries.id"), unique=True
+    )
+
+    beneficiary: Mapped["Beneficiary | None"] = relationship()
 
 
 class JournalEntry(db.Model):

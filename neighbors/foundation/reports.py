@@ -105,6 +105,12 @@ def _chunks(handle, size=64 * 1024):
             yield chunk
 
 
+def detail_choices(actor):
+    """The funds whose detail ledger a reader may open, by code. Raises NotAllowed."""
+    require_role(actor, *READERS)
+    return db.session.scalars(select(Fund).order_by(Fund.code)).all()
+
+
 def detail(actor, fund_code, account, date_from, date_to, export=None):
     """The detail ledger of one account of one fund (see exports.detail_ledger); with an export
     format, the download is written to the audit log.

@@ -6,20 +6,22 @@ import hashlib
 import json
 import logging
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from neighbors.accounts.services import normalize_phone
 from neighbors.areas import services as areas
 from neighbors.core import audit, privacy
 from neighbors.core.db import transaction, utcnow
-from neighbors.core.errors import Conflict, Invalid, NotFound
+from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound
 from neighbors.core.permissions import FOUNDATION_ROLES, Role, has_role, require_role
+from neighbors.core.privacy import mask_name
 from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.foundation import ledger
@@ -29,6 +31,7 @@ from neighbors.foundation.models import (
     Fund,
     FundKind,
     IdempotencyKey,
+    JournalEntry,
     Subsidy,
     SubsidyStatus,
 )
@@ -62,7 +65,9 @@ def _raise(fields):
 def funds(actor):
     """All funds with their balances, by code. Raises NotAllowed for non-foundation roles."""
     require_role(actor, *FOUNDATION_ROLES)
-    return db.session.scalars(select(Fund).order_by(Fund.code)).all()
+    return db.session.scalars(
+        select(Fund).options(selectinload(Fund.beneficiary)).order_by(Fund.code)
+    ).all()
 
 
 def fund_by_code(code):
@@ -74,11 +79,24 @@ def fund_by_code(code):
 
 
 def create_fund(
-    actor, *, code, name, kind, purpose="", starts_on=None, ends_on=None, opening_balance="0"
+    actor,
+    *,
+    code,
+    name,
+    kind,
+    purpose="",
+    starts_on=None,
+    ends_on=None,
+    opening_balance="0",
+    beneficiary_name=None,
+    beneficiary_id_number=None,
+    idempotency=None,
 ):
-    """Open a fund; an opening balance is posted as the fund's first voucher.
+    """Open a fund; an opening balance is posted as the fund's first voucher, dated at the start
+    of the books. A custodial fund names the beneficiary it is held for (and pays only them).
 
-    Raises NotAllowed (admin or approver only), Invalid, Conflict (the code is taken).
+    Raises NotAllowed (admin or approver only), Invalid, Conflict (the code is taken, or the ID
+    number belongs to another name).
     """
     require_role(actor, Role.APPROVER)
     fields = {}
@@ -96,28 +114,80 @@ def create_fund(
         fields["kind"] = _("Choose unrestricted, restricted or custodial.")
     if starts_on and ends_on and ends_on < starts_on:
         fields["ends_on"] = _("The end must not be before the start.")
+    beneficiary_name = (beneficiary_name or "").strip()
+    if kind == FundKind.CUSTODIAL and not beneficiary_name:
+        fields["beneficiary_name"] = _("Name the person the money is held for.")
+    elif kind != FundKind.CUSTODIAL and (beneficiary_name or beneficiary_id_number):
+        fields["beneficiary_name"] = _("Only a custodial fund is held for a named person.")
     opening = _opening(opening_balance)
     _raise(fields)
-    with transaction():
+
+    def make():
         if db.session.scalar(select(Fund.id).where(Fund.code == code)):
             message = _("A fund with this code exists already.")
             raise Conflict(message, code="fund_exists", fields={"code": message})
         fund = Fund(
             code=code, name=name, kind=kind, purpose=purpose, starts_on=starts_on, ends_on=ends_on
         )
+        if kind == FundKind.CUSTODIAL:
+            try:
+                fund.beneficiary = _beneficiary(
+                    actor, name=beneficiary_name, id_number=beneficiary_id_number
+                )
+            except DomainError as error:  # the fund's fields are named for the beneficiary
+                renamed = {"id_number": "beneficiary_id_number"}
+                error.fields = {renamed.get(k, k): v for k, v in error.fields.items()}
+                raise
         db.session.add(fund)
         db.session.flush()
         if opening:
+            # Dated at the start of the books (or of the fund), not today: it is what the fund
+            # held before anything this ledger records.
             ledger.post(
                 actor,
                 summary=_("Opening balance of %(code)s", code=code),
                 kind="opening",
+                entry_date=ledger.opening_date(starts_on),
                 lines=[
                     (ledger.BANK, fund, opening, None),
                     (ledger.net_assets_account(fund), fund, None, opening),
                 ],
             )
         audit.record(actor, "fund.create", fund, code=code)
+        return fund
+
+    return _once(actor, idempotency, Fund, make)[0]
+
+
+def name_beneficiary(actor, fund_code, *, beneficiary_name, beneficiary_id_number=None):
+    """Name the beneficiary of a custodial fund opened before funds named theirs (until then it
+    pays no one). Once named, the beneficiary is not changed: the donor's word is the fund's.
+
+    `actor` None is the operator at the command line (`neighbors ledger name-beneficiary`).
+    Raises NotAllowed (admin or approver only), NotFound, Invalid, Conflict (not custodial, or
+    named already).
+    """
+    if actor is not None:
+        require_role(actor, Role.APPROVER)
+    with transaction():
+        fund = fund_by_code(fund_code)
+        db.session.refresh(fund, with_for_update=True)
+        if fund.kind != FundKind.CUSTODIAL or fund.beneficiary_id is not None:
+            raise Conflict(
+                _("Only a custodial fund that names no one yet can be given a beneficiary."),
+                code="beneficiary_named",
+            )
+        try:
+            fund.beneficiary = _beneficiary(
+                actor, name=beneficiary_name, id_number=beneficiary_id_number
+            )
+        except DomainError as error:
+            error.fields = {
+                {"id_number": "beneficiary_id_number"}.get(k, k): v for k, v in error.fields.items()
+            }
+            raise
+        db.session.flush()
+        audit.record(actor, "fund.name_beneficiary", fund, code=fund.code)
     return fund
 
 
@@ -128,7 +198,12 @@ def _opening(value):
             return None
     except ArithmeticError:
         pass  # not a number at all: money() says what is wrong
-    return ledger.money(value)
+    try:
+        return ledger.amount(value)
+    except Invalid as error:  # the form's field is the opening balance
+        raise Invalid(
+            error.message, code=error.code, fields={"opening_balance": error.message}
+        ) from None
 
 
 # -- idempotency -------------------------------------------------------------------------------
@@ -223,7 +298,7 @@ def record_donation(
     """
     require_role(actor, Role.PREPARER)
     fields = {}
-    amount = ledger.money(amount)
+    amount = ledger.amount(amount)
     donor_name = _text(fields, "donor_name", donor_name, 200, required=not anonymous) or None
     notes = _text(fields, "notes", notes, 2000, required=False)
     if donor_kind not in ("person", "organisation"):
@@ -239,6 +314,7 @@ def record_donation(
 
     def make():
         fund = fund_by_code(fund_code)
+        _not_ended(fund, _("The fund %(code)s ended on %(day)s: it takes no more donations."))
         number = ledger.next_number("ack", received_on.year)
         donor = _("anonymous donor") if anonymous or not donor_name else donor_name
         entry = ledger.post(
@@ -351,22 +427,26 @@ def prepare_subsidy(
     Raises NotAllowed (preparers only), Invalid, NotFound (fund or community), Conflict.
     """
     require_role(actor, Role.PREPARER)
-    amount = ledger.money(amount)
+    amount = ledger.amount(amount)
     fields = {}
     reason = _text(fields, "reason", reason, 500)
     _raise(fields)
 
     def make():
         fund = fund_by_code(fund_code)
-        beneficiary = _beneficiary(
-            actor,
-            name=beneficiary_name,
-            id_number=id_number,
-            phone=phone,
-            category=category,
-            community_code=community_code,
-            household_size=household_size,
-        )
+        _not_ended(fund, _PAYS_NO_MORE)
+        if fund.kind == FundKind.CUSTODIAL:
+            beneficiary = _held_for(fund, beneficiary_name, id_number)
+        else:
+            beneficiary = _beneficiary(
+                actor,
+                name=beneficiary_name,
+                id_number=id_number,
+                phone=phone,
+                category=category,
+                community_code=community_code,
+                household_size=household_size,
+            )
         subsidy = Subsidy(
             beneficiary_id=beneficiary.id,
             fund_id=fund.id,
@@ -396,8 +476,57 @@ def _different(actor, subsidy, *steps):
         raise Conflict(_("Each step of a subsidy needs a different person."), code="same_person")
 
 
-def _available_now(fund):
-    """A fund restricted in time is spent only from its first day (the donor's condition)."""
+_PAYS_NO_MORE = _l("The fund %(code)s ended on %(day)s: nothing more is paid from it.")
+
+
+def _not_ended(fund, message):
+    """A fund restricted in time takes and pays nothing after its last day: what it holds then
+    is released from the restriction (see release_ended_funds). Raises Conflict."""
+    if fund.ends_on and local_today() > fund.ends_on:
+        raise Conflict(
+            str(message) % {"code": fund.code, "day": fund.ends_on.isoformat()},
+            code="fund_ended",
+        )
+
+
+def _held_for(fund, name, id_number):
+    """The custodial fund's named beneficiary, when the subsidy is for them (by ID number when
+    given, else by name). Raises Invalid, Conflict (anyone else, or no one named)."""
+    fields = {}
+    name = _text(fields, "beneficiary_name", name, 100)
+    _raise(fields)
+    person = fund.beneficiary
+    if person is None:
+        raise Conflict(
+            _("The custodial fund %(code)s names no beneficiary: it pays no one.", code=fund.code),
+            code="no_named_beneficiary",
+        )
+    id_number = (id_number or "").strip().upper()
+    same_id = not id_number or (
+        person.id_number_hash is not None
+        and person.id_number_hash in privacy.lookup_hashes(id_number)
+    )
+    if name != person.name or not same_id:
+        raise _not_the_beneficiary(fund)
+    return person
+
+
+def _not_the_beneficiary(fund):
+    message = _(
+        "The fund %(code)s is held for %(name)s and pays only them.",
+        code=fund.code,
+        name=mask_name(fund.beneficiary.name) if fund.beneficiary else "—",
+    )
+    return Conflict(message, code="not_the_beneficiary", fields={"beneficiary_name": message})
+
+
+def _available_now(fund, subsidy=None):
+    """A fund restricted in time is spent only from its first day (the donor's condition) to
+    its last; a custodial fund only on its named beneficiary. Raises Conflict."""
+    _not_ended(fund, _PAYS_NO_MORE)
+    custodial = subsidy is not None and fund.kind == FundKind.CUSTODIAL
+    if custodial and (fund.beneficiary_id is None or subsidy.beneficiary_id != fund.beneficiary_id):
+        raise _not_the_beneficiary(fund)
     today = local_today()
     if fund.starts_on and today < fund.starts_on:
         raise Conflict(
@@ -410,7 +539,7 @@ def _available_now(fund):
         )
 
 
-def approve_subsidy(actor, subsidy_id):
+def approve_subsidy(actor, subsidy_id, idempotency=None):
     """Approve a prepared subsidy; a related-party one needs a second, different approver.
 
     Raises NotAllowed, NotFound, Conflict (wrong state, the same person as an earlier step,
@@ -419,10 +548,12 @@ def approve_subsidy(actor, subsidy_id):
     require_role(actor, Role.APPROVER)
     with transaction():
         subsidy = _subsidy(subsidy_id)
+        if (earlier := _replay(actor, idempotency, Subsidy)) is not None:
+            return earlier  # the same form sent again: approved once
         _different(actor, subsidy, "prepared", "approved")
         if subsidy.status != SubsidyStatus.PREPARED:
             raise Conflict(_("Only a prepared subsidy can be approved."), code="wrong_state")
-        _available_now(subsidy.fund)
+        _available_now(subsidy.fund, subsidy)
         if subsidy.fund.balance < subsidy.amount:
             raise Conflict(
                 _("The fund %(code)s does not hold enough money for this.", code=subsidy.fund.code),
@@ -435,10 +566,11 @@ def approve_subsidy(actor, subsidy_id):
         if not subsidy.related_party or subsidy.second_approved_by_id:
             subsidy.status = SubsidyStatus.APPROVED
         audit.record(actor, "subsidy.approve", subsidy)
+        _remember(actor, idempotency, subsidy)
     return subsidy
 
 
-def pay_subsidy(actor, subsidy_id):
+def pay_subsidy(actor, subsidy_id, idempotency=None):
     """Pay an approved subsidy: the expense is posted and the fund's balance goes down.
 
     Raises NotAllowed (cashiers only), NotFound, Conflict (wrong state, the same person as an
@@ -446,12 +578,14 @@ def pay_subsidy(actor, subsidy_id):
     """
     require_role(actor, Role.CASHIER)
     with transaction():
-        subsidy = _subsidy(subsidy_id)
+        subsidy = _subsidy(subsidy_id)  # locked first: a second send waits, then sees the key
+        if (earlier := _replay(actor, idempotency, Subsidy)) is not None:
+            return earlier  # the same form sent again: paid once
         _different(actor, subsidy, "prepared", "approved", "second_approved")
         if subsidy.status != SubsidyStatus.APPROVED:
             raise Conflict(_("Only an approved subsidy can be paid."), code="wrong_state")
         fund = subsidy.fund
-        _available_now(fund)
+        _available_now(fund, subsidy)
         entry = ledger.post(
             actor,
             summary=_("Subsidy %(id)s paid", id=subsidy.id),
@@ -464,14 +598,93 @@ def pay_subsidy(actor, subsidy_id):
         subsidy.status, subsidy.paid_by_id, subsidy.paid_at = SubsidyStatus.PAID, actor.id, utcnow()
         subsidy.entry_id = entry.id
         audit.record(actor, "subsidy.pay", subsidy, voucher=entry.voucher)
+        _remember(actor, idempotency, subsidy)
     return subsidy
 
 
-def reject_subsidy(actor, subsidy_id, reason=None):
+def ended_funds_to_release(today=None):
+    """Ids of restricted funds whose last day is past and whose remaining money is still
+    restricted."""
+    today = today or local_today()
+    return db.session.scalars(
+        select(Fund.id)
+        .where(
+            Fund.kind == FundKind.RESTRICTED,
+            Fund.ends_on < today,
+            Fund.released_entry_id.is_(None),
+            Fund.balance > 0,
+        )
+        .order_by(Fund.id)
+    ).all()
+
+
+def release_ended_fund(fund_id, today=None):
+    """Release what a fund restricted in time still holds after its last day from the
+    restriction (限定性净资产转为非限定性净资产): a voucher moving that balance from the fund's
+    restricted to its unrestricted net assets, dated the day after the end. Once per fund, also
+    when two runs race: the ledger's head and the fund's row are locked, then the fund's
+    released voucher is checked. The money stays in the fund's bank balance; the fund takes no
+    more donations and pays no more subsidies.
+
+    Returns the voucher, or None when there is nothing (more) to release.
+    """
+    today = today or local_today()
+    with transaction():
+        ledger.lock_head()  # first, as every posting does: no deadlock with a donation
+        fund = db.session.get(Fund, fund_id, with_for_update=True, populate_existing=True)
+        if (
+            fund is None
+            or fund.kind != FundKind.RESTRICTED
+            or fund.ends_on is None
+            or fund.ends_on >= today
+            or fund.released_entry_id is not None
+            or fund.balance <= 0
+        ):
+            return None
+        entry = ledger.post(
+            None,
+            summary=_(
+                "Restriction of %(code)s ended on %(day)s: remaining balance released",
+                code=fund.code,
+                day=fund.ends_on.isoformat(),
+            ),
+            kind="release",
+            entry_date=fund.ends_on + timedelta(days=1),
+            lines=[
+                ("3102", fund, fund.balance, None),
+                ("3101", fund, None, fund.balance),
+            ],
+        )
+        fund.released_entry_id = entry.id
+        db.session.flush()
+        audit.record(None, "fund.release", fund, voucher=entry.voucher)
+    return entry
+
+
+def reverse_entry(actor, entry_id, reason, idempotency=None):
+    """Reverse a posted entry (see ledger.reverse), at most once per idempotency key: the same
+    form or request sent again returns the first reversal. Returns (entry, created).
+
+    Raises NotAllowed, NotFound, Invalid, Conflict (see ledger.reverse; a key used for another
+    request).
+    """
+    require_role(actor, Role.APPROVER)
+    with transaction():
+        ledger.lock_head()  # first: a second send waits for the first, then finds its key
+        if (earlier := _replay(actor, idempotency, JournalEntry)) is not None:
+            return earlier, False
+        entry = ledger.reverse(actor, entry_id, reason)
+        _remember(actor, idempotency, entry)
+    return entry, True
+
+
+def reject_subsidy(actor, subsidy_id, reason=None, idempotency=None):
     """Reject a subsidy not yet paid. Raises NotAllowed, NotFound, Conflict."""
     require_role(actor, Role.APPROVER)
     with transaction():
         subsidy = _subsidy(subsidy_id)
+        if (earlier := _replay(actor, idempotency, Subsidy)) is not None:
+            return earlier
         _different(actor, subsidy, "prepared")
         if subsidy.status not in (SubsidyStatus.PREPARED, SubsidyStatus.APPROVED):
             raise Conflict(_("A paid or rejected subsidy cannot be rejected."), code="wrong_state")
@@ -479,6 +692,7 @@ def reject_subsidy(actor, subsidy_id, reason=None):
         subsidy.rejected_by_id, subsidy.rejected_at = actor.id, utcnow()
         subsidy.rejection_reason = (reason or "").strip()[:500] or None
         audit.record(actor, "subsidy.reject", subsidy)
+        _remember(actor, idempotency, subsidy)
     return subsidy
 
 

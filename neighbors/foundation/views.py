@@ -27,7 +27,7 @@ from neighbors.foundation import services as foundation
 from neighbors.foundation.forms import DonationForm, FundForm, ReversalForm, SubsidyForm
 from neighbors.foundation.models import FundKind, SubsidyStatus
 from neighbors.web import role_required
-from neighbors.web.forms import options, show_error, year_arg
+from neighbors.web.forms import new_form_token, once_key, options, show_error, year_arg
 
 bp = Blueprint("foundation", __name__, template_folder="templates", url_prefix="/foundation")
 public = Blueprint("disclosure", __name__, template_folder="templates")
@@ -76,9 +76,12 @@ def new_fund():
                 starts_on=form.starts_on.data,
                 ends_on=form.ends_on.data,
                 opening_balance=form.opening_balance.data or 0,
+                beneficiary_name=form.beneficiary_name.data,
+                beneficiary_id_number=form.beneficiary_id_number.data,
+                idempotency=form.idempotency(),
             )
         except DomainError as error:
-            show_error(form, error)
+            _show_error(form, error)
         else:
             flash(_("The fund is open."), "success")
             return redirect(url_for("foundation.index"))
@@ -101,7 +104,7 @@ def new_donation():
     form.fund.choices = _fund_choices()
     if form.validate_on_submit():
         try:
-            donation, _created = foundation.record_donation(
+            donation, created = foundation.record_donation(
                 current_user,
                 fund_code=form.fund.data,
                 amount=form.amount.data,
@@ -114,11 +117,14 @@ def new_donation():
                 notes=form.notes.data,
                 receipt_code=form.receipt_code.data,
                 receipt_number=form.receipt_number.data,
+                idempotency=form.idempotency(),
             )
         except DomainError as error:
-            show_error(form, error)
+            _show_error(form, error)
         else:
             flash(_("Donation recorded: acknowledgement %(n)s.", n=donation.ack_number), "success")
+            if not created:
+                _sent_twice()
             return redirect(url_for("foundation.donations"))
     return render_template("foundation/form.html", form=form, title=_("Record a donation"))
 
@@ -129,6 +135,7 @@ def subsidies():
     return render_template(
         "foundation/subsidies.html",
         subsidies=foundation.subsidies(current_user),
+        new_form_token=new_form_token,
         mask_name=mask_name,
         full=foundation.can_see_full(current_user),
     )
@@ -142,7 +149,7 @@ def new_subsidy():
     form.fund.choices = _fund_choices()
     if form.validate_on_submit():
         try:
-            foundation.prepare_subsidy(
+            _subsidy, created = foundation.prepare_subsidy(
                 current_user,
                 fund_code=form.fund.data,
                 amount=form.amount.data,
@@ -153,11 +160,14 @@ def new_subsidy():
                 category=form.category.data,
                 household_size=form.household_size.data,
                 related_party=form.related_party.data,
+                idempotency=form.idempotency(),
             )
         except DomainError as error:
-            show_error(form, error)
+            _show_error(form, error)
         else:
             flash(_("Subsidy prepared; an approver decides next."), "success")
+            if not created:
+                _sent_twice()
             return redirect(url_for("foundation.subsidies"))
     return render_template("foundation/form.html", form=form, title=_("Prepare a subsidy"))
 
@@ -165,12 +175,16 @@ def new_subsidy():
 @bp.post("/subsidies/<int:subsidy_id>/<any(approve, pay, reject):step>")
 @login_required
 def subsidy_step(subsidy_id, step):
+    # Each button carries a one-time token: a second send of it takes the step once.
+    once = once_key(request.form.get("once"), {"subsidy": subsidy_id, "step": step})
     if step == "approve":
-        foundation.approve_subsidy(current_user, subsidy_id)
+        foundation.approve_subsidy(current_user, subsidy_id, idempotency=once)
     elif step == "pay":
-        foundation.pay_subsidy(current_user, subsidy_id)
+        foundation.pay_subsidy(current_user, subsidy_id, idempotency=once)
     else:
-        foundation.reject_subsidy(current_user, subsidy_id, request.form.get("reason"))
+        foundation.reject_subsidy(
+            current_user, subsidy_id, request.form.get("reason"), idempotency=once
+        )
     flash(_("Done."), "success")
     return redirect(url_for("foundation.subsidies"))
 
@@ -226,6 +240,14 @@ def list_export(what, fmt):
 def detail():
     date_from, date_to = _period()
     account = request.args.get("account") or ledger.BANK
+    if not (request.args.get("fund") or "").strip():  # no fund yet: offer the choice of one
+        return render_template(
+            "foundation/detail_choose.html",
+            funds=foundation_reports.detail_choices(current_user),
+            account=account if account in ledger.ACCOUNTS else ledger.BANK,
+            period=(date_from, date_to),
+            accounts=ledger.ACCOUNTS,
+        )
     export = "csv" if request.args.get("format") == "csv" else None
     fund, rows = foundation_reports.detail(
         current_user, request.args.get("fund", ""), account, date_from, date_to, export
@@ -262,11 +284,15 @@ def reverse(entry_id):
     form = ReversalForm()
     if form.validate_on_submit():
         try:
-            entry = ledger.reverse(current_user, entry_id, form.reason.data)
+            entry, created = foundation.reverse_entry(
+                current_user, entry_id, form.reason.data, idempotency=form.idempotency()
+            )
         except DomainError as error:
-            show_error(form, error)
+            _show_error(form, error)
         else:
             flash(_("Reversed by %(voucher)s.", voucher=entry.voucher), "success")
+            if not created:
+                _sent_twice()
             return redirect(url_for("foundation.ledger_page"))
     return render_template("foundation/form.html", form=form, title=_("Reverse an entry"))
 
@@ -277,6 +303,22 @@ def disclosure():
     return render_template(
         "foundation/disclosure.html", year=year, **foundation_reports.disclosure(year)
     )
+
+
+def _sent_twice():
+    flash(_("This form had been sent already: it was recorded once, as shown."), "info")
+
+
+def _show_error(form, error):
+    """The service's error on the form; a token spent on other values is replaced, so that the
+    corrected form can be sent."""
+    if error.code == "idempotency_key_reused":
+        form.renew()
+        error = type(error)(
+            _("This form was sent already with other values; check them and send it again."),
+            code=error.code,
+        )
+    show_error(form, error)
 
 
 def _fund_choices():

@@ -17,6 +17,7 @@ from neighbors.core.db import transaction
 from neighbors.events import services as events
 from neighbors.extensions import db
 from neighbors.foundation import reports
+from neighbors.foundation import services as foundation
 from neighbors.hours import services as hours
 from neighbors.jobs.models import JobRun
 
@@ -31,6 +32,8 @@ SCHEDULE = {
     "send_reminders": {"minute": "*", "second": "0"},
     "complete_past_events": {"minute": "7,37"},
     "verify_ledger": {"hour": "2", "minute": "30"},
+    # Just after midnight: a fund that ended yesterday is released today, dated today.
+    "release_ended_funds": {"hour": "0", "minute": "20"},
     "overdue_digest": {"day_of_week": "mon", "hour": "8", "minute": "0"},
     "prune": {"hour": "3", "minute": "15"},
 }
@@ -59,6 +62,17 @@ def verify_ledger(now):
         logger.error("the ledger does not verify: %s", result.message)
         _alert_admins(result.message)
     return {"ok": result.ok, "entries": result.entries}
+
+
+def release_ended_funds(now):
+    """Release the remaining balance of every fund restricted in time whose last day has passed
+    from the restriction: one reclassification voucher per fund, ever."""
+    vouchers = []
+    for fund_id in foundation.ended_funds_to_release():
+        entry = foundation.release_ended_fund(fund_id)
+        if entry is not None:
+            vouchers.append(entry.voucher)
+    return {"released": len(vouchers), "vouchers": vouchers}
 
 
 def _alert_admins(problem):
@@ -101,6 +115,7 @@ JOBS = {
         send_reminders,
         complete_past_events,
         verify_ledger,
+        release_ended_funds,
         overdue_digest,
         prune,
     )

@@ -1,10 +1,14 @@
 """Form helpers shared by every feature's views."""
 
+import hashlib
+import json
 import re
+import secrets
 
 import wtforms
 from flask import request
-from wtforms import SelectChoice
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectChoice
 
 from neighbors.core.errors import DomainError
 from neighbors.core.timezone import local_today
@@ -65,3 +69,39 @@ def show_error(form, error: DomainError):
             placed = True
     if not placed:
         form.form_errors.append(error.message)
+
+
+def new_form_token():
+    """A one-time token for a form that posts money (see OnceForm)."""
+    return secrets.token_urlsafe(16)
+
+
+def once_key(token, body):
+    """The idempotency (key, fingerprint) of a page's post: the form's one-time token, and the
+    values it sent. None without a token (a client that sends none is not protected)."""
+    token = (token or "").strip()
+    if not token:
+        return None
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return f"form:{token}"[:100], hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class OnceForm(FlaskForm):
+    """A form that posts money. It carries a one-time token made when the page is shown, used
+    as the Idempotency-Key of the API: the same form sent twice (a double click, a reload, a
+    flaky connection) posts once, and the second answer shows the first result."""
+
+    once = HiddenField(default=new_form_token)
+
+    def idempotency(self):
+        body = {
+            name: "" if field.data is None else str(field.data)
+            for name, field in self._fields.items()
+            if name not in ("csrf_token", "once")
+        }
+        return once_key(self.once.data, body)
+
+    def renew(self):
+        """A new token, for a form shown again after its token was spent on other values."""
+        self.once.data = new_form_token()
+        self.once.raw_data = None

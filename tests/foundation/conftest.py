@@ -26,10 +26,17 @@ class Team:
             return person(self.ids[role])
         raise AttributeError(role)
 
-    def fund(self, code="EDU", kind="restricted", opening="0"):
+    def fund(self, code="EDU", kind="restricted", opening="0", **fields):
+        if kind == "custodial":
+            fields.setdefault("beneficiary_name", "张三")  # whom subsidy() helps by default
         with self.make.context():
             return foundation.create_fund(
-                self.approver, code=code, name=f"{code} 基金", kind=kind, opening_balance=opening
+                self.approver,
+                code=code,
+                name=f"{code} 基金",
+                kind=kind,
+                opening_balance=opening,
+                **fields,
             ).id
 
     def donate(self, code, amount, **fields):

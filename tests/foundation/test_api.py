@@ -66,6 +66,8 @@ def test_the_money_journey(client, team):
             "kind": "restricted",
             "purpose": "",
             "balance": "100.00",
+            "ends_on": None,
+            "beneficiary": None,
         }
     ]
 
@@ -129,7 +131,8 @@ def test_exports_reconcile_in_every_format(client, team):
         client.post(
             "/api/v1/funds",
             headers=bearer(t["approver"]),
-            json={"code": code, "name": f"{code}=基金", "kind": kind, "opening_balance": "10.00"},
+            json={"code": code, "name": f"{code}=基金", "kind": kind, "opening_balance": "10.00"}
+            | ({"beneficiary_name": "王五"} if kind == "custodial" else {}),
         )
     for fund, amount in (("EDU", "100.00"), ("GEN", "0.35"), ("CARE", "50.00"), ("EDU", "9.99")):
         donate(client, t["preparer"], fund=fund, amount=amount, donor_name="=cmd|' /C calc'!A0")

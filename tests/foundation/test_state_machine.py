@@ -55,7 +55,10 @@ def test_the_ledger_keeps_its_invariants(foundation_team):
             self.funds = {}
             for kind in ("restricted", "unrestricted", "custodial"):
                 code = f"{kind[:3].upper()}-{run}"
-                foundation.create_fund(team.approver, code=code, name=code, kind=kind)
+                held_for = "受助人" if kind == "custodial" else None
+                foundation.create_fund(
+                    team.approver, code=code, name=code, kind=kind, beneficiary_name=held_for
+                )
                 self.funds[code] = Decimal("0.00")
 
         @rule(target=entries, fund=st.sampled_from([0, 1, 2]), amount=amounts)
