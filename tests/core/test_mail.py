@@ -1,7 +1,5 @@
 """Outbox delivery over a real SMTP conversation: what arrives, retries, and never twice."""
 
-import datetime
-import ipaddress
 import ssl
 from datetime import timedelta
 
@@ -12,7 +10,7 @@ from neighbors.core import outbox
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.outbox import MessageStatus, OutboxMessage
 from neighbors.extensions import db
-from tests.conftest import Inbox, free_port
+from tests.conftest import Inbox, free_port, self_signed_certificate
 
 
 def queued(to="li@example.org", subject="活动提醒：清扫楼道", body="你好，李静：\n明天见。\n"):
@@ -144,48 +142,12 @@ def test_production_without_a_server_keeps_mail_waiting_and_logs_no_body(
     assert "秘密" not in caplog.text and "li@example.org" not in caplog.text
 
 
-def _certificate(folder):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert, key_file = folder / "cert.pem", folder / "key.pem"
-    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert, key_file
-
-
 @pytest.mark.parametrize("password, delivered", [("s3cret", True), ("wrong", False)])
 def test_starttls_and_login(app, ctx, tmp_path, monkeypatch, password, delivered):
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
 
-    cert, key = _certificate(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert, key)
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from config import Config
-from tests.conftest import ROOT, free_port, process_env
+from tests.conftest import ROOT, free_port, process_env, self_signed_certificate
 
 SITE = Path(ROOT) / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -296,42 +296,12 @@ def test_the_forwarded_headers_come_from_nginx_not_the_client(nginx_binary):
         upstream.server_close()
 
 
-def self_signed(directory):
-    """A certificate and key for neighbors.example.org, as PEM files."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "neighbors.example.org")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    (directory / "fullchain.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    (directory / "privkey.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-
-
 def test_the_shipped_file_with_https_passes_nginx_t(nginx_binary, tmp_path):
     """The HTTPS server the tests above serve as HTTP, checked as it ships: only the
     certificate and log paths are changed (nginx -t opens those files, binds no port)."""
-    self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
+    cert.rename(tmp_path / "fullchain.pem")
+    key.rename(tmp_path / "privkey.pem")
     site = SITE.read_text()
     for placeholder in ("/etc/ssl/neighbors/", "/var/log/nginx/"):
         assert placeholder in site

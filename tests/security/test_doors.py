@@ -248,6 +248,23 @@ def test_limits_can_be_turned_off_for_load_tests(limited):
     assert {client.get("/api/v1/events").status_code for _ in range(5)} == {200}
 
 
+@pytest.fixture
+def redis_keys():
+    """A key prefix of this test's own in the test Redis, and a function listing its keys;
+    they are deleted after. Other runs may share the Redis database at the same time."""
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    store = redis.Redis.from_url(REDIS_URL)
+    try:
+        yield prefix, lambda: list(store.scan_iter(f"*{prefix}*"))
+    finally:
+        keys = list(store.scan_iter(f"*{prefix}*"))
+        if keys:
+            store.delete(*keys)
+        store.close()
+
+
 def _calls_in_another_process(database_url, redis_url, prefix, calls):
     app = create_app(
         {
@@ -270,26 +287,16 @@ def _calls_in_another_process(database_url, redis_url, prefix, calls):
     not REDIS_URL,
     reason="set NEIGHBORS_TEST_REDIS_URL=redis://127.0.0.1:6379/15 to test limits shared in Redis",
 )
-def test_limits_in_redis_hold_across_processes(database_url, committing_db):
-    import redis
-
-    # Keys of this run only: other runs may share the Redis database at the same time.
-    prefix = f"test-{uuid.uuid4().hex}"
-    store = redis.Redis.from_url(REDIS_URL)
+def test_limits_in_redis_hold_across_processes(database_url, committing_db, redis_keys):
+    prefix, keys = redis_keys
     spawn = multiprocessing.get_context("spawn")
-    try:
-        with spawn.Pool(2) as pool:  # two processes, as two gunicorn workers or two hosts
-            first, second = pool.starmap(
-                _calls_in_another_process, [(database_url, REDIS_URL, prefix, 2)] * 2
-            )
-        statuses = first + second
-        assert sorted(statuses) == [200, 200, 200, 429], statuses
-    finally:
-        keys = list(store.scan_iter(f"*{prefix}*"))
-        if keys:
-            store.delete(*keys)
-        store.close()
-    assert keys, "the counts were not kept in Redis"
+    with spawn.Pool(2) as pool:  # two processes, as two gunicorn workers or two hosts
+        first, second = pool.starmap(
+            _calls_in_another_process, [(database_url, REDIS_URL, prefix, 2)] * 2
+        )
+    statuses = first + second
+    assert sorted(statuses) == [200, 200, 200, 429], statuses
+    assert keys(), "the counts were not kept in Redis"
 
 
 def _logins_in_another_process(database_url, redis_url, prefix, calls):
@@ -315,22 +322,15 @@ def _logins_in_another_process(database_url, redis_url, prefix, calls):
     not REDIS_URL,
     reason="set NEIGHBORS_TEST_REDIS_URL=redis://127.0.0.1:6379/15 to test limits shared in Redis",
 )
-def test_failed_logins_are_counted_across_processes_in_redis(database_url, committing_db):
-    import redis
-
-    prefix = f"test-{uuid.uuid4().hex}"  # keys of this run only, as above
-    store = redis.Redis.from_url(REDIS_URL)
+def test_failed_logins_are_counted_across_processes_in_redis(
+    database_url, committing_db, redis_keys
+):
+    prefix, keys = redis_keys
     spawn = multiprocessing.get_context("spawn")
-    try:
-        with spawn.Pool(1) as first, spawn.Pool(1) as second:  # two workers, one after the other
-            before = first.apply(_logins_in_another_process, (database_url, REDIS_URL, prefix, 2))
-            after = second.apply(_logins_in_another_process, (database_url, REDIS_URL, prefix, 2))
-        assert (before, after) == ([401, 401], [429, 429])
-    finally:
-        keys = list(store.scan_iter(f"*{prefix}*"))
-        if keys:
-            store.delete(*keys)
-        store.close()
-    names = b" ".join(key for key in keys if b"neighbors-login" in key)
+    with spawn.Pool(1) as first, spawn.Pool(1) as second:  # two workers, one after the other
+        before = first.apply(_logins_in_another_process, (database_url, REDIS_URL, prefix, 2))
+        after = second.apply(_logins_in_another_process, (database_url, REDIS_URL, prefix, 2))
+    assert (before, after) == ([401, 401], [429, 429])
+    names = b" ".join(key for key in keys() if b"neighbors-login" in key)
     assert names, "the failures were not counted in Redis"
     assert b"nobody" not in names and b"203.0.113" not in names  # only keyed hashes
