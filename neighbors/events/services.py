@@ -10,7 +10,6 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
@@ -62,7 +61,6 @@ from neighbors.events.models import (
     SignupStatus,
 )
 from neighbors.extensions import db
-from neighbors.hours import services as hours
 
 logger = logging.getLogger(__name__)
 
@@ -247,50 +245,6 @@ def my_events(actor, *, upcoming=True, limit=100):
     return db.session.execute(query.limit(limit)).all()
 
 
-class Outcome(StrEnum):
-    """How a past event went for one person, as "My events" says it."""
-
-    ATTENDED = "attended"  # with a service record: its hours and status
-    CHECKED_IN = "checked_in"  # came; the hours are made when the event is completed
-    NO_SHOW = "no_show"
-    NOT_RECORDED = "not_recorded"  # not completed yet and no check-in: attendance to come
-    NO_PLACE = "no_place"  # still on the waitlist when it happened
-    CANCELLED = "cancelled"  # the organiser cancelled the event
-
-
-@dataclass
-class PastEvent:
-    signup: Signup
-    event: Event
-    outcome: Outcome
-    record: object = None  # the service record that counts (or the one waiting), if any
-
-
-def my_past_events(actor, limit=50):
-    """The actor's past events, latest first, each with its outcome and service record, in a
-    fixed number of queries. Raises NotAuthenticated."""
-    rows = my_events(actor, upcoming=False, limit=limit)
-    records = hours.event_records(actor.id, [signup.event_id for signup, _position in rows])
-    return [_past(signup, records.get(signup.event_id)) for signup, _position in rows]
-
-
-def _past(signup, record):
-    event = signup.event
-    if event.status == EventStatus.CANCELLED:
-        outcome = Outcome.CANCELLED
-    elif record is not None:
-        outcome = Outcome.ATTENDED
-    elif signup.status == SignupStatus.WAITLISTED:
-        outcome = Outcome.NO_PLACE
-    elif signup.no_show:
-        outcome = Outcome.NO_SHOW
-    elif signup.checked_in_at is not None:
-        outcome = Outcome.CHECKED_IN
-    else:
-        outcome = Outcome.NOT_RECORDED
-    return PastEvent(signup, event, outcome, record)
-
-
 def roster(actor, event_id):
     """An event and its active sign-ups (confirmed first, then the waitlist in order) with names.
 
@@ -340,12 +294,29 @@ def managed_communities(actor):
     return db.session.scalars(query).all()
 
 
+def locked_event(event_id, lock=True):
+    """The event, freshly read, its row locked until commit (unless lock=False), or None.
+
+    The one way to lock an event: seats, waitlists and completion all decide under this lock."""
+    query = select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
+    return db.session.scalar(query.with_for_update() if lock else query)
+
+
+def ended_event_ids(ended_by, limit=500):
+    """Ids of published events that ended by this time, the earliest first."""
+    return db.session.scalars(
+        select(Event.id)
+        .where(Event.status == EventStatus.PUBLISHED, Event.ends_at <= ended_by)
+        .order_by(Event.ends_at)
+        .limit(limit)
+    ).all()
+
+
 def staff_event(actor, event_id, lock=False):
     """An event of a community the actor manages, its row locked until commit when asked.
 
     Raises NotAllowed, NotFound."""
-    query = select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
-    event = db.session.scalar(query.with_for_update() if lock else query)
+    event = locked_event(event_id, lock)
     if event is None:
         require_role(actor, Role.STAFF)
         raise NotFound(_("Not found."))
@@ -556,62 +527,6 @@ def cancel_event(actor, event_id, reason):
     return event
 
 
-class Completion(NamedTuple):
-    """What completing an event did: the event, service records made, people marked no-show."""
-
-    event: Event
-    records: int
-    no_shows: int
-
-
-def complete_event(actor, event_id):
-    """Mark a published event that has ended as completed: whoever never checked in is a
-    no-show, and everyone who did gets a pending service record for the time they were there.
-
-    Returns a Completion with the counts. Raises NotAllowed, NotFound, Conflict (not published,
-    or not ended yet: completing earlier would cut the hours of people still there).
-    """
-    with transaction():
-        event = staff_event(actor, event_id, lock=True)
-        if event.status != EventStatus.PUBLISHED:
-            raise Conflict(_("Only a published event can be completed."), code="not_published")
-        if event.ends_at > utcnow():
-            when = to_local(event.ends_at).strftime("%Y-%m-%d %H:%M")
-            raise Conflict(
-                _(
-                    "This event ends at %(when)s. Complete it after that, so that everyone "
-                    "who is there gets their hours.",
-                    when=when,
-                ),
-                code="not_ended",
-            )
-        records, no_shows = _complete(actor, event)
-    return Completion(event, records, no_shows)
-
-
-def complete_past_events(now, after, limit=500):
-    """The scheduler's part: complete published events that ended `after` ago or longer, each in
-    its own unit of work (actor: the system). Returns how many."""
-    ids = db.session.scalars(
-        select(Event.id)
-        .where(Event.status == EventStatus.PUBLISHED, Event.ends_at <= now - after)
-        .order_by(Event.ends_at)
-        .limit(limit)
-    ).all()
-    done = 0
-    for event_id in ids:
-        try:
-            with transaction():
-                query = select(Event).where(Event.id == event_id).with_for_update()
-                event = db.session.scalar(query.execution_options(populate_existing=True))
-                if event.status == EventStatus.PUBLISHED:  # staff may have completed it
-                    _complete(None, event)
-                    done += 1
-        except Exception:  # one event's trouble must not stop the others, run after run
-            logger.exception("event %s could not be completed", event_id)
-    return done
-
-
 def send_reminders(now, lead_hours):
     """Remind everyone confirmed for an event that starts within each lead time (hours), once
     per lead time, each event in its own unit of work. An event that is already inside a
@@ -639,8 +554,7 @@ def send_reminders(now, lead_hours):
 
 def _remind(event_id, hours_before, window):
     with transaction():
-        query = select(Event).where(Event.id == event_id).with_for_update()
-        event = db.session.scalar(query.execution_options(populate_existing=True))
+        event = locked_event(event_id)
         sent = db.session.scalar(
             select(Reminder.id).where(
                 Reminder.event_id == event.id,
@@ -673,26 +587,6 @@ def _remind(event_id, hours_before, window):
             )
         )
     return sum(1 for person in people if person.email)
-
-
-def _complete(actor, event):
-    """Complete a locked, published event in the caller's unit of work.
-
-    Returns (service records made, no-shows marked)."""
-    event.status = EventStatus.COMPLETED
-    no_shows = db.session.execute(
-        update(Signup)
-        .where(
-            Signup.event_id == event.id,
-            Signup.status == SignupStatus.CONFIRMED,
-            Signup.checked_in_at.is_(None),
-        )
-        .values(no_show=True)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    records = hours.records_for_event(actor, event)
-    audit.record(actor, "event.complete", event, no_shows=no_shows, records=records)
-    return records, no_shows
 
 
 # -- volunteers: sign-up and cancel ------------------------------------------------------------
@@ -885,12 +779,7 @@ def cancel_signup(actor, event_id):
     """
     require_user(actor)
     with transaction():
-        event = db.session.scalar(
-            select(Event)
-            .where(Event.id == event_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        event = locked_event(event_id)
         signup = _active_signup(actor.id, event_id) if event else None
         if signup is None:
             raise NotFound(_("You are not signed up for this event."), code="not_signed_up")

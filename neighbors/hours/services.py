@@ -29,7 +29,6 @@ from neighbors.core.permissions import (
     require_user,
 )
 from neighbors.core.timezone import local_today, to_local
-from neighbors.events.models import Signup, SignupStatus
 from neighbors.extensions import db
 from neighbors.hours.models import MAX_MINUTES, Certificate, RecordStatus, ServiceRecord
 
@@ -40,15 +39,6 @@ MAX_BULK = 500
 
 
 # -- minutes -----------------------------------------------------------------------------------
-
-
-def attended_minutes(starts_at, ends_at, checked_in_at, checked_out_at):
-    """Whole minutes checked in, capped to the event's time; no check-out counts to the end."""
-    if checked_in_at is None:
-        return 0
-    begin = max(checked_in_at, starts_at)
-    end = min(checked_out_at or ends_at, ends_at)
-    return max(int((end - begin).total_seconds() // 60), 0)
 
 
 def effective():
@@ -100,52 +90,47 @@ def event_records(user_id, event_ids):
     return chosen
 
 
-def records_for_event(actor, event):
-    """Pending records for everyone who checked in (in the caller's unit of work).
-
-    A person already recorded for the event is left alone, so this can run again safely (after
-    a late check-in, say). A missing check-out counts until the event's end or now, whichever
-    is sooner. Whoever checked in gets a record, of at least one minute (in and out within the
-    same minute, or checked in at the very end): their presence stays on record and the staff
-    who confirm it see it and can correct or reject it, where dropping it would lose it unseen.
-    Returns the number of records made.
-    """
-    until = min(event.ends_at, utcnow())
-    signups = db.session.scalars(
-        select(Signup).where(
-            Signup.event_id == event.id,
-            Signup.status == SignupStatus.CONFIRMED,
-            Signup.checked_in_at.is_not(None),
-            ~exists().where(
-                ServiceRecord.event_id == event.id,
-                ServiceRecord.user_id == Signup.user_id,
-                ServiceRecord.supersedes_id.is_(None),
-            ),
-        )
-    ).all()
-    made = 0
-    for signup in signups:
-        minutes = attended_minutes(
-            event.starts_at, event.ends_at, signup.checked_in_at, signup.checked_out_at or until
-        )
-        minutes = max(minutes, 1)
-        db.session.add(
-            ServiceRecord(
-                user_id=signup.user_id,
-                event_id=event.id,
-                community_id=event.community_id,
-                category=event.category,
-                activity=event.title,
-                place=event.venue,
-                organiser=event.community.name,
-                served_on=to_local(event.starts_at).date(),
-                minutes=min(minutes, MAX_MINUTES),
-                recorded_by_id=getattr(actor, "id", None),
+def recorded_people(event_id):
+    """The ids of the people the event has given a record already (corrections aside)."""
+    return set(
+        db.session.scalars(
+            select(ServiceRecord.user_id).where(
+                ServiceRecord.event_id == event_id, ServiceRecord.supersedes_id.is_(None)
             )
         )
-        made += 1
-    db.session.flush()
-    return made
+    )
+
+
+def record_service(
+    actor,
+    *,
+    user_id,
+    event_id,
+    community_id,
+    category,
+    activity,
+    place,
+    organiser,
+    served_on,
+    minutes,
+):
+    """A pending record of service at an event, in the caller's unit of work (attendance makes
+    one for each person present; it flushes once for them all). Minutes beyond a record's
+    limit are capped to it."""
+    record = ServiceRecord(
+        user_id=user_id,
+        event_id=event_id,
+        community_id=community_id,
+        category=category,
+        activity=activity,
+        place=place,
+        organiser=organiser,
+        served_on=served_on,
+        minutes=min(minutes, MAX_MINUTES),
+        recorded_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(record)
+    return record
 
 
 def _check_service(activity, place, organiser, served_on, minutes):
