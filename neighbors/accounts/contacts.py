@@ -29,7 +29,7 @@ def normalize_phone(raw):
     digits = re.sub(r"^(\+86|0086)", "", digits)
     if not PHONE_RE.match(digits):
         message = _("Enter an 11-digit mobile number, such as 13812345678.")
-        raise Invalid(message, fields={"phone": message})
+        raise Invalid.from_fields({"phone": message})
     return digits
 
 
@@ -40,7 +40,7 @@ def normalize_email(raw):
         return None
     if len(email) > 254 or not EMAIL_RE.match(email):
         message = _("Enter a valid e-mail address.")
-        raise Invalid(message, fields={"email": message})
+        raise Invalid.from_fields({"email": message})
     return email
 
 
@@ -79,7 +79,7 @@ def _set_contact(user, email, phone):
         keep = False
     if not email and not phone and not keep:
         message = _("Give an e-mail address or a mobile number, or both.")
-        raise Invalid(message, fields={"email": message, "phone": message})
+        raise Invalid.from_fields({"email": message, "phone": message})
     taken = {}
     if email and db.session.scalar(select(User.id).where(User.email == email, User.id != user.id)):
         taken["email"] = _("This e-mail address is already registered.")
@@ -88,7 +88,7 @@ def _set_contact(user, email, phone):
     ):
         taken["phone"] = _("This mobile number is already registered.")
     if taken:
-        raise Conflict(next(iter(taken.values())), code="already_registered", fields=taken)
+        raise Conflict.from_fields(taken, code="already_registered")
     user.email = email
     if not keep:
         user.phone_hash = privacy.lookup_hash(phone) if phone else None
@@ -110,7 +110,7 @@ def _check_name(name):
     name = (name or "").strip()
     if not 1 <= len(name) <= 100:
         message = _("Enter a name of 1 to 100 characters.")
-        raise Invalid(message, fields={"name": message})
+        raise Invalid.from_fields({"name": message})
     return name
 
 

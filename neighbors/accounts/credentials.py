@@ -159,7 +159,7 @@ def _require_password(user, password):
     to guess the password either."""
     if not password:
         message = _("Enter your current password to change your e-mail address or mobile number.")
-        raise Invalid(message, fields={"current_password": message})
+        raise Invalid.from_fields({"current_password": message})
     key = f"signed-in:{user.id}"  # never a login's key: guesses here slow no login down
     ratelimit.check_login(key, "")
     if not _password_matches(user, password)[0]:
@@ -167,7 +167,7 @@ def _require_password(user, password):
         if locked:
             raise locked
         message = _("The current password is wrong.")
-        raise Invalid(message, fields={"current_password": message})
+        raise Invalid.from_fields({"current_password": message})
     ratelimit.login_succeeded(key, "")
 
 

@@ -33,7 +33,7 @@ def _role(value):
     except ValueError:
         roles = ", ".join(r.value for r in Role)
         message = _("Unknown role %(role)s; use one of %(roles)s.", role=value, roles=roles)
-        raise Invalid(message, fields={"role": message}) from None
+        raise Invalid.from_fields({"role": message}) from None
 
 
 def _new_user(*, name, email, phone, password_hash, role, community_code):
@@ -47,7 +47,7 @@ def _new_user(*, name, email, phone, password_hash, role, community_code):
     community = areas.community_by_code(community_code) if community_code else None
     if role == Role.STAFF and community is None:
         message = _("Staff need the community they manage.")
-        raise Invalid(message, fields={"community": message})
+        raise Invalid.from_fields({"community": message})
     if role in (Role.VOLUNTEER, Role.STAFF):
         user.home_community = community
     user.roles.append(RoleGrant(role=role, community=community if role == Role.STAFF else None))
@@ -106,7 +106,7 @@ def grant_role(email, role, community_code=None, actor=None):
     role = _role(role)
     if role == Role.STAFF and not community_code:
         message = _("Staff need the community they manage.")
-        raise Invalid(message, fields={"community": message})
+        raise Invalid.from_fields({"community": message})
     with transaction():
         user = user_by_email(email)
         community = areas.community_by_code(community_code) if role == Role.STAFF else None

@@ -37,13 +37,13 @@ def declare_party_membership(actor, *, branch, work_unit, community_code, grid_c
     today = local_today()
     if not isinstance(reported_on, date) or not PARTY_FOUNDED <= reported_on <= today:
         message = _("Enter the date you reported in; it cannot be in the future.")
-        raise Invalid(message, fields={"reported_on": message})
+        raise Invalid.from_fields({"reported_on": message})
     fields = {}
     for key, value in (("branch", branch), ("work_unit", work_unit)):
         if not 1 <= len((value or "").strip()) <= 200:
             fields[key] = _("Enter 1 to 200 characters.")
     if fields:
-        raise Invalid(next(iter(fields.values())), fields=fields)
+        raise Invalid.from_fields(fields)
     with transaction():
         community = areas.community_by_code(community_code)
         # Lock the person's row, so two submissions at once update one report-in in turn.

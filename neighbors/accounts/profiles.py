@@ -33,7 +33,7 @@ def register(*, name, email, phone, password, community_code, consent, locale=No
     """
     if not consent:
         message = _("You must agree to the privacy notice to register.")
-        raise Invalid(message, fields={"consent": message})
+        raise Invalid.from_fields({"consent": message})
     name, email, phone = _check_name(name), normalize_email(email), normalize_phone(phone)
     password_hash = hash_password(password)
     with transaction():
@@ -97,7 +97,7 @@ def _grid_in(community, grid_code):
         if grid.code == grid_code:
             return grid
     message = _("Choose a grid of your home community.")
-    raise Invalid(message, fields={"grid": message})
+    raise Invalid.from_fields({"grid": message})
 
 
 def set_locale(actor, locale):

@@ -216,7 +216,7 @@ def export_ledger():
         date_to = date.fromisoformat(args["to"]) if args.get("to") else None
     except ValueError:
         message = _("Use dates such as 2026-01-01.")
-        raise Invalid(message, fields={"from": message, "to": message}) from None
+        raise Invalid.from_fields({"from": message, "to": message}) from None
     fmt = args.get("format", "json")
     if fmt not in ("json", "csv", "xlsx", "beancount"):
         raise Invalid(

@@ -63,7 +63,7 @@ def issue_certificate():
         period = date.fromisoformat(fields["from"]), date.fromisoformat(fields["to"])
     except ValueError:
         message = _("Use dates such as 2026-01-01.")
-        raise Invalid(message, fields={"from": message, "to": message}) from None
+        raise Invalid.from_fields({"from": message, "to": message}) from None
     certificate = hours.issue_certificate(actor, *period)
     token = hours.certificate_token(certificate)
     return jsonify(

@@ -94,7 +94,7 @@ def check_in_with_code(actor, event_id, code):
         if str(code or "").strip() not in valid:
             wrong_codes.failed()
             message = _("That code is not right, or it has changed. Try the one on the screen.")
-            raise Invalid(message, code="wrong_code", fields={"code": message})
+            raise Invalid.from_fields({"code": message}, code="wrong_code")
         if signup.checked_out_at:
             raise Conflict(_("You have already checked out."), code="already_checked_out")
         if signup.checked_in_at is None:
@@ -202,7 +202,7 @@ def _check_times(event, checked_in_at, checked_out_at):
     if checked_out_at and (checked_in_at is None or checked_out_at <= checked_in_at):
         problems["checked_out_at"] = _("Check-out must come after check-in.")
     if problems:
-        raise Invalid(next(iter(problems.values())), fields=problems)
+        raise Invalid.from_fields(problems)
 
 
 def _confirmed_signup(event_id, user_id):

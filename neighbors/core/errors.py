@@ -14,6 +14,11 @@ class DomainError(Exception):
             self.code = code
         self.fields = fields or {}
 
+    @classmethod
+    def from_fields(cls, fields, **kwargs):
+        """One error for several fields (name: message); the first field's message leads."""
+        return cls(next(iter(fields.values())), fields=fields, **kwargs)
+
 
 class Invalid(DomainError):
     """The input is malformed or breaks a rule about its values (422)."""

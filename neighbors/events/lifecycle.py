@@ -95,7 +95,7 @@ def _checked(values):
             problems["cancel_cutoff_at"] = _("The cancellation cut-off must be before the start.")
     values["dedication_day"] = bool(values.get("dedication_day"))
     if problems:
-        raise Invalid(next(iter(problems.values())), fields=problems)
+        raise Invalid.from_fields(problems)
     return {name: values.get(name) for name in FIELDS}
 
 
@@ -127,7 +127,7 @@ def create_series(actor, *, community_code, frequency, count, **fields):
         raise Invalid(_("Choose weekly or monthly."), fields={"frequency": _("Choose one.")})
     if not isinstance(count, int) or not 2 <= count <= MAX_SERIES:
         message = _("A series has 2 to %(n)s events.", n=MAX_SERIES)
-        raise Invalid(message, fields={"count": message})
+        raise Invalid.from_fields({"count": message})
     first = _checked(dict(fields))
     step = relativedelta(weeks=1) if frequency == "weekly" else relativedelta(months=1)
     with transaction():
@@ -184,7 +184,7 @@ def update_event(actor, event_id, **changes):
                 "%(n)s people are already confirmed; the capacity cannot be lower.",
                 n=event.confirmed_count,
             )
-            raise Conflict(message, code="capacity_below_confirmed", fields={"capacity": message})
+            raise Conflict.from_fields({"capacity": message}, code="capacity_below_confirmed")
         for name, value in values.items():
             setattr(event, name, value)
         _changed(event)
@@ -218,7 +218,7 @@ def cancel_event(actor, event_id, reason):
     reason = (reason or "").strip()
     if not 1 <= len(reason) <= 500:
         message = _("Give the reason, in at most 500 characters.")
-        raise Invalid(message, fields={"reason": message})
+        raise Invalid.from_fields({"reason": message})
     with transaction():
         event = staff_event(actor, event_id, lock=True)
         if event.status not in EDITABLE:

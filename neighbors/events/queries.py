@@ -101,7 +101,7 @@ def _apply_filters(query, filters, actor):
             query = query.where(Event.category == Category(filters.category))
         except ValueError:
             message = _("Unknown category.")
-            raise Invalid(message, fields={"category": message}) from None
+            raise Invalid.from_fields({"category": message}) from None
     if filters.community:
         query = query.where(Community.code == filters.community)
     if filters.street:

@@ -36,7 +36,7 @@ def _text(fields, name, value, limit, required=True):
 
 def _raise(fields):
     if fields:
-        raise Invalid(next(iter(fields.values())), fields=fields)
+        raise Invalid.from_fields(fields)
 
 
 def request_hash(body):
@@ -51,7 +51,8 @@ def _replay(actor, idempotency, model):
     if not idempotency:
         return None
     key, fingerprint = idempotency
-    if not 1 <= len(key) <= 100:
+    # A control character (NUL above all, which PostgreSQL refuses) is no key either.
+    if not 1 <= len(key) <= 100 or any(ch < " " for ch in key):
         raise Invalid(
             _("The Idempotency-Key must have 1 to 100 characters."), code="bad_idempotency_key"
         )

@@ -47,7 +47,7 @@ def fund_by_code(code):
     fund = db.session.scalar(select(Fund).where(Fund.code == (code or "").strip().upper()))
     if fund is None:
         message = _("No fund has the code %(code)s.", code=code)
-        raise NotFound(message, code="no_such_fund", fields={"fund": message})
+        raise NotFound.from_fields({"fund": message}, code="no_such_fund")
     return fund
 
 
@@ -98,7 +98,7 @@ def create_fund(
     def make():
         if db.session.scalar(select(Fund.id).where(Fund.code == code)):
             message = _("A fund with this code exists already.")
-            raise Conflict(message, code="fund_exists", fields={"code": message})
+            raise Conflict.from_fields({"code": message}, code="fund_exists")
         fund = Fund(
             code=code, name=name, kind=kind, purpose=purpose, starts_on=starts_on, ends_on=ends_on
         )
@@ -203,7 +203,7 @@ def _beneficiary(
         if known:
             if known.name != name:  # a mistyped ID number must not pay someone else
                 message = _("This ID number belongs to another name; check both.")
-                raise Conflict(message, code="beneficiary_mismatch", fields={"id_number": message})
+                raise Conflict.from_fields({"id_number": message}, code="beneficiary_mismatch")
             return known
     community = areas.community_by_code(community_code) if community_code else None
     beneficiary = Beneficiary(

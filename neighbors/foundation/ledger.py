@@ -91,10 +91,10 @@ def money(value, limit=MAXIMUM):
     # The range first: quantizing a Decimal such as 1E+309 raises InvalidOperation.
     if amount is None or not CENT <= amount <= MAXIMUM or amount != amount.quantize(CENT):
         message = _("Enter an amount in yuan with at most two decimals, such as 120.50.")
-        raise Invalid(message, fields={"amount": message})
+        raise Invalid.from_fields({"amount": message})
     if amount > limit:
         message = _("An amount can be at most %(limit)s yuan.", limit=f"{limit:,.2f}")
-        raise Invalid(message, code="amount_too_large", fields={"amount": message})
+        raise Invalid.from_fields({"amount": message}, code="amount_too_large")
     return amount.quantize(CENT)
 
 
@@ -182,7 +182,7 @@ def post(actor, *, summary, kind, lines, entry_date=None, reverses=None, reason=
             "The books start on %(day)s: what came before is in the opening balance.",
             day=books_start().isoformat(),
         )
-        raise Invalid(message, code="before_the_books", fields={"received_on": message})
+        raise Invalid.from_fields({"received_on": message}, code="before_the_books")
     head = _head()
     entry = JournalEntry(
         voucher=voucher_number(kind, entry_date),
@@ -293,7 +293,7 @@ def reverse(actor, entry_id, reason):
     reason = (reason or "").strip()
     if not 1 <= len(reason) <= 500:
         message = _("Give the reason, in at most 500 characters.")
-        raise Invalid(message, fields={"reason": message})
+        raise Invalid.from_fields({"reason": message})
     with transaction():
         _head()  # taken first: two reversals of one entry at once are checked in turn
         original = db.session.get(JournalEntry, entry_id)

@@ -41,7 +41,7 @@ def issue_certificate(actor, period_from, period_to):
         or period_to - period_from > timedelta(days=366 * 50)
     ):
         message = _("The period must run forwards and end by today.")
-        raise Invalid(message, fields={"to": message})
+        raise Invalid.from_fields({"to": message})
     with transaction():
         records = db.session.scalars(
             select(ServiceRecord)
@@ -54,7 +54,7 @@ def issue_certificate(actor, period_from, period_to):
         ).all()
         if not records:
             message = _("You have no confirmed service in this period.")
-            raise Invalid(message, code="nothing_confirmed", fields={"from": message})
+            raise Invalid.from_fields({"from": message}, code="nothing_confirmed")
         certificate = Certificate(
             name=actor.name,
             volunteer_number=volunteer_number(actor),

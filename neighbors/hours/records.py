@@ -129,7 +129,7 @@ def _check_service(activity, place, organiser, served_on, minutes):
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_MINUTES:
         problems["minutes"] = _("Enter the minutes served, from 1 to %(n)s.", n=MAX_MINUTES)
     if problems:
-        raise Invalid(next(iter(problems.values())), fields=problems)
+        raise Invalid.from_fields(problems)
 
 
 def submit_service(actor, *, activity, place, organiser, served_on, minutes):
@@ -141,7 +141,7 @@ def submit_service(actor, *, activity, place, organiser, served_on, minutes):
     _check_service(activity, place, organiser, served_on, minutes)
     if actor.home_community_id is None:
         message = _("Choose your home community in your profile first.")
-        raise Invalid(message, fields={"activity": message})
+        raise Invalid.from_fields({"activity": message})
     with transaction():
         record = ServiceRecord(
             user_id=actor.id,
@@ -243,7 +243,7 @@ def _correction(actor, original, minutes, reason):
     reason = (reason or "").strip()
     if not 1 <= len(reason) <= 500:
         message = _("Say why, in at most 500 characters.")
-        raise Invalid(message, fields={"reason": message})
+        raise Invalid.from_fields({"reason": message})
     _check_service(
         original.activity,
         original.place or "-",
