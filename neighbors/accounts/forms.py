@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     PasswordField,
     SelectField,
@@ -73,11 +72,3 @@ class InvitationForm(FlaskForm):
         _l("Password again"),
         validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
-
-
-class PartyForm(FlaskForm):
-    branch = StringField(_l("Party branch"), validators=[DataRequired(), Length(max=200)])
-    work_unit = StringField(_l("Work unit"), validators=[DataRequired(), Length(max=200)])
-    community = SelectField(_l("Community you report to"), validators=[DataRequired()], choices=[])
-    grid = SelectField(_l("Grid"), validators=[Optional()], choices=[])
-    reported_on = DateField(_l("Report-in date"), validators=[InputRequired()])

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from neighbors.accounts.models import PartyMember, ReportStatus, User
 from neighbors.accounts.profiles import _grid_in
 from neighbors.areas import services as areas
+from neighbors.areas.models import Community
 from neighbors.core import audit
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
@@ -80,6 +81,37 @@ def party_reports(actor, status=None):
         joinedload(PartyMember.grid),
     )
     return db.session.scalars(query.limit(500)).all()
+
+
+def reporting_members(actor, work_unit=None):
+    """Every Party member reporting to the actor's communities, a rejected report-in excepted,
+    for the Party report: (user_id, name, work_unit, branch, community, reported_on, confirmed)
+    sorted by work unit, branch and name, for all units or one.
+
+    Raises NotAllowed.
+    """
+    require_role(actor, Role.STAFF)
+    query = (
+        select(
+            User.id,
+            User.name,
+            PartyMember.work_unit,
+            PartyMember.branch,
+            Community.name,
+            PartyMember.reported_on,
+            PartyMember.status == ReportStatus.CONFIRMED,
+        )
+        .join(PartyMember, PartyMember.user_id == User.id)
+        .join(Community, Community.id == PartyMember.community_id)
+        .where(PartyMember.status != ReportStatus.REJECTED)
+        .order_by(PartyMember.work_unit, PartyMember.branch, User.name)
+    )
+    scope = managed_community_ids(actor)
+    if scope is not None:
+        query = query.where(PartyMember.community_id.in_(scope))
+    if work_unit:
+        query = query.where(PartyMember.work_unit == work_unit)
+    return db.session.execute(query).all()
 
 
 def review_party_report(actor, user_id, *, confirm):

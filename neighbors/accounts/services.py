@@ -45,6 +45,7 @@ from neighbors.accounts.party import (
     PARTY_FOUNDED,
     declare_party_membership,
     party_reports,
+    reporting_members,
     review_party_report,
 )
 from neighbors.accounts.profiles import register, set_locale, update_profile
@@ -78,6 +79,7 @@ __all__ = [
     "phone_of",
     "prune_sessions",
     "register",
+    "reporting_members",
     "review_party_report",
     "revoke_role",
     "revoke_token",

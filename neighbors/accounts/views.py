@@ -1,4 +1,4 @@
-"""Account pages: register, log in and out, profile, password, invitation, Party report-in."""
+"""Account pages: register, log in and out, profile, password, invitation."""
 
 import logging
 
@@ -20,7 +20,6 @@ from neighbors.accounts import services as accounts
 from neighbors.accounts.forms import (
     InvitationForm,
     LoginForm,
-    PartyForm,
     PasswordForm,
     ProfileForm,
     RegisterForm,
@@ -32,7 +31,7 @@ from neighbors.core.privacy import mask_phone
 from neighbors.core.ratelimit import login_limits, registrations
 from neighbors.web import login_redirect, safe_next
 from neighbors.web.errors import retry_after
-from neighbors.web.forms import communities_by_street, options, show_error
+from neighbors.web.forms import communities_by_street, grid_choices, options, show_error
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +149,9 @@ def edit_profile():
         locale=user.locale or "",
     )
     form.community.choices = communities_by_street(areas.community_choices())
-    form.grid.choices = _grid_choices(user.home_community_id)
+    form.grid.choices = grid_choices(
+        areas.grids_of(user.home_community_id) if user.home_community_id else []
+    )
     form.locale.choices = options(
         current_app.config["LANGUAGES"].items(), blank=_("Same as my browser")
     )
@@ -210,65 +211,3 @@ def accept_invitation(token):
             flash(_("Your password is set. Welcome, %(name)s.", name=user.name), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/invitation.html", form=form, user=user)
-
-
-@bp.route("/profile/party", methods=["GET", "POST"])
-@login_required
-def party():
-    member = current_user.party
-    community = member.community if member else current_user.home_community
-    form = PartyForm(
-        obj=member,
-        community=community.code if community else None,
-        grid=(
-            member.grid.code
-            if member and member.grid
-            else current_user.grid.code
-            if current_user.grid
-            else ""
-        ),
-    )
-    form.community.choices = communities_by_street(areas.community_choices())
-    form.grid.choices = _grid_choices(community.id if community else None)
-    if form.validate_on_submit():
-        try:
-            accounts.declare_party_membership(
-                current_user,
-                branch=form.branch.data,
-                work_unit=form.work_unit.data,
-                community_code=form.community.data,
-                grid_code=form.grid.data,
-                reported_on=form.reported_on.data,
-            )
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(_("Your report-in has been sent to the community for confirmation."), "success")
-            return redirect(url_for("accounts.party"))
-    return render_template("accounts/party.html", form=form, member=member)
-
-
-@bp.get("/staff/party-members")
-@login_required
-def party_reports():
-    status = request.args.get("status") or "declared"
-    if status not in ("declared", "confirmed", "rejected"):
-        status = "declared"
-    members = accounts.party_reports(current_user, status)
-    return render_template("accounts/party_reports.html", members=members, status=status)
-
-
-@bp.post("/staff/party-members/<int:user_id>/<any(confirm, reject):decision>")
-@login_required
-def review_party_report(user_id, decision):
-    member = accounts.review_party_report(current_user, user_id, confirm=decision == "confirm")
-    if decision == "confirm":
-        flash(_("The report-in of %(name)s is confirmed.", name=member.user.name), "success")
-    else:
-        flash(_("The report-in of %(name)s is rejected.", name=member.user.name), "success")
-    return redirect(url_for("accounts.party_reports"))
-
-
-def _grid_choices(community_id):
-    grids = areas.grids_of(community_id) if community_id else []
-    return options(((grid.code, grid.name) for grid in grids), blank=_("No grid"))

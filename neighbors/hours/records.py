@@ -300,6 +300,23 @@ def star_level(minutes):
     return star, (thresholds[star] if star < len(thresholds) else None)
 
 
+def served_in_year(user_ids, year):
+    """Confirmed service of these people in a year: {user_id: (activities, minutes)}; people
+    without any are left out."""
+    if not user_ids:
+        return {}
+    rows = db.session.execute(
+        select(ServiceRecord.user_id, func.count(), func.sum(ServiceRecord.minutes))
+        .where(
+            effective(),
+            ServiceRecord.served_on.between(date(year, 1, 1), date(year, 12, 31)),
+            ServiceRecord.user_id.in_(set(user_ids)),
+        )
+        .group_by(ServiceRecord.user_id)
+    )
+    return {user_id: (int(count), int(minutes or 0)) for user_id, count, minutes in rows}
+
+
 def my_records(actor, limit=500):
     """One's records, newest service first, each with whether it still counts.
 

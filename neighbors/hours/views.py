@@ -1,5 +1,5 @@
-"""Service hours pages: my hours and certificates, verification, staff confirmation,
-Party member reports and dashboards."""
+"""Service hours pages: my hours and certificates, verification, staff confirmation and
+dashboards."""
 
 import re
 
@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from neighbors.core.errors import Conflict, DomainError, Invalid
-from neighbors.core.exports import CSV, XLSX, csv_bytes, download, xlsx_bytes
 from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
@@ -216,23 +215,6 @@ def correct(record_id):
         "hours.queue",
         staff=True,
     )
-
-
-@bp.get("/staff/party-report")
-@bp.get("/staff/party-report.<any(csv, xlsx):fmt>")
-@login_required
-def party_report(fmt=None):
-    year = year_arg()
-    unit = (request.args.get("unit") or "").strip()[:200] or None
-    rows = reports.party_report(current_user, year, work_unit=unit, export=fmt)
-    if fmt is None:
-        units = sorted({row.work_unit for row in rows})
-        return render_template("hours/party_report.html", rows=rows, year=year, units=units)
-    header, body = reports.party_table(rows)
-    name = f"party-members-{year}.{fmt}"
-    if fmt == "csv":
-        return download(csv_bytes(header, body), CSV, name)
-    return download(xlsx_bytes(str(year), header, body), XLSX, name)
 
 
 @bp.get("/staff/dashboard")

@@ -7,6 +7,7 @@ import secrets
 
 import wtforms
 from flask import request
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice
 
@@ -58,6 +59,11 @@ def communities_by_street(groups):
         for street, communities in groups.items()
         for code, name in communities
     ]
+
+
+def grid_choices(grids):
+    """A community's grids for a select box, with "No grid" first."""
+    return options(((grid.code, grid.name) for grid in grids), blank=_("No grid"))
 
 
 def show_error(form, error: DomainError):

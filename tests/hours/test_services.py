@@ -18,6 +18,7 @@ from neighbors.extensions import db
 from neighbors.hours import reports
 from neighbors.hours import services as hours
 from neighbors.hours.models import RecordStatus, ServiceRecord
+from neighbors.party import reports as party_reports
 from tests.conftest import OTHER_COMMUNITY
 from tests.events.conftest import person
 
@@ -243,7 +244,7 @@ def test_party_report_and_dashboard(ctx, hours_factory):
             minutes=minutes,
         )
         hours.review(hours_factory.staff(), [record.id], confirm=True)
-    rows = reports.party_report(hours_factory.staff(), today.year)
+    rows = party_reports.party_report(hours_factory.staff(), today.year)
     assert [(r.work_unit, r.activities, r.minutes, r.meets_targets) for r in rows] == [
         ("沈阳市图书馆", 0, 0, False),
         ("沈阳市税务局", 5, 3000, True),

@@ -660,12 +660,12 @@ FORMS = (
     Form("accounts.accept_invitation", None,
          lambda w: {"password": "my own password", "confirm": "my own password"},
          lambda w: {"token": w.invitation}),
-    Form("accounts.party", "volunteer", lambda w: {
+    Form("party.declare", "volunteer", lambda w: {
         "branch": "第二支部", "work_unit": "市图书馆", "community": COMMUNITY, "grid": "",
         "reported_on": _days(-1)}),
-    Form("accounts.review_party_report", "staff", lambda w: {},
+    Form("party.review", "staff", lambda w: {},
          lambda w: {"user_id": w.ids["volunteer"], "decision": "confirm"}, label="confirm"),
-    Form("accounts.review_party_report", "staff", lambda w: {},
+    Form("party.review", "staff", lambda w: {},
          lambda w: {"user_id": w.ids["volunteer"], "decision": "reject"}, label="reject"),
     Form("events.sign_up", "volunteer", lambda w: {}, lambda w: {"event_id": w.event_id}),
     Form("events.cancel_signup", "volunteer", lambda w: {}, lambda w: {"event_id": w.event_id}),
@@ -899,9 +899,9 @@ QUERIES = (
           lambda w: {"what": "donations", "fmt": "csv"}, label="donations csv"),
     Query("disclosure.disclosure", None, lambda w: {"year": "2026"}),
     Query("hours.queue", "staff", lambda w: {"overdue": "1"}),
-    Query("hours.party_report", "staff", lambda w: {"year": "2026", "unit": "市图书馆"}),
+    Query("party.report", "staff", lambda w: {"year": "2026", "unit": "市图书馆"}),
     Query("hours.dashboard", "staff", lambda w: {"year": "2026"}),
-    Query("accounts.party_reports", "staff", lambda w: {"status": "confirmed"}),
+    Query("party.reports", "staff", lambda w: {"status": "confirmed"}),
     Query("api.list_events", None, lambda w: {
         "limit": "5", "community": COMMUNITY, "street": COMMUNITY[:9], "category": "warmth",
         "q": "清扫", "from": _days(0), "to": _days(30), "status": "published", "cursor": ""},

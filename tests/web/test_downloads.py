@@ -51,8 +51,8 @@ def test_every_download_has_one_well_formed_content_type(app, make):
     downloads = [
         ("events.event_ics", volunteer, f"/events/{event_id}.ics", "text/calendar"),
         ("events.calendar_feed", volunteer, feed.group(1), "text/calendar"),
-        ("hours.party_report", staff, "/staff/party-report.csv", "text/csv"),
-        ("hours.party_report", staff, "/staff/party-report.xlsx", XLSX),
+        ("party.report", staff, "/staff/party-report.csv", "text/csv"),
+        ("party.report", staff, "/staff/party-report.xlsx", XLSX),
         ("foundation.export", accountant, "/foundation/ledger.csv", "text/csv"),
         ("foundation.export", accountant, "/foundation/ledger.xlsx", XLSX),
         ("foundation.export", accountant, "/foundation/ledger.beancount", "text/plain"),

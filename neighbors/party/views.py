@@ -1,0 +1,89 @@
+"""Party pages: a member's report-in, the staff's report-ins to confirm, and the Party report."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from neighbors.accounts import services as accounts
+from neighbors.areas import services as areas
+from neighbors.core.errors import DomainError
+from neighbors.core.exports import CSV, XLSX, csv_bytes, download, xlsx_bytes
+from neighbors.party import reports
+from neighbors.party.forms import PartyForm
+from neighbors.web.forms import communities_by_street, grid_choices, show_error, year_arg
+
+bp = Blueprint("party", __name__, template_folder="templates")
+
+
+@bp.route("/profile/party", methods=["GET", "POST"])
+@login_required
+def declare():
+    member = current_user.party
+    community = member.community if member else current_user.home_community
+    form = PartyForm(
+        obj=member,
+        community=community.code if community else None,
+        grid=(
+            member.grid.code
+            if member and member.grid
+            else current_user.grid.code
+            if current_user.grid
+            else ""
+        ),
+    )
+    form.community.choices = communities_by_street(areas.community_choices())
+    form.grid.choices = grid_choices(areas.grids_of(community.id) if community else [])
+    if form.validate_on_submit():
+        try:
+            accounts.declare_party_membership(
+                current_user,
+                branch=form.branch.data,
+                work_unit=form.work_unit.data,
+                community_code=form.community.data,
+                grid_code=form.grid.data,
+                reported_on=form.reported_on.data,
+            )
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("Your report-in has been sent to the community for confirmation."), "success")
+            return redirect(url_for("party.declare"))
+    return render_template("party/declare.html", form=form, member=member)
+
+
+@bp.get("/staff/party-members", endpoint="reports")
+@login_required
+def reports_to_confirm():
+    status = request.args.get("status") or "declared"
+    if status not in ("declared", "confirmed", "rejected"):
+        status = "declared"
+    members = accounts.party_reports(current_user, status)
+    return render_template("party/reports.html", members=members, status=status)
+
+
+@bp.post("/staff/party-members/<int:user_id>/<any(confirm, reject):decision>")
+@login_required
+def review(user_id, decision):
+    member = accounts.review_party_report(current_user, user_id, confirm=decision == "confirm")
+    if decision == "confirm":
+        flash(_("The report-in of %(name)s is confirmed.", name=member.user.name), "success")
+    else:
+        flash(_("The report-in of %(name)s is rejected.", name=member.user.name), "success")
+    return redirect(url_for("party.reports"))
+
+
+@bp.get("/staff/party-report")
+@bp.get("/staff/party-report.<any(csv, xlsx):fmt>")
+@login_required
+def report(fmt=None):
+    year = year_arg()
+    unit = (request.args.get("unit") or "").strip()[:200] or None
+    rows = reports.party_report(current_user, year, work_unit=unit, export=fmt)
+    if fmt is None:
+        units = sorted({row.work_unit for row in rows})
+        return render_template("party/report.html", rows=rows, year=year, units=units)
+    header, body = reports.party_table(rows)
+    name = f"party-members-{year}.{fmt}"
+    if fmt == "csv":
+        return download(csv_bytes(header, body), CSV, name)
+    return download(xlsx_bytes(str(year), header, body), XLSX, name)
