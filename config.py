@@ -3,6 +3,7 @@
 import json
 import os
 import secrets
+from datetime import date
 from pathlib import Path
 
 
@@ -169,8 +170,20 @@ def load(app, overrides=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
         app.config["DATABASE_URL"] or f"sqlite:///{instance / 'neighbors.db'}"
     )
+    app.config["BOOKS_START"] = _books_start(app.config["BOOKS_START"])
     if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+
+
+def _books_start(value):
+    """BOOKS_START as a date, checked when the app starts rather than at the first posting."""
+    if not value or isinstance(value, date):
+        return value or None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        message = f"NEIGHBORS_BOOKS_START must be a date like 2026-01-01, not {value!r}"
+        raise RuntimeError(message) from None
 
 
 # Read without the NEIGHBORS_ prefix too: the names hosting platforms and Flask-Mail use.

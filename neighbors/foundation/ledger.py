@@ -108,7 +108,7 @@ def books_start():
     this year while there is none)."""
     configured = current_app.config.get("BOOKS_START")
     if configured:
-        return configured if isinstance(configured, date) else date.fromisoformat(configured)
+        return configured  # a date: config.load checks it
     first = db.session.scalar(select(func.min(JournalEntry.entry_date)))
     return date((first or local_today()).year, 1, 1)
 
