@@ -140,7 +140,7 @@ def deep_cursor(url, depth):
 
     from neighbors import create_app
     from neighbors.core.db import utcnow
-    from neighbors.events import services as events
+    from neighbors.events import queries
     from neighbors.events.models import Event, EventStatus
     from neighbors.extensions import db
 
@@ -153,7 +153,7 @@ def deep_cursor(url, depth):
             .offset(depth)
             .limit(1)
         )
-        cursor = events._encode_cursor(event)
+        cursor = queries._encode_cursor(event)
         db.engine.dispose()
     return cursor
 

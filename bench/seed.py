@@ -250,7 +250,7 @@ def app_facts(url):
     sys.path.insert(0, str(ROOT))
     import config
     from neighbors import create_app
-    from neighbors.accounts.services import hash_password
+    from neighbors.accounts.credentials import hash_password
     from neighbors.foundation.ledger import entry_hash
 
     app = create_app(

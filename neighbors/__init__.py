@@ -16,6 +16,7 @@ from neighbors.accounts.views import bp as accounts_bp
 from neighbors.admin.views import bp as admin_bp
 from neighbors.api import bp as api_bp
 from neighbors.areas.views import bp as areas_bp
+from neighbors.attendance.views import bp as attendance_bp
 from neighbors.cli import neighbors_cli
 from neighbors.core.db import configure_engine
 from neighbors.core.logs import configure_logging
@@ -76,6 +77,7 @@ def register_blueprints(app):
     app.register_blueprint(areas_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(attendance_bp)
     app.register_blueprint(hours_bp)
     app.register_blueprint(foundation_bp)
     app.register_blueprint(disclosure_bp)

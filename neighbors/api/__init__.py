@@ -2,6 +2,7 @@
 
 # Importing the route modules registers their routes on bp.
 from neighbors.api import accounts as _accounts_routes  # noqa: F401
+from neighbors.api import attendance as _attendance_routes  # noqa: F401
 from neighbors.api import events as _events_routes  # noqa: F401
 from neighbors.api import foundation as _foundation_routes  # noqa: F401
 from neighbors.api import hours as _hours_routes  # noqa: F401

@@ -136,20 +136,16 @@ def update_event(event_id):
     return jsonify(event_json(events.get_event(event_id, actor)))
 
 
-@bp.post("/events/<int:event_id>/<any(publish, cancel, complete):action>")
+@bp.post("/events/<int:event_id>/<any(publish, cancel):action>")
 @role_required(Role.STAFF)
 def change_status(event_id, action):
     actor = current_actor()
-    extra = {}
     if action == "publish":
         events.publish_event(actor, event_id)
-    elif action == "complete":
-        done = events.complete_event(actor, event_id)
-        extra = {"service_records": done.records, "no_shows": done.no_shows}
     else:
         reason = read_fields(json_body(), required=("reason",))["reason"]
         events.cancel_event(actor, event_id, reason)
-    return jsonify(event_json(events.get_event(event_id, actor)) | extra)
+    return jsonify(event_json(events.get_event(event_id, actor)))
 
 
 def signup_json(signup, position):

@@ -1,7 +1,7 @@
-"""API: attendance and check-in, confirming records, my hours, certificates."""
+"""API: confirming records, my hours, certificates."""
 
 import re
-from datetime import date, datetime
+from datetime import date
 
 from flask import jsonify, request
 from flask_babel import gettext as _
@@ -11,21 +11,8 @@ from neighbors.core.errors import Invalid
 from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
-from neighbors.core.ratelimit import code_attempts
 from neighbors.core.timezone import isoformat
-from neighbors.events import attendance
 from neighbors.hours import services as hours
-
-
-def signup_attendance(signup):
-    return {
-        "id": signup.id,
-        "user_id": signup.user_id,
-        "status": str(signup.status),
-        "walk_in": signup.walk_in,
-        "checked_in_at": isoformat(signup.checked_in_at),
-        "checked_out_at": isoformat(signup.checked_out_at),
-    }
 
 
 def record_json(record):
@@ -38,34 +25,6 @@ def record_json(record):
         "served_on": record.served_on.isoformat(),
         "supersedes": record.supersedes_id,
     }
-
-
-@bp.post("/events/<int:event_id>/attendance")
-@role_required(Role.STAFF)
-def record_attendance(event_id):
-    actor = current_actor()
-    body = json_body()
-    fields = read_fields(
-        body,
-        required=("user_id", "checked_in_at"),
-        optional=("checked_out_at",),
-        types={"user_id": int, "checked_in_at": datetime, "checked_out_at": datetime},
-    )
-    signup = attendance.record_attendance(
-        actor, event_id, fields["user_id"], fields["checked_in_at"], fields.get("checked_out_at")
-    )
-    return jsonify(signup_attendance(signup))
-
-
-@bp.post("/events/<int:event_id>/checkin")
-@code_attempts
-def check_in(event_id):
-    actor = current_actor()
-    body = json_body()
-    if isinstance(body.get("code"), int) and not isinstance(body.get("code"), bool):
-        body["code"] = f"{body['code']:06d}"  # a code typed as a number lost its leading zeros
-    code = read_fields(body, required=("code",), max_length=12)["code"]
-    return jsonify(signup_attendance(attendance.check_in_with_code(actor, event_id, code)))
 
 
 @bp.post("/service-records/<int:record_id>/<any(confirm, reject):decision>")

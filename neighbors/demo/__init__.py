@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 
 from neighbors.accounts import services as accounts
 from neighbors.areas import services as areas
+from neighbors.attendance import completion
+from neighbors.attendance import services as attendance
 from neighbors.core.cli import reports_errors
 from neighbors.core.db import utcnow
 from neighbors.core.timezone import from_local, local_today
-from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.foundation import services as foundation
 from neighbors.hours import services as hours
@@ -202,7 +203,7 @@ def _demo_events(residents):
     for email in came:
         attendance.walk_in(staff, event.id, email)
     attendance.all_present(staff, event.id)
-    events.complete_event(staff, event.id)
+    completion.complete_event(staff, event.id)
     pending = hours.queue(staff)
     hours.review(staff, [r.id for r in pending[:-1]], confirm=True)  # one left to confirm
     volunteer = accounts.user_by_email("volunteer@example.org")

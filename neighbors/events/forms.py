@@ -20,7 +20,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from neighbors.events.services import MAX_CAPACITY, MAX_SERIES
+from neighbors.events.lifecycle import MAX_CAPACITY, MAX_SERIES
 from neighbors.web.forms import IntegerField
 
 _time = "%Y-%m-%dT%H:%M"

@@ -1,10 +1,9 @@
-"""Event pages: the public list and detail, sign-up, my events, calendars, and staff pages."""
+"""Event pages: the public list and detail, sign-up, calendars, and staff pages."""
 
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from neighbors.areas import services as areas
@@ -112,16 +111,6 @@ def cancel_signup(event_id):
     return redirect(url_for("events.show_event", event_id=event_id))
 
 
-@bp.get("/my/events")
-@login_required
-def my_events():
-    return render_template(
-        "events/my_events.html",
-        rows=events.my_events(current_user),
-        past=events.my_past_events(current_user),
-    )
-
-
 @bp.route("/my/calendar", methods=["GET", "POST"])
 @login_required
 def my_calendar():
@@ -208,22 +197,11 @@ def edit_event(event_id):
     return render_template("events/edit.html", form=form, event=event, series=False)
 
 
-@bp.post("/staff/events/<int:event_id>/<any(publish, complete):action>")
+@bp.post("/staff/events/<int:event_id>/<any(publish):action>")
 @login_required
 def change_status(event_id, action):
-    if action == "publish":
-        events.publish_event(current_user, event_id)
-        flash(_("The event is published."), "success")
-    else:
-        done = events.complete_event(current_user, event_id)
-        flash(
-            _(
-                "The event is completed: %(records)s, %(no_shows)s.",
-                records=ngettext("%(num)s service record", "%(num)s service records", done.records),
-                no_shows=ngettext("%(num)s no-show", "%(num)s no-shows", done.no_shows),
-            ),
-            "success",
-        )
+    events.publish_event(current_user, event_id)
+    flash(_("The event is published."), "success")
     return redirect(url_for("events.show_event", event_id=event_id))
 
 

@@ -1,1 +1,1 @@
-"""Service hours: attendance, service records, confirmation, totals, certificates, reports."""
+"""Service hours: service records, confirmation, totals, certificates, reports."""

@@ -35,13 +35,3 @@ class CorrectionForm(DurationMixin, FlaskForm):
 class CertificateForm(FlaskForm):
     period_from = DateField(_l("From"), validators=[InputRequired(), plausible_year])
     period_to = DateField(_l("To"), validators=[InputRequired(), plausible_year])
-
-
-class CheckinForm(FlaskForm):
-    code = StringField(_l("Check-in code"), validators=[DataRequired(), Length(max=12)])
-
-
-class WalkInForm(FlaskForm):
-    login = StringField(
-        _l("E-mail address or mobile number"), validators=[DataRequired(), Length(max=254)]
-    )

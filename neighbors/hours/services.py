@@ -1,592 +1,67 @@
-"""Service hours: records from attendance and from volunteers, confirmation, corrections,
-totals, star levels, the overdue queue and certificates."""
+"""Hours' public face: what the pages, the API, attendance and the jobs call. The work is done
+in records.py (records and corrections, what counts, totals), confirming.py (staff review and the
+overdue queue) and certificates.py."""
 
-import logging
-import secrets
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, timedelta
-
-from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import ngettext
-from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, joinedload
-
-from neighbors.accounts.models import RoleGrant, User
-from neighbors.core import audit, outbox
-from neighbors.core.db import transaction, utcnow
-from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
-from neighbors.core.links import absolute_url
-from neighbors.core.permissions import (
-    Role,
-    has_role,
-    managed_community_ids,
-    require_community_staff,
-    require_role,
-    require_user,
+from neighbors.hours.certificates import (
+    certificate_token,
+    issue_certificate,
+    my_certificate,
+    my_certificates,
+    verify_certificate,
+    volunteer_number,
 )
-from neighbors.core.timezone import local_today, to_local
-from neighbors.events.models import Signup, SignupStatus
-from neighbors.extensions import db
-from neighbors.hours.models import MAX_MINUTES, Certificate, RecordStatus, ServiceRecord
-
-logger = logging.getLogger(__name__)
-
-CONFIRM_WITHIN_WORKING_DAYS = 10
-MAX_BULK = 500
-
-
-# -- minutes -----------------------------------------------------------------------------------
-
-
-def attended_minutes(starts_at, ends_at, checked_in_at, checked_out_at):
-    """Whole minutes checked in, capped to the event's time; no check-out counts to the end."""
-    if checked_in_at is None:
-        return 0
-    begin = max(checked_in_at, starts_at)
-    end = min(checked_out_at or ends_at, ends_at)
-    return max(int((end - begin).total_seconds() // 60), 0)
-
-
-def effective():
-    """Confirmed records that no confirmed correction has replaced: the ones that count."""
-    correction = aliased(ServiceRecord)
-    return and_(
-        ServiceRecord.status == RecordStatus.CONFIRMED,
-        ~exists().where(
-            correction.supersedes_id == ServiceRecord.id,
-            correction.status == RecordStatus.CONFIRMED,
-        ),
-    )
-
-
-# -- records from events and from volunteers ---------------------------------------------------
-
-
-def has_record(event_id, user_id):
-    """True when the event has given this person a record already."""
-    return (
-        db.session.scalar(
-            select(ServiceRecord.id).where(
-                ServiceRecord.event_id == event_id, ServiceRecord.user_id == user_id
-            )
-        )
-        is not None
-    )
-
-
-def event_records(user_id, event_ids):
-    """A person's record for each of these events, in one query: the one that counts (a
-    confirmed correction over what it corrects), else the one the event made (pending or
-    rejected). Returns {event_id: record}; events without a record are left out."""
-    if not event_ids:
-        return {}
-    records = db.session.scalars(
-        select(ServiceRecord)
-        .where(ServiceRecord.user_id == user_id, ServiceRecord.event_id.in_(set(event_ids)))
-        .order_by(ServiceRecord.id)
-    ).all()
-    replaced = {
-        r.supersedes_id for r in records if r.supersedes_id and r.status == RecordStatus.CONFIRMED
-    }
-    chosen = {}
-    for record in records:
-        counts = record.status == RecordStatus.CONFIRMED and record.id not in replaced
-        if counts or (record.supersedes_id is None and record.event_id not in chosen):
-            chosen[record.event_id] = record
-    return chosen
-
-
-def records_for_event(actor, event):
-    """Pending records for everyone who checked in (in the caller's unit of work).
-
-    A person already recorded for the event is left alone, so this can run again safely (after
-    a late check-in, say). A missing check-out counts until the event's end or now, whichever
-    is sooner. Whoever checked in gets a record, of at least one minute (in and out within the
-    same minute, or checked in at the very end): their presence stays on record and the staff
-    who confirm it see it and can correct or reject it, where dropping it would lose it unseen.
-    Returns the number of records made.
-    """
-    until = min(event.ends_at, utcnow())
-    signups = db.session.scalars(
-        select(Signup).where(
-            Signup.event_id == event.id,
-            Signup.status == SignupStatus.CONFIRMED,
-            Signup.checked_in_at.is_not(None),
-            ~exists().where(
-                ServiceRecord.event_id == event.id,
-                ServiceRecord.user_id == Signup.user_id,
-                ServiceRecord.supersedes_id.is_(None),
-            ),
-        )
-    ).all()
-    made = 0
-    for signup in signups:
-        minutes = attended_minutes(
-            event.starts_at, event.ends_at, signup.checked_in_at, signup.checked_out_at or until
-        )
-        minutes = max(minutes, 1)
-        db.session.add(
-            ServiceRecord(
-                user_id=signup.user_id,
-                event_id=event.id,
-                community_id=event.community_id,
-                category=event.category,
-                activity=event.title,
-                place=event.venue,
-                organiser=event.community.name,
-                served_on=to_local(event.starts_at).date(),
-                minutes=min(minutes, MAX_MINUTES),
-                recorded_by_id=getattr(actor, "id", None),
-            )
-        )
-        made += 1
-    db.session.flush()
-    return made
-
-
-def _check_service(activity, place, organiser, served_on, minutes):
-    problems = {}
-    for name, value in (("activity", activity), ("place", place), ("organiser", organiser)):
-        if not 1 <= len((value or "").strip()) <= 200:
-            problems[name] = _("Enter 1 to 200 characters.")
-    today = local_today()
-    if not isinstance(served_on, date) or not today - timedelta(days=366 * 5) <= served_on <= today:
-        problems["served_on"] = _("Enter the day of the service; it cannot be in the future.")
-    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_MINUTES:
-        problems["minutes"] = _("Enter the minutes served, from 1 to %(n)s.", n=MAX_MINUTES)
-    if problems:
-        raise Invalid(next(iter(problems.values())), fields=problems)
-
-
-def submit_service(actor, *, activity, place, organiser, served_on, minutes):
-    """A volunteer reports service done off the platform; their community's staff confirm it.
-
-    Raises NotAuthenticated, Invalid (bad fields, or no home community).
-    """
-    require_user(actor)
-    _check_service(activity, place, organiser, served_on, minutes)
-    if actor.home_community_id is None:
-        message = _("Choose your home community in your profile first.")
-        raise Invalid(message, fields={"activity": message})
-    with transaction():
-        record = ServiceRecord(
-            user_id=actor.id,
-            community_id=actor.home_community_id,
-            activity=activity.strip(),
-            place=place.strip(),
-            organiser=organiser.strip(),
-            served_on=served_on,
-            minutes=minutes,
-            recorded_by_id=actor.id,
-        )
-        db.session.add(record)
-        db.session.flush()
-        audit.record(actor, "hours.submit", record, minutes=minutes)
-    return record
-
-
-def request_correction(actor, record_id, *, minutes, reason):
-    """Ask for a confirmed record of one's own to be corrected; staff confirm the correction.
-
-    Raises NotAuthenticated, NotFound (not one's own), Conflict (not confirmed, or already
-    corrected), Invalid.
-    """
-    require_user(actor)
-    with transaction(), _one_correction():
-        original = db.session.get(ServiceRecord, record_id, with_for_update=True)
-        if original is None or original.user_id != actor.id:
-            raise NotFound(_("Not found."))
-        correction = _correction(actor, original, minutes, reason)
-        audit.record(actor, "hours.request_correction", correction, supersedes=original.id)
-    return correction
-
-
-def correct_record(actor, record_id, *, minutes, reason):
-    """Staff correct a confirmed record: a new confirmed record replaces it; both stay.
-
-    Raises NotAllowed, NotFound (out of scope), Conflict, Invalid.
-    """
-    require_role(actor, Role.STAFF)
-    with transaction(), _one_correction():
-        original = db.session.get(ServiceRecord, record_id, with_for_update=True)
-        if original is None:
-            raise NotFound(_("Not found."))
-        require_community_staff(actor, original.community_id)
-        _not_own(actor, original)
-        correction = _correction(actor, original, minutes, reason)
-        correction.status = RecordStatus.CONFIRMED
-        correction.reviewed_by_id, correction.reviewed_at = actor.id, utcnow()
-        audit.record(actor, "hours.correct", correction, supersedes=original.id)
-    return correction
-
-
-@contextmanager
-def _one_correction():
-    """Two corrections of one record at once: the unique index decides, the loser hears why."""
-    try:
-        yield
-    except IntegrityError as exc:
-        raise Conflict(
-            _("This record has a correction already."), code="already_corrected"
-        ) from exc
-
-
-def _not_own(actor, record):
-    """Nobody confirms or corrects their own hours, unless they are an admin."""
-    if record.user_id == actor.id and not has_role(actor, Role.ADMIN):
-        raise NotAllowed(_("Another staff member must confirm your own hours."))
-
-
-def record_for_staff(actor, record_id):
-    """A record of the actor's communities. Raises NotAllowed, NotFound."""
-    require_role(actor, Role.STAFF)
-    record = db.session.get(ServiceRecord, record_id)
-    if record is None:
-        raise NotFound(_("Not found."))
-    require_community_staff(actor, record.community_id)
-    return record
-
-
-def own_record(actor, record_id):
-    """One of the actor's own records. Raises NotAuthenticated, NotFound."""
-    require_user(actor)
-    record = db.session.get(ServiceRecord, record_id)
-    if record is None or record.user_id != actor.id:
-        raise NotFound(_("Not found."))
-    return record
-
-
-def _correction(actor, original, minutes, reason):
-    if original.status != RecordStatus.CONFIRMED:
-        raise Conflict(_("Only a confirmed record can be corrected."), code="not_confirmed")
-    if db.session.scalar(
-        select(ServiceRecord.id).where(
-            ServiceRecord.supersedes_id == original.id,
-            ServiceRecord.status != RecordStatus.REJECTED,
-        )
-    ):
-        raise Conflict(_("This record has a correction already."), code="already_corrected")
-    reason = (reason or "").strip()
-    if not 1 <= len(reason) <= 500:
-        message = _("Say why, in at most 500 characters.")
-        raise Invalid(message, fields={"reason": message})
-    _check_service(
-        original.activity,
-        original.place or "-",
-        original.organiser or "-",
-        original.served_on,
-        minutes,
-    )
-    correction = ServiceRecord(
-        user_id=original.user_id,
-        event_id=original.event_id,
-        community_id=original.community_id,
-        category=original.category,
-        activity=original.activity,
-        place=original.place,
-        organiser=original.organiser,
-        served_on=original.served_on,
-        minutes=minutes,
-        supersedes_id=original.id,
-        reason=reason,
-        recorded_by_id=actor.id,
-    )
-    db.session.add(correction)
-    db.session.flush()
-    return correction
-
-
-# -- staff: confirming -------------------------------------------------------------------------
-
-
-def review(actor, record_ids, *, confirm, reason=None):
-    """Confirm or reject pending records of the actor's communities, one or many at once.
-
-    All or nothing; `reason` is kept as the review note the volunteer sees. Raises NotAllowed
-    (also for one's own hours), NotFound (a record out of scope), Conflict (one is not pending),
-    Invalid (none or too many at once).
-    """
-    require_role(actor, Role.STAFF)
-    ids = sorted({int(i) for i in record_ids if 0 < int(i) < 2**31})
-    if not 1 <= len(ids) <= MAX_BULK:
-        raise Invalid(_("Choose 1 to %(n)s records.", n=MAX_BULK))
-    reason = (reason or "").strip()[:500] or None
-    with transaction():
-        records = db.session.scalars(
-            select(ServiceRecord).where(ServiceRecord.id.in_(ids)).with_for_update()
-        ).all()
-        if len(records) != len(ids):
-            raise NotFound(_("Not found."))
-        for record in records:
-            require_community_staff(actor, record.community_id)
-            _not_own(actor, record)
-            if record.status != RecordStatus.PENDING:
-                raise Conflict(_("A record has been reviewed already."), code="not_pending")
-            record.status = RecordStatus.CONFIRMED if confirm else RecordStatus.REJECTED
-            record.reviewed_by_id, record.reviewed_at = actor.id, utcnow()
-            record.review_note = reason
-            audit.record(
-                actor, "hours.confirm" if confirm else "hours.reject", record, note=bool(reason)
-            )
-    return records
-
-
-def queue(actor, *, overdue_only=False, limit=200):
-    """Pending records of the actor's communities, oldest service first, with their people.
-
-    overdue_only: only those not confirmed within 10 working days of the service.
-    Raises NotAllowed.
-    """
-    require_role(actor, Role.STAFF)
-    query = (
-        select(ServiceRecord)
-        .options(joinedload(ServiceRecord.user), joinedload(ServiceRecord.supersedes))
-        .where(ServiceRecord.status == RecordStatus.PENDING)
-        .order_by(ServiceRecord.served_on, ServiceRecord.id)
-    )
-    scope = managed_community_ids(actor)
-    if scope is not None:
-        query = query.where(ServiceRecord.community_id.in_(scope))
-    if overdue_only:
-        query = query.where(ServiceRecord.served_on < overdue_before(local_today()))
-    return db.session.scalars(query.limit(limit)).all()
-
-
-def overdue_before(today):
-    """Service on a day before this one is overdue today: 10 working days (Mon–Fri) have passed."""
-    day, left = today, CONFIRM_WITHIN_WORKING_DAYS
-    while left:
-        day -= timedelta(days=1)
-        if day.weekday() < 5:
-            left -= 1
-    return day
-
-
-def is_overdue(record, today=None):
-    today = today or local_today()
-    return record.status == RecordStatus.PENDING and record.served_on < overdue_before(today)
-
-
-def queue_overdue_digests(now):
-    """The weekly digest: one e-mail to each staff member whose communities have records waiting
-    longer than 10 working days, in their language. Returns the number queued."""
-    cutoff = overdue_before(to_local(now).date())
-    waiting = db.session.execute(
-        select(User, func.count(ServiceRecord.id), func.min(ServiceRecord.served_on))
-        .join(RoleGrant, RoleGrant.user_id == User.id)
-        .join(ServiceRecord, ServiceRecord.community_id == RoleGrant.community_id)
-        .where(
-            RoleGrant.role == Role.STAFF,
-            User.active.is_(True),
-            User.email.is_not(None),
-            ServiceRecord.status == RecordStatus.PENDING,
-            ServiceRecord.served_on < cutoff,
-        )
-        .group_by(User.id)
-        .order_by(User.id)
-    ).all()
-    link = absolute_url("hours.queue", overdue=1)
-    with transaction():
-        for person, count, oldest in waiting:
-            with outbox.language_of(person):
-                outbox.queue(
-                    person.email,
-                    ngettext(
-                        "%(num)s service record waits for confirmation",
-                        "%(num)s service records wait for confirmation",
-                        count,
-                    ),
-                    _(
-                        "Hello %(name)s,\n\nin your communities %(count)s service records have "
-                        "waited more than %(days)s working days for confirmation; the oldest is "
-                        "from %(oldest)s. Volunteers see their hours only once you confirm them."
-                        "\n\n%(link)s\n",
-                        name=person.name,
-                        count=count,
-                        days=CONFIRM_WITHIN_WORKING_DAYS,
-                        oldest=oldest.isoformat(),
-                        link=link,
-                    ),
-                )
-    return len(waiting)
-
-
-# -- the volunteer's view ----------------------------------------------------------------------
-
-
-@dataclass
-class Totals:
-    this_year: int
-    all_time: int
-    star: int  # 0 to 5
-    next_star_minutes: int | None
-
-
-def totals(user_id):
-    """Confirmed minutes this year and in all, and the star level they reach."""
-    year_start = date(local_today().year, 1, 1)
-    this_year, all_time = db.session.execute(
-        select(
-            func.coalesce(
-                func.sum(ServiceRecord.minutes).filter(ServiceRecord.served_on >= year_start), 0
-            ),
-            func.coalesce(func.sum(ServiceRecord.minutes), 0),
-        ).where(ServiceRecord.user_id == user_id, effective())
-    ).one()
-    star, next_minutes = star_level(all_time)
-    return Totals(int(this_year), int(all_time), star, next_minutes)
-
-
-def star_level(minutes):
-    """(stars, minutes needed for the next star or None); thresholds are hours, a setting."""
-    thresholds = [int(h) * 60 for h in current_app.config["STAR_HOURS"]]
-    star = sum(1 for threshold in thresholds if minutes >= threshold)
-    return star, (thresholds[star] if star < len(thresholds) else None)
-
-
-def my_records(actor, limit=500):
-    """One's records, newest service first, each with whether it still counts.
-
-    Raises NotAuthenticated.
-    """
-    require_user(actor)
-    counts = select(ServiceRecord.id).where(ServiceRecord.user_id == actor.id, effective())
-    records = db.session.scalars(
-        select(ServiceRecord)
-        .options(joinedload(ServiceRecord.supersedes))
-        .where(ServiceRecord.user_id == actor.id)
-        .order_by(ServiceRecord.served_on.desc(), ServiceRecord.id.desc())
-        .limit(limit)
-    ).all()
-    counting = set(db.session.scalars(counts))
-    corrected = set(
-        db.session.scalars(
-            select(ServiceRecord.supersedes_id).where(
-                ServiceRecord.user_id == actor.id,
-                ServiceRecord.supersedes_id.is_not(None),
-                ServiceRecord.status != RecordStatus.REJECTED,
-            )
-        )
-    )
-    return [(record, record.id in counting, record.id in corrected) for record in records]
-
-
-# -- certificates ------------------------------------------------------------------------------
-
-
-def _signer():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="certificate")
-
-
-def issue_certificate(actor, period_from, period_to):
-    """A certificate of one's confirmed service in a period (dates, inclusive).
-
-    Raises NotAuthenticated, Invalid (bad period, or nothing confirmed in it).
-    """
-    require_user(actor)
-    today = local_today()
-    if not (isinstance(period_from, date) and isinstance(period_to, date)):
-        raise Invalid(_("Give the period as two dates."), fields={"from": _("Required.")})
-    if (
-        period_from > period_to
-        or period_to > today
-        or period_to - period_from > timedelta(days=366 * 50)
-    ):
-        message = _("The period must run forwards and end by today.")
-        raise Invalid(message, fields={"to": message})
-    with transaction():
-        records = db.session.scalars(
-            select(ServiceRecord)
-            .where(
-                ServiceRecord.user_id == actor.id,
-                effective(),
-                ServiceRecord.served_on.between(period_from, period_to),
-            )
-            .order_by(ServiceRecord.served_on, ServiceRecord.id)
-        ).all()
-        if not records:
-            message = _("You have no confirmed service in this period.")
-            raise Invalid(message, code="nothing_confirmed", fields={"from": message})
-        certificate = Certificate(
-            name=actor.name,
-            volunteer_number=volunteer_number(actor),
-            serial=f"{today:%Y%m%d}{secrets.randbelow(10**8):08d}",
-            user_id=actor.id,
-            community_id=actor.home_community_id,
-            period_from=period_from,
-            period_to=period_to,
-            total_minutes=sum(r.minutes for r in records),
-            services=[
-                {
-                    "date": r.served_on.isoformat(),
-                    "activity": r.activity,
-                    "organiser": r.organiser,
-                    "minutes": r.minutes,
-                }
-                for r in records
-            ],
-        )
-        db.session.add(certificate)
-        db.session.flush()
-        audit.record(actor, "certificate.issue", certificate)
-    return certificate
-
-
-def certificate_token(certificate):
-    """The signed token in the verification link; changing one character breaks it."""
-    return _signer().dumps(certificate.serial)
-
-
-def verify_certificate(token):
-    """The certificate a token stands for. Raises NotFound when it is not genuine."""
-    try:
-        serial = _signer().loads(token)
-    except BadSignature:
-        serial = None
-    # Only the exact token we issued: base64 lets a few characters change without changing the
-    # decoded bytes, and such a token is not ours either.
-    if not isinstance(serial, str) or _signer().dumps(serial) != token:
-        serial = None
-    certificate = (
-        db.session.scalar(
-            select(Certificate)
-            .options(joinedload(Certificate.user), joinedload(Certificate.community))
-            .where(Certificate.serial == serial)
-        )
-        if isinstance(serial, str)
-        else None
-    )
-    if certificate is None:
-        raise NotFound(_("This certificate is not genuine."), code="not_genuine")
-    return certificate
-
-
-def my_certificates(actor):
-    """One's certificates, newest first. Raises NotAuthenticated."""
-    require_user(actor)
-    return db.session.scalars(
-        select(Certificate)
-        .where(Certificate.user_id == actor.id)
-        .order_by(Certificate.issued_at.desc())
-        .limit(100)
-    ).all()
-
-
-def my_certificate(actor, serial):
-    """One of one's own certificates. Raises NotAuthenticated, NotFound."""
-    require_user(actor)
-    certificate = db.session.scalar(
-        select(Certificate).where(Certificate.serial == serial, Certificate.user_id == actor.id)
-    )
-    if certificate is None:
-        raise NotFound(_("Not found."))
-    return certificate
-
-
-def volunteer_number(user):
-    """The number printed on certificates: stable, derived from the account."""
-    return f"V{user.id:08d}"
+from neighbors.hours.confirming import (
+    CONFIRM_WITHIN_WORKING_DAYS,
+    MAX_BULK,
+    is_overdue,
+    overdue_before,
+    queue,
+    queue_overdue_digests,
+    review,
+)
+from neighbors.hours.records import (
+    Totals,
+    correct_record,
+    effective,
+    event_records,
+    has_record,
+    my_records,
+    own_record,
+    record_for_staff,
+    record_service,
+    recorded_people,
+    request_correction,
+    star_level,
+    submit_service,
+    totals,
+)
+
+__all__ = [
+    "CONFIRM_WITHIN_WORKING_DAYS",
+    "MAX_BULK",
+    "Totals",
+    "certificate_token",
+    "correct_record",
+    "effective",
+    "event_records",
+    "has_record",
+    "is_overdue",
+    "issue_certificate",
+    "my_certificate",
+    "my_certificates",
+    "my_records",
+    "overdue_before",
+    "own_record",
+    "queue",
+    "queue_overdue_digests",
+    "record_for_staff",
+    "record_service",
+    "recorded_people",
+    "request_correction",
+    "review",
+    "star_level",
+    "submit_service",
+    "totals",
+    "verify_certificate",
+    "volunteer_number",
+]

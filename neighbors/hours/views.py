@@ -1,5 +1,5 @@
 """Service hours pages: my hours and certificates, verification, staff confirmation,
-attendance and check-in, Party member reports and dashboards."""
+Party member reports and dashboards."""
 
 import re
 
@@ -9,29 +9,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound, TooManyAttempts
+from neighbors.core.errors import Conflict, DomainError, Invalid
 from neighbors.core.exports import CSV, XLSX, csv_bytes, download, xlsx_bytes
 from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
-from neighbors.core.ratelimit import code_attempts
 from neighbors.core.timezone import local_today
-from neighbors.events import attendance
-from neighbors.events import services as events
 from neighbors.events.labels import CATEGORY_LABELS
 from neighbors.hours import reports
 from neighbors.hours import services as hours
-from neighbors.hours.forms import (
-    CertificateForm,
-    CheckinForm,
-    CorrectionForm,
-    ServiceForm,
-    WalkInForm,
-)
+from neighbors.hours.forms import CertificateForm, CorrectionForm, ServiceForm
 from neighbors.hours.models import RecordStatus
 from neighbors.hours.qr import qr_svg
 from neighbors.web import role_required
-from neighbors.web.errors import retry_after
 from neighbors.web.forms import show_error, year_arg
 
 bp = Blueprint("hours", __name__, template_folder="templates")
@@ -181,32 +171,6 @@ def verify(token):
     )
 
 
-@bp.route("/events/<int:event_id>/checkin", methods=["GET", "POST"])
-@login_required
-@code_attempts
-def checkin(event_id):
-    event = events.get_event(event_id, current_user)
-    form = CheckinForm()
-    if form.validate_on_submit():
-        try:
-            signup = attendance.check_in_with_code(current_user, event_id, form.code.data)
-        except TooManyAttempts as error:
-            show_error(form, error)
-            page = render_template("hours/checkin.html", form=form, event=event)
-            return page, 429, retry_after(error)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(
-                _("You are checked out. Thank you!")
-                if signup.checked_out_at
-                else _("You are checked in."),
-                "success",
-            )
-            return redirect(url_for("events.show_event", event_id=event_id))
-    return render_template("hours/checkin.html", form=form, event=event)
-
-
 # -- staff -------------------------------------------------------------------------------------
 
 
@@ -252,71 +216,6 @@ def correct(record_id):
         "hours.queue",
         staff=True,
     )
-
-
-@bp.get("/staff/events/<int:event_id>/attendance")
-@login_required
-def attendance_sheet(event_id):
-    event, signups, _positions = events.roster(current_user, event_id)
-    code = attendance.staff_checkin_code(current_user, event_id)
-    return render_template(
-        "hours/attendance.html",
-        event=event,
-        code=code,
-        signups=[s for s in signups if s.status == "confirmed"],
-        form=WalkInForm(),
-    )
-
-
-@bp.post(
-    "/staff/events/<int:event_id>/attendance/<int:user_id>/<any(in, out, clear, remove):action>"
-)
-@login_required
-def tap(event_id, user_id, action):
-    if action == "remove":
-        attendance.cancel_for(current_user, event_id, user_id)
-    else:
-        attendance.tap(current_user, event_id, user_id, action)
-    return redirect(url_for("hours.attendance_sheet", event_id=event_id))
-
-
-@bp.post("/staff/events/<int:event_id>/attendance/all-present")
-@login_required
-def all_present(event_id):
-    count = attendance.all_present(current_user, event_id)
-    flash(_("%(n)s checked in.", n=count), "success")
-    return redirect(url_for("hours.attendance_sheet", event_id=event_id))
-
-
-@bp.post("/staff/events/<int:event_id>/attendance/walk-in")
-@login_required
-@role_required(Role.STAFF)
-def walk_in(event_id):
-    events.staff_event(current_user, event_id)  # another community's staff: 404, whatever the form
-    form = WalkInForm()
-    if not form.validate_on_submit():
-        flash(_("Enter the volunteer's e-mail address or mobile number."), "error")
-    else:
-        try:
-            signup = attendance.walk_in(current_user, event_id, form.login.data)
-        except (Invalid, Conflict) as error:
-            flash(error.message, "error")
-        except NotFound as error:
-            if error.code != "no_such_user":
-                raise
-            flash(error.message, "error")
-        else:
-            flash(_("%(name)s is checked in.", name=signup.user.name), "success")
-    return redirect(url_for("hours.attendance_sheet", event_id=event_id))
-
-
-@bp.get("/staff/events/<int:event_id>/code")
-@login_required
-def code_screen(event_id):
-    """The check-in code, large, for a screen at the door; it reloads itself every 30 seconds."""
-    event = events.staff_event(current_user, event_id)
-    code = attendance.staff_checkin_code(current_user, event_id)
-    return render_template("hours/code.html", event=event, code=code)
 
 
 @bp.get("/staff/party-report")

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete
 
 from neighbors.accounts import services as accounts
+from neighbors.attendance import completion
 from neighbors.core import outbox
 from neighbors.core.db import transaction
 from neighbors.events import services as events
@@ -52,7 +53,7 @@ def send_reminders(now):
 def complete_past_events(now):
     """Complete events that ended hours ago: no-shows are marked, hours become pending records."""
     after = timedelta(hours=current_app.config["AUTO_COMPLETE_AFTER_HOURS"])
-    return {"completed": events.complete_past_events(now, after)}
+    return {"completed": completion.complete_past_events(now, after)}
 
 
 def verify_ledger(now):

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from neighbors.attendance import completion
 from neighbors.core.audit import AuditEntry
 from neighbors.core.db import utcnow
 from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
@@ -208,7 +209,7 @@ def test_past_event_records_an_activity_but_takes_no_sign_ups(ctx, factory):
     event_id = factory.event(
         starts_at=now - timedelta(days=10), ends_at=now - timedelta(days=10) + timedelta(hours=2)
     )
-    events.complete_event(factory.staff(), event_id)
+    completion.complete_event(factory.staff(), event_id)
     assert db.session.get(Event, event_id).status == EventStatus.COMPLETED
 
 

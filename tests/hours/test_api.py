@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
+from neighbors.attendance import services as attendance
 from neighbors.core.db import utcnow
 from neighbors.core.timezone import local_today
-from neighbors.events import attendance
 from neighbors.events.models import Event
 from neighbors.extensions import db
 from tests.api.test_accounts import assert_error, bearer, token_for

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
+from neighbors.attendance import completion
+from neighbors.attendance import services as attendance
 from neighbors.core.timezone import local_today
-from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.extensions import db
 from neighbors.hours import services as hours
@@ -93,7 +94,7 @@ def test_my_past_events_do_not_grow_with_their_rows(app, client, hours_factory):
                 if i % 3 == 2:
                     events.cancel_event(staff, event_id, "暴雨")
                 else:
-                    events.complete_event(staff, event_id)
+                    completion.complete_event(staff, event_id)
             pending = [r.id for r in hours.queue(staff)]
             hours.review(staff, pending[: len(pending) // 2 + 1], confirm=True)
 

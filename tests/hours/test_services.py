@@ -7,10 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from neighbors.attendance import completion
+from neighbors.attendance import services as attendance
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from neighbors.core.timezone import local_today
-from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.events.models import Event, Signup
 from neighbors.extensions import db
@@ -29,7 +30,7 @@ moments = st.integers(min_value=-300, max_value=600).map(lambda m: BASE + timede
 )
 def test_minutes_are_the_overlap_of_presence_and_event(start, length, came, left):
     end = start + timedelta(minutes=length)
-    minutes = hours.attended_minutes(start, end, came, left)
+    minutes = completion.attended_minutes(start, end, came, left)
     assert 0 <= minutes <= length
     if came is None:
         assert minutes == 0
@@ -40,7 +41,7 @@ def test_minutes_are_the_overlap_of_presence_and_event(start, length, came, left
 
 
 def complete(factory, event_id):
-    return events.complete_event(factory.staff(), event_id)
+    return completion.complete_event(factory.staff(), event_id)
 
 
 def test_completing_makes_records_for_those_who_came_and_marks_no_shows(ctx, hours_factory):
@@ -70,7 +71,7 @@ def test_completing_makes_records_for_those_who_came_and_marks_no_shows(ctx, hou
     assert no_shows == {c}
     with db.session.begin_nested():
         pass
-    assert hours.records_for_event(staff, db.session.get(Event, event_id)) == 0  # once only
+    assert completion.records_for_event(staff, db.session.get(Event, event_id)) == 0  # once only
 
 
 def test_confirm_reject_in_bulk_within_scope(ctx, hours_factory, make):

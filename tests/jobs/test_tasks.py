@@ -7,9 +7,10 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select, update
 
 from neighbors.accounts.models import User
+from neighbors.attendance import completion
+from neighbors.attendance import services as attendance
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.outbox import OutboxMessage
-from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.events.models import Event, EventStatus, Reminder, Signup
 from neighbors.extensions import db
@@ -100,7 +101,7 @@ def test_past_events_are_completed_with_no_shows_and_pending_hours(ctx, factory)
     [record] = db.session.scalars(select(ServiceRecord)).all()
     assert record.user_id == came and record.status == RecordStatus.PENDING
     assert record.minutes == 120
-    assert events.complete_past_events(now, timedelta(hours=12)) == 0  # done already
+    assert completion.complete_past_events(now, timedelta(hours=12)) == 0  # done already
 
 
 def test_the_weekly_digest_tells_each_staff_member_about_their_own_overdue_records(
@@ -113,7 +114,7 @@ def test_the_weekly_digest_tells_each_staff_member_about_their_own_overdue_recor
         factory.held_event(factory.volunteers(1))
     for event in db.session.scalars(select(Event)):
         attendance.all_present(factory.staff(), event.id)
-        events.complete_event(factory.staff(), event.id)
+        completion.complete_event(factory.staff(), event.id)
     assert tasks.overdue_digest(utcnow()) == {"queued": 0}  # not overdue yet
     assert tasks.overdue_digest(utcnow() + timedelta(days=20)) == {"queued": 1}
     [message] = mail()

@@ -11,9 +11,10 @@ from datetime import timedelta
 from werkzeug.routing import AnyConverter
 
 from neighbors.accounts import services as accounts
+from neighbors.attendance import completion
+from neighbors.attendance import services as attendance
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.timezone import local_today
-from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.hours import services as hours
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, PASSWORD, log_in
@@ -57,28 +58,29 @@ ACCESS = {
     "accounts.edit_profile": "user",
     "accounts.party": "user",
     "accounts.change_password": "user",
-    "events.my_events": "user",
+    "attendance.my_events": "user",
     "events.my_calendar": "user",
     "events.sign_up": "user",
     "events.cancel_signup": "own",
     "hours.my_hours": "user",
     "hours.submit_service": "user",
     "hours.certificates": "user",
-    "hours.checkin": "user",
+    "attendance.checkin": "user",
     "hours.request_correction": "own",
     "hours.show_certificate": "own",
     "events.staff_events": "staff",
     "events.new_event": "staff",
     "events.new_series": "staff",
     "events.change_status": "scoped",
+    "attendance.complete_event": "scoped",
     "events.cancel_event": "scoped",
     "events.edit_event": "scoped",
     "events.show_roster": "scoped",
-    "hours.attendance_sheet": "scoped",
-    "hours.tap": "scoped",
-    "hours.all_present": "scoped",
-    "hours.walk_in": "scoped",
-    "hours.code_screen": "scoped",
+    "attendance.sheet": "scoped",
+    "attendance.tap": "scoped",
+    "attendance.all_present": "scoped",
+    "attendance.walk_in": "scoped",
+    "attendance.code_screen": "scoped",
     "hours.queue": "staff",
     "hours.review": "staff",
     "hours.correct": "scoped",
@@ -113,6 +115,7 @@ ACCESS = {
     "api.create_event": "scoped",
     "api.update_event": "scoped",
     "api.change_status": "scoped",
+    "api.complete_event": "scoped",
     "api.sign_up": "user",
     "api.cancel_signup": "own",
     "api.list_signups": "scoped",
@@ -188,7 +191,7 @@ class World:
         events.sign_up(volunteer, self.event_id)
         held = factory.held_event([self.ids["volunteer"]])
         attendance.all_present(factory.staff(), held)
-        events.complete_event(factory.staff(), held)
+        completion.complete_event(factory.staff(), held)
         [record] = hours.queue(factory.staff())
         hours.review(factory.staff(), [record.id], confirm=True)
         pending = hours.submit_service(

@@ -30,10 +30,10 @@ from sqlalchemy import select
 from werkzeug.routing import AnyConverter
 
 from neighbors.accounts import services as accounts
+from neighbors.attendance import services as attendance
 from neighbors.core import ratelimit
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.timezone import local_today
-from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.events.models import Event
 from neighbors.extensions import db, limiter
@@ -402,8 +402,7 @@ API = (
         lambda w: {"event_id": w.draft_id, "action": "publish"}, label="publish"),
     Api("api.change_status", "staff", lambda w: {"reason": "下雨"},
         lambda w: {"event_id": w.event_id, "action": "cancel"}, label="cancel"),
-    Api("api.change_status", "staff", lambda w: {},
-        lambda w: {"event_id": w.held_id, "action": "complete"}, label="complete"),
+    Api("api.complete_event", "staff", lambda w: {}, lambda w: {"event_id": w.held_id}),
     Api("api.sign_up", "volunteer", lambda w: {}, _event),
     Api(
         "api.record_attendance",
@@ -631,7 +630,7 @@ def _correction_form(w):
 
 def _tap(action):
     return Form(
-        "hours.tap",
+        "attendance.tap",
         "staff",
         lambda w: {},
         lambda w: {"event_id": w.held_id, "user_id": w.ids["volunteer"], "action": action},
@@ -675,8 +674,7 @@ FORMS = (
          EVENT_PAIRS),
     Form("events.change_status", "staff", lambda w: {},
          lambda w: {"event_id": w.draft_id, "action": "publish"}, label="publish"),
-    Form("events.change_status", "staff", lambda w: {},
-         lambda w: {"event_id": w.held_id, "action": "complete"}, label="complete"),
+    Form("attendance.complete_event", "staff", lambda w: {}, lambda w: {"event_id": w.held_id}),
     Form("events.cancel_event", "staff", lambda w: {"reason": "下雨"},
          lambda w: {"event_id": w.event_id}),
     Form("foundation.new_fund", "approver", lambda w: {
@@ -708,14 +706,14 @@ FORMS = (
     Form("hours.certificates", "volunteer",
          lambda w: {"period_from": _days(-30), "period_to": _days(0)},
          pairs=(("period_from", "period_to"),)),
-    Form("hours.checkin", "volunteer", lambda w: {"code": w.code()},
+    Form("attendance.checkin", "volunteer", lambda w: {"code": w.code()},
          lambda w: {"event_id": w.live_id}),
     Form("hours.review", "staff",
          lambda w: {"record": str(w.pending_id), "decision": "confirm", "reason": "属实"}),
     Form("hours.correct", "staff", _correction_form, lambda w: {"record_id": w.confirmed_id}),
     *(_tap(action) for action in ("in", "out", "clear", "remove")),
-    Form("hours.all_present", "staff", lambda w: {}, lambda w: {"event_id": w.held_id}),
-    Form("hours.walk_in", "staff", lambda w: {"login": w.emails["volunteer"]},
+    Form("attendance.all_present", "staff", lambda w: {}, lambda w: {"event_id": w.held_id}),
+    Form("attendance.walk_in", "staff", lambda w: {"login": w.emails["volunteer"]},
          lambda w: {"event_id": w.held_id}),
 )  # fmt: skip
 
@@ -881,7 +879,7 @@ QUERIES = (
         "q": "清扫", "category": "warmth", "street": COMMUNITY[:9], "community": COMMUNITY,
         "date_from": _days(0), "date_to": _days(30), "cursor": ""},
         pairs=(("date_from", "date_to"),)),
-    Query("events.my_events", "volunteer", lambda w: {"past": "1"}),
+    Query("attendance.my_events", "volunteer", lambda w: {"past": "1"}),
     Query("admin.audit_log", "admin", lambda w: {
         "action": "ledger.", "actor": str(w.ids["staff"]), "object_type": "event",
         "object_id": "1", "date_from": _days(-30), "date_to": _days(0), "before": "1000"},

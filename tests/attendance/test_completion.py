@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from neighbors.attendance import completion
+from neighbors.attendance import services as attendance
 from neighbors.core.db import utcnow
 from neighbors.core.errors import Conflict
-from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.events.models import Event, EventStatus, Signup
 from neighbors.extensions import db
@@ -45,14 +46,14 @@ def test_completing_before_the_end_is_refused_and_loses_nobody(ctx, factory, tim
     attendance.tap(staff, event_id, b, "out")
 
     with pytest.raises(Conflict) as refused:
-        events.complete_event(staff, event_id)
+        completion.complete_event(staff, event_id)
     assert refused.value.code == "not_ended"
     assert db.session.get(Event, event_id).status == EventStatus.PUBLISHED
     assert minutes_by_person(event_id) == {}
     assert not any(s.no_show for s in db.session.scalars(select(Signup)))
 
     time_machine.move_to(start + timedelta(hours=2, minutes=5), tick=False)
-    done = events.complete_event(staff, event_id)
+    done = completion.complete_event(staff, event_id)
     assert (done.event.status, done.records, done.no_shows) == (EventStatus.COMPLETED, 2, 1)
     # a stayed to the end; b was there for less than a minute, and still has a record of it
     assert minutes_by_person(event_id) == {a: 90, b: 1}
@@ -64,7 +65,7 @@ def test_whoever_checked_in_at_the_very_end_gets_a_record(ctx, factory, time_mac
     time_machine.move_to(start + timedelta(hours=2), tick=False)  # the last moment
     attendance.tap(factory.staff(), event_id, a, "in")
     time_machine.move_to(start + timedelta(hours=14, minutes=1), tick=False)
-    assert events.complete_past_events(utcnow(), timedelta(hours=12)) == 1  # the scheduler
+    assert completion.complete_past_events(utcnow(), timedelta(hours=12)) == 1  # the scheduler
     assert minutes_by_person(event_id) == {a: 1}
 
 

@@ -1,5 +1,5 @@
 """Attendance: staff check people in and out from the roster (walk-ins too), or volunteers
-enter the event's rotating check-in code; whoever never came is a no-show at completion."""
+enter the event's rotating check-in code; presence after completion becomes hours at once."""
 
 import hashlib
 import hmac
@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from neighbors.accounts.models import User
 from neighbors.accounts.services import find_by_login
+from neighbors.attendance.completion import records_for_event
 from neighbors.core import audit
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound, TooManyAttempts
@@ -189,7 +190,7 @@ def _record_late(actor, event):
     """Attendance added after completion becomes hours like the rest."""
     if event.status == EventStatus.COMPLETED:
         db.session.flush()
-        hours.records_for_event(actor, event)
+        records_for_event(actor, event)
 
 
 def _check_times(event, checked_in_at, checked_out_at):

@@ -2,8 +2,9 @@
 
 from datetime import timedelta
 
+from neighbors.attendance import completion
+from neighbors.attendance import services as attendance
 from neighbors.core.db import transaction
-from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.events.models import Event
 from neighbors.extensions import db
@@ -26,14 +27,14 @@ def a_volunteers_year(app, make):
         events.sign_up(person(me), ids["coming"])
         ids["attended"] = factory.held_event([me], minutes=150, title="来了的活动")
         attendance.all_present(staff, ids["attended"])
-        events.complete_event(staff, ids["attended"])
+        completion.complete_event(staff, ids["attended"])
         ids["confirmed"] = factory.held_event([me], minutes=60, title="确认了的活动")
         attendance.all_present(staff, ids["confirmed"])
-        events.complete_event(staff, ids["confirmed"])
+        completion.complete_event(staff, ids["confirmed"])
         (record,) = [r for r in hours.queue(staff) if r.event_id == ids["confirmed"]]
         hours.review(staff, [record.id], confirm=True)
         ids["no_show"] = factory.held_event([me], title="没来的活动")
-        events.complete_event(staff, ids["no_show"])
+        completion.complete_event(staff, ids["no_show"])
         ids["waiting"] = factory.event(title="没排上的活动", capacity=1)
         events.sign_up(person(full), ids["waiting"])
         events.sign_up(person(me), ids["waiting"])
@@ -50,7 +51,7 @@ def a_volunteers_year(app, make):
             event.ends_at += timedelta(hours=5)
         attendance.tap(staff, ids["early"], me, "in")
         with transaction():
-            events._complete(staff, db.session.get(Event, ids["early"]))
+            completion._complete(staff, db.session.get(Event, ids["early"]))
     return me, email, ids
 
 
@@ -72,7 +73,7 @@ def test_upcoming_and_past_are_apart_and_past_events_say_how_they_went(app, clie
 
     with app.app_context():
         upcoming = [signup.event_id for signup, _position in events.my_events(person(me))]
-        past = {item.event.id: item for item in events.my_past_events(person(me))}
+        past = {item.event.id: item for item in completion.my_past_events(person(me))}
     assert upcoming == [ids["coming"]]
     assert set(past) == {ids[name] for name in ids if name != "coming"}
     outcomes = {name: str(past[ids[name]].outcome) for name in ids if name != "coming"}

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from neighbors import create_app
+from neighbors.attendance import services as attendance
 from neighbors.core.db import utcnow
 from neighbors.core.errors import Invalid, TooManyAttempts
 from neighbors.core.ratelimit import Failures
-from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.events.models import Event
 from neighbors.extensions import db

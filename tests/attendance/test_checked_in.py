@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from neighbors.attendance import services as attendance
 from neighbors.core.db import utcnow
 from neighbors.core.errors import Conflict
 from neighbors.core.timezone import to_local
-from neighbors.events import attendance
 from neighbors.events import services as events
 from neighbors.events.models import Event, Signup, SignupStatus
 from neighbors.extensions import db

@@ -1,0 +1,280 @@
+"""Reading events: one event, the public list (keyset pages), one's sign-ups and events, staff
+rosters and lists, and the one way to read an event row locked."""
+
+import base64
+import logging
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, or_, select, tuple_
+from sqlalchemy.orm import aliased, contains_eager, joinedload
+
+from neighbors.areas.models import Community, Street
+from neighbors.core.db import utcnow
+from neighbors.core.errors import Invalid, NotFound
+from neighbors.core.permissions import (
+    Role,
+    has_role,
+    managed_community_ids,
+    require_community_staff,
+    require_role,
+    require_user,
+)
+from neighbors.core.timezone import parse_iso, plausible
+from neighbors.events.models import ACTIVE, Category, Event, EventStatus, Signup, SignupStatus
+from neighbors.extensions import db
+
+logger = logging.getLogger(__name__)
+
+PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.COMPLETED, EventStatus.CANCELLED)
+
+
+def get_event(event_id, actor=None):
+    """An event anyone may see; a draft only for staff of its community. Raises NotFound."""
+    event = db.session.scalar(
+        select(Event).options(joinedload(Event.community)).where(Event.id == event_id)
+    )
+    unpublished = event is not None and event.published_at is None
+    if event is None or (unpublished and not manages(actor, event)):
+        raise NotFound(_("This event does not exist or is not published."))
+    return event
+
+
+def manages(actor, event):
+    """True when the actor is staff of the event's community (or an admin)."""
+    if not has_role(actor, Role.STAFF):
+        return False
+    scope = managed_community_ids(actor)
+    return scope is None or event.community_id in scope
+
+
+@dataclass
+class EventFilter:
+    """What the public list can be narrowed by; times are aware (UTC) bounds."""
+
+    community: str | None = None
+    street: str | None = None
+    category: str | None = None
+    starts_from: object = None
+    starts_before: object = None
+    text: str | None = None
+    status: str = EventStatus.PUBLISHED
+
+
+def list_events(filters, *, actor=None, cursor=None, limit=20):
+    """One page of events in start order, and the cursor of the next page (None at the end).
+
+    Keyset pagination on (starts_at, id): every page costs the same at 200,000 events.
+    Raises Invalid for a bad filter or cursor; drafts are listed only for their staff.
+    """
+    limit = max(1, min(int(limit), 100))
+    query = (
+        select(Event)
+        .join(Event.community)
+        .options(contains_eager(Event.community))
+        .order_by(Event.starts_at, Event.id)
+    )
+    query = _apply_filters(query, filters, actor)
+    if cursor:
+        starts_at, event_id = _decode_cursor(cursor)
+        query = query.where(tuple_(Event.starts_at, Event.id) > tuple_(starts_at, event_id))
+    events = db.session.scalars(query.limit(limit + 1)).all()
+    next_cursor = _encode_cursor(events[limit - 1]) if len(events) > limit else None
+    return events[:limit], next_cursor
+
+
+def _apply_filters(query, filters, actor):
+    try:
+        status = EventStatus(filters.status or EventStatus.PUBLISHED)
+    except ValueError:
+        raise Invalid(_("Unknown status."), fields={"status": _("Unknown status.")}) from None
+    query = query.where(Event.status == status)
+    if status != EventStatus.DRAFT:
+        query = query.where(Event.published_at.is_not(None))  # a cancelled draft stays private
+    else:
+        require_role(actor, Role.STAFF)
+        scope = managed_community_ids(actor)
+        if scope is not None:
+            query = query.where(Event.community_id.in_(scope))
+    if filters.category:
+        try:
+            query = query.where(Event.category == Category(filters.category))
+        except ValueError:
+            message = _("Unknown category.")
+            raise Invalid(message, fields={"category": message}) from None
+    if filters.community:
+        query = query.where(Community.code == filters.community)
+    if filters.street:
+        query = query.where(
+            Event.community_id.in_(
+                select(Community.id).join(Community.street).where(Street.code == filters.street)
+            )
+        )
+    if filters.starts_from:
+        query = query.where(Event.starts_at >= filters.starts_from)
+    if filters.starts_before:
+        query = query.where(Event.starts_at < filters.starts_before)
+    if filters.text:
+        pattern = "%" + filters.text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        query = query.where(Event.title.ilike(f"%{pattern}%", escape="\\"))
+    return query
+
+
+def _encode_cursor(event):
+    raw = f"{event.starts_at.isoformat()}|{event.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        starts_at, event_id = raw.split("|")
+        starts_at, event_id = parse_iso(starts_at), int(event_id)
+        if not (plausible(starts_at) and 0 < event_id < 2**31):
+            raise ValueError("cursor out of range")
+        return starts_at, event_id
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid(
+            _("The page cursor is not valid."), fields={"cursor": _("Not valid.")}
+        ) from None
+
+
+def my_signup(actor, event):
+    """The actor's active sign-up for this event with its waitlist position, or (None, None)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None, None
+    signup = db.session.scalar(
+        select(Signup).where(
+            Signup.event_id == event.id, Signup.user_id == actor.id, Signup.status.in_(ACTIVE)
+        )
+    )
+    return signup, (_position(signup) if signup else None)
+
+
+def waitlist_position(signup):
+    """1 for the head of the waitlist; None for a confirmed or cancelled sign-up."""
+    return _position(signup)
+
+
+def _position(signup):
+    if signup.status != SignupStatus.WAITLISTED:
+        return None
+    return db.session.scalar(
+        select(func.count()).where(
+            Signup.event_id == signup.event_id,
+            Signup.status == SignupStatus.WAITLISTED,
+            Signup.waitlist_seq <= signup.waitlist_seq,
+        )
+    )
+
+
+def my_events(actor, *, upcoming=True, limit=100):
+    """The actor's active sign-ups with their events and waitlist positions: upcoming ones in
+    start order, or past ones (ended, or completed) latest first.
+
+    Raises NotAuthenticated.
+    """
+    require_user(actor)
+    ahead = aliased(Signup)
+    position = (
+        select(func.count())
+        .where(
+            ahead.event_id == Signup.event_id,
+            ahead.status == SignupStatus.WAITLISTED,
+            ahead.waitlist_seq <= Signup.waitlist_seq,
+        )
+        .correlate(Signup)
+        .scalar_subquery()
+    )
+    now = utcnow()
+    query = (
+        select(Signup, case((Signup.status == SignupStatus.WAITLISTED, position)))
+        .join(Signup.event)
+        .options(contains_eager(Signup.event).joinedload(Event.community))
+        .where(Signup.user_id == actor.id, Signup.status.in_(ACTIVE))
+    )
+    over = or_(Event.ends_at < now, Event.status == EventStatus.COMPLETED)
+    if upcoming:
+        query = query.where(~over).order_by(Event.starts_at, Event.id)
+    else:
+        query = query.where(over).order_by(Event.starts_at.desc(), Event.id.desc())
+    return db.session.execute(query.limit(limit)).all()
+
+
+def roster(actor, event_id):
+    """An event and its active sign-ups (confirmed first, then the waitlist in order) with names.
+
+    Raises NotAllowed (not staff), NotFound (another community's event).
+    """
+    event = staff_event(actor, event_id)
+    signups = db.session.scalars(
+        select(Signup)
+        .options(joinedload(Signup.user))
+        .where(Signup.event_id == event.id, Signup.status.in_(ACTIVE))
+        .order_by(
+            case((Signup.status == SignupStatus.CONFIRMED, 0), else_=1),
+            case((Signup.status == SignupStatus.WAITLISTED, Signup.waitlist_seq), else_=0),
+            Signup.confirmed_at,
+            Signup.id,
+        )
+    ).all()
+    positions, waiting = {}, 0
+    for signup in signups:
+        if signup.status == SignupStatus.WAITLISTED:
+            waiting += 1
+            positions[signup.id] = waiting
+    return event, signups, positions
+
+
+def staff_events(actor, *, limit=200):
+    """Events of the communities the actor manages, newest start first. Raises NotAllowed."""
+    require_role(actor, Role.STAFF)
+    query = (
+        select(Event)
+        .options(joinedload(Event.community))
+        .order_by(Event.starts_at.desc(), Event.id.desc())
+    )
+    scope = managed_community_ids(actor)
+    if scope is not None:
+        query = query.where(Event.community_id.in_(scope))
+    return db.session.scalars(query.limit(limit)).all()
+
+
+def managed_communities(actor):
+    """The communities the actor may create events for, for a select box. Raises NotAllowed."""
+    require_role(actor, Role.STAFF)
+    scope = managed_community_ids(actor)
+    query = select(Community).order_by(Community.code)
+    if scope is not None:
+        query = query.where(Community.id.in_(scope))
+    return db.session.scalars(query).all()
+
+
+def locked_event(event_id, lock=True):
+    """The event, freshly read, its row locked until commit (unless lock=False), or None.
+
+    The one way to lock an event: seats, waitlists and completion all decide under this lock."""
+    query = select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
+    return db.session.scalar(query.with_for_update() if lock else query)
+
+
+def ended_event_ids(ended_by, limit=500):
+    """Ids of published events that ended by this time, the earliest first."""
+    return db.session.scalars(
+        select(Event.id)
+        .where(Event.status == EventStatus.PUBLISHED, Event.ends_at <= ended_by)
+        .order_by(Event.ends_at)
+        .limit(limit)
+    ).all()
+
+
+def staff_event(actor, event_id, lock=False):
+    """An event of a community the actor manages, its row locked until commit when asked.
+
+    Raises NotAllowed, NotFound."""
+    event = locked_event(event_id, lock)
+    if event is None:
+        require_role(actor, Role.STAFF)
+        raise NotFound(_("Not found."))
+    require_community_staff(actor, event.community_id)
+    return event

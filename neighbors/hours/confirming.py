@@ -1,0 +1,142 @@
+"""Staff confirm or reject pending records; the overdue queue and its weekly digest."""
+
+import logging
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from neighbors.accounts.models import RoleGrant, User
+from neighbors.core import audit, outbox
+from neighbors.core.db import transaction, utcnow
+from neighbors.core.errors import Conflict, Invalid, NotFound
+from neighbors.core.links import absolute_url
+from neighbors.core.permissions import (
+    Role,
+    managed_community_ids,
+    require_community_staff,
+    require_role,
+)
+from neighbors.core.timezone import local_today, to_local
+from neighbors.extensions import db
+from neighbors.hours.models import RecordStatus, ServiceRecord
+from neighbors.hours.records import _not_own
+
+logger = logging.getLogger(__name__)
+
+CONFIRM_WITHIN_WORKING_DAYS = 10
+MAX_BULK = 500
+
+
+def review(actor, record_ids, *, confirm, reason=None):
+    """Confirm or reject pending records of the actor's communities, one or many at once.
+
+    All or nothing; `reason` is kept as the review note the volunteer sees. Raises NotAllowed
+    (also for one's own hours), NotFound (a record out of scope), Conflict (one is not pending),
+    Invalid (none or too many at once).
+    """
+    require_role(actor, Role.STAFF)
+    ids = sorted({int(i) for i in record_ids if 0 < int(i) < 2**31})
+    if not 1 <= len(ids) <= MAX_BULK:
+        raise Invalid(_("Choose 1 to %(n)s records.", n=MAX_BULK))
+    reason = (reason or "").strip()[:500] or None
+    with transaction():
+        records = db.session.scalars(
+            select(ServiceRecord).where(ServiceRecord.id.in_(ids)).with_for_update()
+        ).all()
+        if len(records) != len(ids):
+            raise NotFound(_("Not found."))
+        for record in records:
+            require_community_staff(actor, record.community_id)
+            _not_own(actor, record)
+            if record.status != RecordStatus.PENDING:
+                raise Conflict(_("A record has been reviewed already."), code="not_pending")
+            record.status = RecordStatus.CONFIRMED if confirm else RecordStatus.REJECTED
+            record.reviewed_by_id, record.reviewed_at = actor.id, utcnow()
+            record.review_note = reason
+            audit.record(
+                actor, "hours.confirm" if confirm else "hours.reject", record, note=bool(reason)
+            )
+    return records
+
+
+def queue(actor, *, overdue_only=False, limit=200):
+    """Pending records of the actor's communities, oldest service first, with their people.
+
+    overdue_only: only those not confirmed within 10 working days of the service.
+    Raises NotAllowed.
+    """
+    require_role(actor, Role.STAFF)
+    query = (
+        select(ServiceRecord)
+        .options(joinedload(ServiceRecord.user), joinedload(ServiceRecord.supersedes))
+        .where(ServiceRecord.status == RecordStatus.PENDING)
+        .order_by(ServiceRecord.served_on, ServiceRecord.id)
+    )
+    scope = managed_community_ids(actor)
+    if scope is not None:
+        query = query.where(ServiceRecord.community_id.in_(scope))
+    if overdue_only:
+        query = query.where(ServiceRecord.served_on < overdue_before(local_today()))
+    return db.session.scalars(query.limit(limit)).all()
+
+
+def overdue_before(today):
+    """Service on a day before this one is overdue today: 10 working days (Mon–Fri) have passed."""
+    day, left = today, CONFIRM_WITHIN_WORKING_DAYS
+    while left:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return day
+
+
+def is_overdue(record, today=None):
+    today = today or local_today()
+    return record.status == RecordStatus.PENDING and record.served_on < overdue_before(today)
+
+
+def queue_overdue_digests(now):
+    """The weekly digest: one e-mail to each staff member whose communities have records waiting
+    longer than 10 working days, in their language. Returns the number queued."""
+    cutoff = overdue_before(to_local(now).date())
+    waiting = db.session.execute(
+        select(User, func.count(ServiceRecord.id), func.min(ServiceRecord.served_on))
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .join(ServiceRecord, ServiceRecord.community_id == RoleGrant.community_id)
+        .where(
+            RoleGrant.role == Role.STAFF,
+            User.active.is_(True),
+            User.email.is_not(None),
+            ServiceRecord.status == RecordStatus.PENDING,
+            ServiceRecord.served_on < cutoff,
+        )
+        .group_by(User.id)
+        .order_by(User.id)
+    ).all()
+    link = absolute_url("hours.queue", overdue=1)
+    with transaction():
+        for person, count, oldest in waiting:
+            with outbox.language_of(person):
+                outbox.queue(
+                    person.email,
+                    ngettext(
+                        "%(num)s service record waits for confirmation",
+                        "%(num)s service records wait for confirmation",
+                        count,
+                    ),
+                    _(
+                        "Hello %(name)s,\n\nin your communities %(count)s service records have "
+                        "waited more than %(days)s working days for confirmation; the oldest is "
+                        "from %(oldest)s. Volunteers see their hours only once you confirm them."
+                        "\n\n%(link)s\n",
+                        name=person.name,
+                        count=count,
+                        days=CONFIRM_WITHIN_WORKING_DAYS,
+                        oldest=oldest.isoformat(),
+                        link=link,
+                    ),
+                )
+    return len(waiting)
