@@ -115,8 +115,20 @@ def books_start():
 
 def opening_date(starts_on=None):
     """The day an opening balance is dated: the start of the books, or the fund's own start
-    when that comes later (and is not in the future)."""
+    when that comes later (and is not in the future).
+
+    Opening balances are what the foundation held when its books began: they are stated in the
+    books' first year. Later, backdating one would change years already reported, so a new fund
+    starts at zero and what it receives is recorded as donations. Raises Invalid then.
+    """
     start = books_start()
+    if local_today().year > start.year:
+        message = _(
+            "The books have been kept since %(day)s: a new fund starts at 0.00, and the money it "
+            "receives is recorded as donations.",
+            day=start.isoformat(),
+        )
+        raise Invalid(message, code="books_open", fields={"opening_balance": message})
     if starts_on and start < starts_on <= local_today():
         return starts_on
     return start
