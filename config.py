@@ -57,6 +57,8 @@ class Config:
     # seconds, at most LOGIN_SLOWDOWN_MAX_SECONDS (a slow-down anyone may cause, so it is short).
     LOGIN_SLOWDOWN_AFTER = 5
     LOGIN_SLOWDOWN_MAX_SECONDS = 30
+    # An address that logged in to a login is not slowed down there for this many days.
+    KNOWN_ADDRESS_DAYS = 30
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

@@ -1104,8 +1104,11 @@ login_values = json_values | lone_surrogates
 def test_the_login_throttle_keys_are_storable_whatever_is_sent(app, login):
     with app.test_request_context():
         canonical = accounts.login_key(login)
-        keys = [ratelimit._key(kind, canonical, "203.0.113.9") for kind in ("pair", "lock")]
-        keys += [ratelimit._key(kind, canonical) for kind in ("failures", "wait")]
+        keys = [
+            ratelimit._key(kind, canonical, "203.0.113.9")
+            for kind in ("login:pair", "login:lock", "login:known")
+        ]
+        keys += [ratelimit._key(kind, canonical) for kind in ("login:failures", "login:wait")]
     assert len(canonical) <= 254
     for key in keys:
         assert len(key) < 100
