@@ -8,6 +8,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from neighbors.accounts.services import normalize_phone
@@ -132,7 +133,11 @@ def create_fund(
         audit.record(actor, "fund.create", fund, code=code)
         return fund
 
-    return _once(actor, idempotency, Fund, make)[0]
+    try:
+        return _once(actor, idempotency, Fund, make)[0]
+    except IntegrityError:  # another request opened a fund with this code meanwhile
+        message = _("A fund with this code exists already.")
+        raise Conflict(message, code="fund_exists", fields={"code": message}) from None
 
 
 def name_beneficiary(actor, fund_code, *, beneficiary_name, beneficiary_id_number=None):
@@ -325,6 +330,14 @@ def reverse_entry(actor, entry_id, reason, idempotency=None):
         ledger.lock_head()  # first: a second send waits for the first, then finds its key
         if (earlier := _replay(actor, idempotency, JournalEntry)) is not None:
             return earlier, False
+        original = db.session.get(JournalEntry, entry_id)
+        if original is not None and original.kind == "release":
+            # The fund recorded it as its one release: undone, the money would stay restricted
+            # for good. A mistake in it is corrected by a new voucher, as the accountant sees fit.
+            raise Conflict(
+                _("A release from restriction is final; correct it with a new voucher."),
+                code="release_final",
+            )
         entry = ledger.reverse(actor, entry_id, reason)
         _remember(actor, idempotency, entry)
     return entry, True

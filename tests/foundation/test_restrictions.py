@@ -305,3 +305,13 @@ def test_an_opening_balance_after_the_books_first_year_is_refused(ctx, team, tim
     (line,) = [f for f in exports.statement(date(2026, 1, 1), date(2026, 12, 31)).funds
                if f.code == "EDU"]  # fmt: skip
     assert line.closing == Decimal("100.00")
+
+
+def test_a_release_is_final(ctx, team):
+    team.fund("WINTER", opening="80.00", ends_on=local_today() - timedelta(days=1))
+    (fund_id,) = foundation.ended_funds_to_release()
+    release = foundation.release_ended_fund(fund_id)
+    with pytest.raises(Conflict) as refused:
+        foundation.reverse_entry(team.approver, release.id, "录入错误")
+    assert refused.value.code == "release_final"
+    assert foundation.ended_funds_to_release() == []  # and it is not released again either
