@@ -3,6 +3,7 @@
 import json
 import os
 import secrets
+from datetime import date
 from pathlib import Path
 
 
@@ -56,6 +57,8 @@ class Config:
     # seconds, at most LOGIN_SLOWDOWN_MAX_SECONDS (a slow-down anyone may cause, so it is short).
     LOGIN_SLOWDOWN_AFTER = 5
     LOGIN_SLOWDOWN_MAX_SECONDS = 30
+    # An address that logged in to a login is not slowed down there for this many days.
+    KNOWN_ADDRESS_DAYS = 30
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -169,8 +172,20 @@ def load(app, overrides=None):
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
         app.config["DATABASE_URL"] or f"sqlite:///{instance / 'neighbors.db'}"
     )
+    app.config["BOOKS_START"] = _books_start(app.config["BOOKS_START"])
     if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+
+
+def _books_start(value):
+    """BOOKS_START as a date, checked when the app starts rather than at the first posting."""
+    if not value or isinstance(value, date):
+        return value or None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        message = f"NEIGHBORS_BOOKS_START must be a date like 2026-01-01, not {value!r}"
+        raise RuntimeError(message) from None
 
 
 # Read without the NEIGHBORS_ prefix too: the names hosting platforms and Flask-Mail use.

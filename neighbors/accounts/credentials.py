@@ -160,15 +160,15 @@ def _require_password(user, password):
     if not password:
         message = _("Enter your current password to change your e-mail address or mobile number.")
         raise Invalid.from_fields({"current_password": message})
-    key = f"signed-in:{user.id}"  # never a login's key: guesses here slow no login down
-    ratelimit.check_login(key, "")
+    key = str(user.id)  # in a scope of its own: guesses here slow no login down
+    ratelimit.check_login(key, "", scope="reauth")
     if not _password_matches(user, password)[0]:
-        locked = ratelimit.login_failed(key, "")
+        locked = ratelimit.login_failed(key, "", scope="reauth")
         if locked:
             raise locked
         message = _("The current password is wrong.")
         raise Invalid.from_fields({"current_password": message})
-    ratelimit.login_succeeded(key, "")
+    ratelimit.login_succeeded(key, "", scope="reauth")
 
 
 def change_password(actor, current_password, new_password):

@@ -37,11 +37,6 @@ class User(UserMixin, db.Model):
     privacy_consent_version: Mapped[str | None] = mapped_column(String(20))
     privacy_consent_at: Mapped[object | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
-    # No longer used: an account-wide lock let anyone lock anyone out. Failed logins are now
-    # counted per login and address in the rate-limit storage (neighbors.core.ratelimit).
-    # Kept until a migration drops them.
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default=text("0"))
-    locked_until: Mapped[object | None] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
 
     home_community: Mapped[Community | None] = relationship()

@@ -129,7 +129,8 @@ def api_calls(blueprint):
 #   LOCKOUT_MINUTES: that address may not try that login again, even with the right password;
 # - after LOGIN_SLOWDOWN_AFTER failures at one login from anywhere within LOCKOUT_MINUTES, each
 #   further failure makes every address wait before the next try at it: 1, 2, 4 … seconds, at
-#   most LOGIN_SLOWDOWN_MAX_SECONDS. The owner waits that long at most, never a lockout.
+#   most LOGIN_SLOWDOWN_MAX_SECONDS; an address that logged in to it within KNOWN_ADDRESS_DAYS
+#   does not wait (OWASP's "device cookie", by address): strangers cannot hold the owner up.
 # The counts are kept for the login as typed (canonical form), whether an account has it or not,
 # so known and unknown logins answer alike. Keys are keyed hashes: no e-mail address, phone
 # number or address in Redis.
@@ -162,47 +163,55 @@ def _seconds_left(store, key):
     return max(math.ceil(store.get_expiry(key) - time.time()), 1)
 
 
-def check_login(login, address):
-    """Refuse a try at this login from this address while their pair is locked or the login is
-    slowed down. `login` is canonical (as accounts.login_key gives it). Raises TooManyAttempts."""
+def check_login(login, address, scope="login"):
+    """Refuse a try at this login from this address while their pair is locked, or while the
+    login is slowed down, unless this address has logged in to it before (the owner's own
+    devices are not slowed down by strangers' guesses). `login` is canonical (as
+    accounts.login_key gives it); `scope` keeps other guessing (the current password of a
+    signed-in user) apart from logins. Raises TooManyAttempts."""
     if not _on():
         return
-    store = _store()
-    locked = _seconds_left(store, _key("lock", login, _network(address)))
+    store, network = _store(), _network(address)
+    locked = _seconds_left(store, _key(scope + ":lock", login, network))
     if locked:
         raise _locked(locked)
-    wait = _seconds_left(store, _key("wait", login))
-    if wait:
+    wait = _seconds_left(store, _key(scope + ":wait", login))
+    if wait and not store.get(_key(scope + ":known", login, network)):
         raise _slowed(wait)
 
 
-def login_failed(login, address):
+def login_failed(login, address, scope="login"):
     """Count a failed try. Returns TooManyAttempts when it locked the pair, else None."""
     if not _on():
         return None
     config, store = current_app.config, _store()
     window = int(config["LOCKOUT_MINUTES"]) * 60
-    everywhere = store.incr(_key("failures", login), window)
+    everywhere = store.incr(_key(scope + ":failures", login), window)
     over = everywhere - int(config["LOGIN_SLOWDOWN_AFTER"])
     if over >= 0:
         delay = min(2 ** min(over, 20), int(config["LOGIN_SLOWDOWN_MAX_SECONDS"]))
-        wait = _key("wait", login)
+        wait = _key(scope + ":wait", login)
         store.clear(wait)
         store.incr(wait, delay)
     pair = (login, _network(address))
-    if store.incr(_key("pair", *pair), window) < int(config["LOCKOUT_THRESHOLD"]):
+    if store.incr(_key(scope + ":pair", *pair), window) < int(config["LOCKOUT_THRESHOLD"]):
         return None
-    store.clear(_key("pair", *pair))
-    lock = _key("lock", *pair)
+    store.clear(_key(scope + ":pair", *pair))
+    lock = _key(scope + ":lock", *pair)
     store.clear(lock)
     store.incr(lock, window)
     return _locked(window)
 
 
-def login_succeeded(login, address):
-    """A success from this address starts its count at this login afresh."""
+def login_succeeded(login, address, scope="login"):
+    """A success from this address starts its count at this login afresh, and makes the address
+    known to the login for KNOWN_ADDRESS_DAYS: the login's slow-down no longer holds it up."""
     if _on():
-        _store().clear(_key("pair", login, _network(address)))
+        store, network = _store(), _network(address)
+        store.clear(_key(scope + ":pair", login, network))
+        known = _key(scope + ":known", login, network)
+        store.clear(known)
+        store.incr(known, int(current_app.config["KNOWN_ADDRESS_DAYS"]) * 86400)
 
 
 def _locked(seconds):

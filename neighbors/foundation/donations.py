@@ -59,7 +59,11 @@ def record_donation(
 
     def make():
         fund = fund_by_code(fund_code)
-        _not_ended(fund, _("The fund %(code)s ended on %(day)s: it takes no more donations."))
+        _not_ended(
+            fund,
+            _("The fund %(code)s ended on %(day)s: it takes no more donations."),
+            day=received_on,
+        )
         number = ledger.next_number("ack", received_on.year)
         donor = _("anonymous donor") if anonymous or not donor_name else donor_name
         entry = ledger.post(

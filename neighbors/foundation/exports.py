@@ -229,10 +229,9 @@ def statement(date_from, date_to):
     # voucher (限定性净资产转为非限定性净资产).
     reclassified = dict(
         db.session.execute(
-            select(Posting.fund_id, func.sum(Posting.debit))
+            select(Posting.fund_id, func.sum(Posting.credit))
             .join(Posting.entry)
             .where(
-                Posting.account == "3102",
                 JournalEntry.kind == "release",
                 JournalEntry.entry_date.between(date_from, date_to),
             )

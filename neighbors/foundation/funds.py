@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from neighbors.accounts.services import normalize_phone
@@ -28,7 +29,7 @@ from neighbors.foundation.checks import (
     _replay,
     _text,
 )
-from neighbors.foundation.models import Beneficiary, Fund, FundKind, JournalEntry
+from neighbors.foundation.models import Beneficiary, Fund, FundKind, JournalEntry, Posting
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,9 @@ def create_fund(
         fields["kind"] = _("Choose unrestricted, restricted or custodial.")
     if starts_on and ends_on and ends_on < starts_on:
         fields["ends_on"] = _("The end must not be before the start.")
+    elif ends_on and kind != FundKind.RESTRICTED:
+        # Only a restriction ends (and is released); other money is never frozen by a date.
+        fields["ends_on"] = _("Only a restricted fund has a last day.")
     beneficiary_name = (beneficiary_name or "").strip()
     if kind == FundKind.CUSTODIAL and not beneficiary_name:
         fields["beneficiary_name"] = _("Name the person the money is held for.")
@@ -129,7 +133,11 @@ def create_fund(
         audit.record(actor, "fund.create", fund, code=code)
         return fund
 
-    return _once(actor, idempotency, Fund, make)[0]
+    try:
+        return _once(actor, idempotency, Fund, make)[0]
+    except IntegrityError:  # another request opened a fund with this code meanwhile
+        message = _("A fund with this code exists already.")
+        raise Conflict(message, code="fund_exists", fields={"code": message}) from None
 
 
 def name_beneficiary(actor, fund_code, *, beneficiary_name, beneficiary_id_number=None):
@@ -220,10 +228,12 @@ def _beneficiary(
     return beneficiary
 
 
-def _not_ended(fund, message):
-    """A fund restricted in time takes and pays nothing after its last day: what it holds then
-    is released from the restriction (see release_ended_funds). Raises Conflict."""
-    if fund.ends_on and local_today() > fund.ends_on:
+def _not_ended(fund, message, day=None):
+    """A fund restricted in time takes and pays nothing after its last day (a gift received by
+    then, `day`, may still be entered until its remainder is released): what it holds then is
+    released from the restriction (see release_ended_funds). Raises Conflict."""
+    day = day or local_today()
+    if fund.ends_on and (day > fund.ends_on or fund.released_entry_id is not None):
         raise Conflict(
             str(message) % {"code": fund.code, "day": fund.ends_on.isoformat()},
             code="fund_ended",
@@ -277,16 +287,35 @@ def release_ended_fund(fund_id, today=None):
                 day=fund.ends_on.isoformat(),
             ),
             kind="release",
-            entry_date=fund.ends_on + timedelta(days=1),
-            lines=[
-                ("3102", fund, fund.balance, None),
-                ("3101", fund, None, fund.balance),
-            ],
+            entry_date=max(fund.ends_on + timedelta(days=1), ledger.books_start()),
+            lines=_release_lines(fund),
         )
         fund.released_entry_id = entry.id
         db.session.flush()
         audit.record(None, "fund.release", fund, voucher=entry.voucher)
     return entry
+
+
+def _release_lines(fund):
+    """The reclassification of what a restricted fund still holds. Restricted gifts sit in its
+    restricted income (4102) until a year-end closing moves them into restricted net assets
+    (3102); the books close no year, so the release takes from the income first (捐赠收入
+    限定性 → 非限定性, as the standard asks for a restriction lifted before closing) and the rest,
+    up to its opening, from the net assets (限定性净资产 → 非限定性净资产). Neither account goes
+    below zero: the balance left is at most the opening plus the gifts."""
+    income = db.session.scalar(
+        select(func.coalesce(func.sum(Posting.credit - Posting.debit), 0)).where(
+            Posting.fund_id == fund.id, Posting.account == "4102"
+        )
+    )
+    from_income = min(fund.balance, max(Decimal(income), Decimal("0.00")))
+    rest = fund.balance - from_income
+    lines = []
+    if from_income:
+        lines += [("4102", fund, from_income, None), ("4101", fund, None, from_income)]
+    if rest:
+        lines += [("3102", fund, rest, None), ("3101", fund, None, rest)]
+    return lines
 
 
 def reverse_entry(actor, entry_id, reason, idempotency=None):
@@ -301,6 +330,14 @@ def reverse_entry(actor, entry_id, reason, idempotency=None):
         ledger.lock_head()  # first: a second send waits for the first, then finds its key
         if (earlier := _replay(actor, idempotency, JournalEntry)) is not None:
             return earlier, False
+        original = db.session.get(JournalEntry, entry_id)
+        if original is not None and original.kind == "release":
+            # The fund recorded it as its one release: undone, the money would stay restricted
+            # for good. A mistake in it is corrected by a new voucher, as the accountant sees fit.
+            raise Conflict(
+                _("A release from restriction is final; correct it with a new voucher."),
+                code="release_final",
+            )
         entry = ledger.reverse(actor, entry_id, reason)
         _remember(actor, idempotency, entry)
     return entry, True

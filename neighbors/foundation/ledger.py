@@ -108,15 +108,27 @@ def books_start():
     this year while there is none)."""
     configured = current_app.config.get("BOOKS_START")
     if configured:
-        return configured if isinstance(configured, date) else date.fromisoformat(configured)
+        return configured  # a date: config.load checks it
     first = db.session.scalar(select(func.min(JournalEntry.entry_date)))
     return date((first or local_today()).year, 1, 1)
 
 
 def opening_date(starts_on=None):
     """The day an opening balance is dated: the start of the books, or the fund's own start
-    when that comes later (and is not in the future)."""
+    when that comes later (and is not in the future).
+
+    Opening balances are what the foundation held when its books began: they are stated in the
+    books' first year. Later, backdating one would change years already reported, so a new fund
+    starts at zero and what it receives is recorded as donations. Raises Invalid then.
+    """
     start = books_start()
+    if local_today().year > start.year:
+        message = _(
+            "The books have been kept since %(day)s: a new fund starts at 0.00, and the money it "
+            "receives is recorded as donations.",
+            day=start.isoformat(),
+        )
+        raise Invalid(message, code="books_open", fields={"opening_balance": message})
     if starts_on and start < starts_on <= local_today():
         return starts_on
     return start

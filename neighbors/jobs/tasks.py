@@ -70,7 +70,11 @@ def release_ended_funds(now):
     from the restriction: one reclassification voucher per fund, ever."""
     vouchers = []
     for fund_id in foundation.ended_funds_to_release():
-        entry = foundation.release_ended_fund(fund_id)
+        try:
+            entry = foundation.release_ended_fund(fund_id)
+        except Exception:  # one fund's trouble must not stop the others, night after night
+            logger.exception("fund %s could not be released", fund_id)
+            continue
         if entry is not None:
             vouchers.append(entry.voucher)
     return {"released": len(vouchers), "vouchers": vouchers}

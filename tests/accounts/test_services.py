@@ -1,5 +1,6 @@
 """Accounts: registration, login, passwords, roles and scope, Party report-in, imports, tokens."""
 
+import contextlib
 from datetime import date, timedelta
 
 import openpyxl
@@ -468,3 +469,40 @@ def test_moving_home_drops_the_old_grid(ctx, make):
         locale=None,
     )
     assert user(user_id).home_community.code == OTHER_COMMUNITY and user(user_id).grid is None
+
+
+def test_an_address_the_owner_logged_in_from_is_not_slowed_down_by_strangers(
+    app, ctx, areas_loaded, throttled, monkeypatch
+):
+    monkeypatch.setitem(app.config, "LOGIN_SLOWDOWN_AFTER", 2)
+    register()
+    home, elsewhere = "198.51.100.7", "192.0.2.44"
+    assert accounts.authenticate("xiaoming@example.org", PASSWORD, address=home)
+    for number in range(4):  # strangers, each from an address of their own
+        with contextlib.suppress(NotAuthenticated, TooManyAttempts):
+            accounts.authenticate("xiaoming@example.org", "wrong", address=f"203.0.113.{number}")
+    with pytest.raises(TooManyAttempts):  # a new address waits out the slow-down …
+        accounts.authenticate("xiaoming@example.org", PASSWORD, address=elsewhere)
+    # … the owner's own does not: strangers' guesses cannot keep them out, however often
+    assert accounts.authenticate("xiaoming@example.org", PASSWORD, address=home)
+
+
+def test_guessing_the_current_password_is_counted_apart_from_logins(
+    app, ctx, areas_loaded, throttled, monkeypatch
+):
+    monkeypatch.setitem(app.config, "LOGIN_SLOWDOWN_AFTER", 2)
+    user = register()
+    # Failed logins typed as anything at all, the user's id included, never slow down or lock
+    # the current-password check of a signed-in user …
+    for typed in (str(user.id), f"signed-in:{user.id}", f"reauth:{user.id}"):
+        for _ in range(3):
+            with contextlib.suppress(NotAuthenticated, TooManyAttempts):
+                accounts.authenticate(typed, "wrong", address="203.0.113.9")
+    accounts.change_password(user, PASSWORD, "a new long password")
+    # … and guesses there lock that check (LOCKOUT_THRESHOLD: 3), not the login.
+    for _ in range(3):
+        with contextlib.suppress(Invalid, TooManyAttempts):
+            accounts.change_password(user, "wrong", "another long password")
+    with pytest.raises(TooManyAttempts):
+        accounts.change_password(user, "a new long password", "another long password")
+    assert accounts.authenticate("xiaoming@example.org", "a new long password", address="::1")

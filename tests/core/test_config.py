@@ -1,5 +1,7 @@
 """Configuration: environments, NEIGHBORS_* overrides, secrets, database URLs."""
 
+from datetime import date
+
 import pytest
 
 from neighbors import create_app
@@ -64,3 +66,14 @@ def test_production_refuses_to_start_without_its_address(monkeypatch):
         create_app(
             {"DATABASE_URL": "postgresql://db/neighbors", "DATA_KEY": "k", "SECRET_KEY": "s" * 40}
         )
+
+
+SETTINGS = {"ENV": "testing", "DATABASE_URL": "sqlite://", "SECRET_KEY": "s" * 40, "DATA_KEY": "k"}
+
+
+def test_a_books_start_that_is_no_date_stops_the_start(monkeypatch):
+    monkeypatch.setenv("NEIGHBORS_BOOKS_START", "1st of January")
+    with pytest.raises(RuntimeError, match="NEIGHBORS_BOOKS_START must be a date"):
+        create_app(SETTINGS)
+    monkeypatch.setenv("NEIGHBORS_BOOKS_START", "2026-01-01")
+    assert create_app(SETTINGS).config["BOOKS_START"] == date(2026, 1, 1)

@@ -56,7 +56,7 @@ def site_config(upstream_port, http_port, https_port, logs):
     swap(r"^\s*listen \[::\]:.*\n", "", 2)
     swap(r"^(\s*)listen 80;", rf"\g<1>listen 127.0.0.1:{http_port};", 1)
     swap(r"^(\s*)listen 443 ssl http2;", rf"\g<1>listen 127.0.0.1:{https_port};", 1)
-    swap(r"^\s*ssl_\w+ .*\n", "", 5)
+    swap(r"^\s*ssl_\w+ .*\n", "", 6)
     swap(r"/var/log/nginx/", f"{logs}/", 2)
     return text
 
@@ -241,6 +241,17 @@ def test_bodies_over_the_apps_limit_are_refused_by_nginx(front):
             b"Content-Length: %d\r\n\r\n" % (Config.MAX_CONTENT_LENGTH + 1)
         )  # and no body: nginx answers before reading it
         assert sock.recv(200).startswith(b"HTTP/1.1 413")
+
+
+def test_the_access_log_keeps_no_token(front):
+    """Invitation, calendar and certificate links are keys: nginx logs their paths without them."""
+    nginx, _app_port = front
+    token = "Zm9vYmFyLXNlY3JldC10b2tlbi0xMjM0NTY3ODkw"
+    for path in (f"/invitation/{token}", f"/calendar/{token}.ics", f"/certificates/verify/{token}"):
+        get(nginx.port, path + "?lang=en")
+    logged = (nginx.dir / "neighbors.access.log").read_text()
+    assert "/invitation/[token]" in logged and "/certificates/verify/[token]" in logged
+    assert token not in logged and "lang=en" not in logged
 
 
 def test_plain_http_redirects_to_https(front):

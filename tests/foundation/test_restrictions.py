@@ -7,7 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from neighbors.core.db import transaction
 from neighbors.core.errors import Conflict, Invalid
@@ -15,7 +15,7 @@ from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.foundation import exports, ledger
 from neighbors.foundation import services as foundation
-from neighbors.foundation.models import Fund, JournalEntry, Subsidy
+from neighbors.foundation.models import Fund, JournalEntry, Posting, Subsidy
 from tests.api.test_accounts import assert_error, bearer, token_for
 from tests.events.test_concurrency import at_once
 from tests.foundation.conftest import Team
@@ -151,9 +151,10 @@ def test_a_fund_past_its_end_takes_and_pays_nothing_and_is_released_once(
     assert tasks.release_ended_funds(slot)["released"] == 0
     (release,) = db.session.scalars(select(JournalEntry).where(JournalEntry.kind == "release"))
     assert release.entry_date == date(2026, 7, 1)
+    # The gifts are still restricted income (no year has been closed): they are reclassified.
     assert [(p.account, p.debit, p.credit) for p in release.lines] == [
-        ("3102", Decimal("400.00"), Decimal("0.00")),  # restricted net assets …
-        ("3101", Decimal("0.00"), Decimal("400.00")),  # … become unrestricted
+        ("4102", Decimal("400.00"), Decimal("0.00")),  # restricted donation income …
+        ("4101", Decimal("0.00"), Decimal("400.00")),  # … becomes unrestricted
     ]
     fund = db.session.scalar(select(Fund).where(Fund.code == "WINTER"))
     assert fund.balance == Decimal("400.00") and fund.released_entry_id == release.id
@@ -228,3 +229,89 @@ def test_a_custodial_fund_opened_before_the_rule_pays_no_one_until_named(app, ct
     with pytest.raises(Conflict):
         team.subsidy("CARE-OLD", "10.00", beneficiary_name="王五")
     assert cli("CARE-OLD", "--name", "王五").exit_code == 1  # the donor's word is not changed
+
+
+def account_balances(fund_code):
+    """Credit minus debit per account of one fund."""
+    fund = db.session.scalar(select(Fund).where(Fund.code == fund_code))
+    rows = db.session.execute(
+        select(Posting.account, func.sum(Posting.credit - Posting.debit))
+        .where(Posting.fund_id == fund.id)
+        .group_by(Posting.account)
+    )
+    return {account: Decimal(total) for account, total in rows}
+
+
+def test_a_release_takes_the_gifts_first_then_the_opening_and_no_account_goes_below_zero(
+    app, ctx, team, time_machine
+):
+    time_machine.move_to(at(date(2026, 6, 10)))
+    foundation.create_fund(
+        team.approver, code="SUMMER", name="夏季助学", kind="restricted",
+        opening_balance="300.00", ends_on=date(2026, 6, 30),
+    )  # fmt: skip
+    team.donate("SUMMER", "100.00")
+    pay(team, team.subsidy("SUMMER", "50.00").id)
+    time_machine.move_to(at(date(2026, 7, 1)))
+    release = foundation.release_ended_fund(
+        db.session.scalar(select(Fund.id).where(Fund.code == "SUMMER"))
+    )
+    assert [(p.account, p.debit, p.credit) for p in release.lines] == [
+        ("4102", Decimal("100.00"), Decimal("0.00")),
+        ("4101", Decimal("0.00"), Decimal("100.00")),
+        ("3102", Decimal("250.00"), Decimal("0.00")),
+        ("3101", Decimal("0.00"), Decimal("250.00")),
+    ]
+    balances = account_balances("SUMMER")
+    assert balances["4102"] == 0 and balances["3102"] == Decimal("50.00")  # against 50 spent
+    assert balances["4101"] + balances["3101"] == Decimal("350.00")
+
+
+def test_one_fund_that_cannot_be_released_does_not_stop_the_others(app, ctx, team, monkeypatch):
+    from neighbors.jobs import tasks
+
+    for code in ("A-FUND", "B-FUND"):
+        team.fund(code, opening="10.00", ends_on=local_today() - timedelta(days=1))
+    real = foundation.release_ended_fund
+    first = min(foundation.ended_funds_to_release())
+
+    def troubled(fund_id, today=None):
+        if fund_id == first:
+            raise RuntimeError("a fund in trouble")
+        return real(fund_id, today)
+
+    monkeypatch.setattr(foundation, "release_ended_fund", troubled)
+    assert tasks.release_ended_funds(None)["released"] == 1
+
+
+def test_only_a_restricted_fund_has_a_last_day(ctx, team):
+    for kind in ("unrestricted", "custodial"):
+        with pytest.raises(Invalid) as refused:
+            foundation.create_fund(
+                team.approver, code="ENDS", name="有期限", kind=kind,
+                ends_on=local_today() + timedelta(days=30), beneficiary_name="李秀英",
+            )  # fmt: skip
+        assert "ends_on" in refused.value.fields
+
+
+def test_an_opening_balance_after_the_books_first_year_is_refused(ctx, team, time_machine):
+    time_machine.move_to(at(date(2026, 3, 1)))
+    team.fund("EDU", opening="100.00")
+    time_machine.move_to(at(date(2027, 3, 1)))
+    with pytest.raises(Invalid) as refused:
+        team.fund("NEW", opening="5000.00")
+    assert refused.value.code == "books_open" and "opening_balance" in refused.value.fields
+    team.fund("NEW2")  # at zero it opens; its money comes as donations
+    (line,) = [f for f in exports.statement(date(2026, 1, 1), date(2026, 12, 31)).funds
+               if f.code == "EDU"]  # fmt: skip
+    assert line.closing == Decimal("100.00")
+
+
+def test_a_release_is_final(ctx, team):
+    team.fund("WINTER", opening="80.00", ends_on=local_today() - timedelta(days=1))
+    (fund_id,) = foundation.ended_funds_to_release()
+    release = foundation.release_ended_fund(fund_id)
+    with pytest.raises(Conflict) as refused:
+        foundation.reverse_entry(team.approver, release.id, "录入错误")
+    assert refused.value.code == "release_final"
+    assert foundation.ended_funds_to_release() == []  # and it is not released again either
