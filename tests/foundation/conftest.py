@@ -40,7 +40,6 @@ class Team:
             ).id
 
     def donate(self, code, amount, **fields):
-
         values = dict(fund_code=code, amount=amount, received_on=local_today(), donor_name="王先生")
         values.update(fields)
         with self.make.context():
