@@ -1,4 +1,4 @@
-"""Account pages: register, log in and out, profile, password, invitation."""
+"""Account pages: register, log in and out, profile, password, invitation, language."""
 
 import logging
 
@@ -211,3 +211,14 @@ def accept_invitation(token):
             flash(_("Your password is set. Welcome, %(name)s.", name=user.name), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/invitation.html", form=form, user=user)
+
+
+@bp.post("/language")
+def set_language():
+    """The language of the pages: kept in the session, and on the profile when signed in."""
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            accounts.set_locale(current_user, lang)
+    return redirect(safe_next(request.form.get("next")) or url_for("web.index"))

@@ -4,7 +4,7 @@ import re
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from neighbors.admin.forms import AuditFilterForm
 from neighbors.core import audit
@@ -16,7 +16,6 @@ bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admi
 
 
 @bp.get("/audit")
-@login_required
 @role_required(Role.ADMIN)
 def audit_log():
     form = AuditFilterForm(request.args)

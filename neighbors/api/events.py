@@ -166,6 +166,7 @@ def cancel_signup(event_id):
 
 
 @bp.get("/events/<int:event_id>/signups")
+@role_required(Role.STAFF)
 def list_signups(event_id):
     _event, signups, positions = events.roster(current_actor(), event_id)
     return jsonify(

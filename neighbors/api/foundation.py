@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from neighbors.api.base import bp, current_actor, json_body, read_fields, role_required
 from neighbors.core.errors import Invalid
 from neighbors.core.exports import download
-from neighbors.core.permissions import Role
+from neighbors.core.permissions import FOUNDATION_ROLES, Role
 from neighbors.core.privacy import mask_name
 from neighbors.core.timezone import isoformat
 from neighbors.foundation import ledger, reports
@@ -108,6 +108,7 @@ def _date(body, name, required=True):
 
 
 @bp.get("/funds")
+@role_required(*FOUNDATION_ROLES)
 def list_funds():
     return jsonify(items=[fund_json(f) for f in foundation.funds(current_actor())])
 
@@ -182,6 +183,7 @@ def prepare_subsidy():
 
 
 @bp.post("/subsidies/<int:subsidy_id>/<any(approve, pay, reject):step>")
+@role_required(Role.APPROVER, Role.CASHIER)
 def subsidy_step(subsidy_id, step):
     actor = current_actor()
     if step == "approve":
@@ -208,6 +210,7 @@ def reverse_entry(entry_id):
 
 
 @bp.get("/ledger")
+@role_required(*reports.READERS)
 def export_ledger():
     actor = current_actor()
     args = request.args

@@ -291,6 +291,9 @@ def walk_in(actor, event_id, login):
     """
     with transaction():
         event = staff_event(actor, event_id, lock=True)
+        if not login:
+            message = _("Enter the volunteer's e-mail address or mobile number.")
+            raise Invalid(message, code="invalid_input", fields={"login": message})
         if event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED):
             raise Conflict(
                 _("Attendance is for a published or completed event."), code="event_closed"

@@ -63,7 +63,7 @@ def checkin(event_id):
 
 
 @bp.post("/staff/events/<int:event_id>/complete")
-@login_required
+@role_required(Role.STAFF)
 def complete_event(event_id):
     done = completion.complete_event(current_user, event_id)
     flash(
@@ -78,7 +78,7 @@ def complete_event(event_id):
 
 
 @bp.get("/staff/events/<int:event_id>/attendance")
-@login_required
+@role_required(Role.STAFF)
 def sheet(event_id):
     event, signups, _positions = events.roster(current_user, event_id)
     code = attendance.staff_checkin_code(current_user, event_id)
@@ -94,7 +94,7 @@ def sheet(event_id):
 @bp.post(
     "/staff/events/<int:event_id>/attendance/<int:user_id>/<any(in, out, clear, remove):action>"
 )
-@login_required
+@role_required(Role.STAFF)
 def tap(event_id, user_id, action):
     if action == "remove":
         attendance.cancel_for(current_user, event_id, user_id)
@@ -104,7 +104,7 @@ def tap(event_id, user_id, action):
 
 
 @bp.post("/staff/events/<int:event_id>/attendance/all-present")
-@login_required
+@role_required(Role.STAFF)
 def all_present(event_id):
     count = attendance.all_present(current_user, event_id)
     flash(_("%(n)s checked in.", n=count), "success")
@@ -112,29 +112,25 @@ def all_present(event_id):
 
 
 @bp.post("/staff/events/<int:event_id>/attendance/walk-in")
-@login_required
 @role_required(Role.STAFF)
 def walk_in(event_id):
-    events.staff_event(current_user, event_id)  # another community's staff: 404, whatever the form
     form = WalkInForm()
-    if not form.validate_on_submit():
-        flash(_("Enter the volunteer's e-mail address or mobile number."), "error")
+    login = form.login.data if form.validate_on_submit() else None
+    try:
+        signup = attendance.walk_in(current_user, event_id, login)
+    except (Invalid, Conflict) as error:
+        flash(error.message, "error")
+    except NotFound as error:
+        if error.code != "no_such_user":
+            raise  # another community's event: 404, whatever the form said
+        flash(error.message, "error")
     else:
-        try:
-            signup = attendance.walk_in(current_user, event_id, form.login.data)
-        except (Invalid, Conflict) as error:
-            flash(error.message, "error")
-        except NotFound as error:
-            if error.code != "no_such_user":
-                raise
-            flash(error.message, "error")
-        else:
-            flash(_("%(name)s is checked in.", name=signup.user.name), "success")
+        flash(_("%(name)s is checked in.", name=signup.user.name), "success")
     return redirect(url_for("attendance.sheet", event_id=event_id))
 
 
 @bp.get("/staff/events/<int:event_id>/code")
-@login_required
+@role_required(Role.STAFF)
 def code_screen(event_id):
     """The check-in code, large, for a screen at the door; it reloads itself every 30 seconds."""
     event = events.staff_event(current_user, event_id)

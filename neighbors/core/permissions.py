@@ -76,6 +76,7 @@ def role_gate(current_actor, *roles):
             require_role(current_actor(), *roles)
             return view(*args, **kwargs)
 
+        wrapper.required_roles = frozenset(roles)  # read by the authorisation test
         return wrapper
 
     return decorate

@@ -10,12 +10,14 @@ from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError
 from neighbors.core.exports import ICALENDAR, download
 from neighbors.core.links import absolute_url
+from neighbors.core.permissions import Role
 from neighbors.core.timezone import from_local, local_today, to_local
 from neighbors.events import calendar
 from neighbors.events import services as events
 from neighbors.events.forms import CancelEventForm, EventFilterForm, EventForm, SeriesForm
 from neighbors.events.labels import CATEGORY_LABELS, STATUS_LABELS
 from neighbors.events.models import Category, SignupStatus
+from neighbors.web import role_required
 from neighbors.web.forms import communities_by_street, options, show_error
 
 bp = Blueprint("events", __name__, template_folder="templates")
@@ -135,19 +137,19 @@ def _ics(items, name, filename):
 
 
 @bp.get("/staff/events")
-@login_required
+@role_required(Role.STAFF)
 def staff_events():
     return render_template("events/staff_list.html", events=events.staff_events(current_user))
 
 
 @bp.route("/staff/events/new", methods=["GET", "POST"])
-@login_required
+@role_required(Role.STAFF)
 def new_event():
     return _event_form(EventForm(), "events/edit.html", series=False)
 
 
 @bp.route("/staff/series/new", methods=["GET", "POST"])
-@login_required
+@role_required(Role.STAFF)
 def new_series():
     return _event_form(SeriesForm(frequency="monthly", count=6), "events/edit.html", series=True)
 
@@ -180,7 +182,7 @@ def _event_form(form, template, series):
 
 
 @bp.route("/staff/events/<int:event_id>/edit", methods=["GET", "POST"])
-@login_required
+@role_required(Role.STAFF)
 def edit_event(event_id):
     event = events.staff_event(current_user, event_id)
     form = EventForm(data=_form_data(event) if request.method == "GET" else None)
@@ -198,7 +200,7 @@ def edit_event(event_id):
 
 
 @bp.post("/staff/events/<int:event_id>/<any(publish):action>")
-@login_required
+@role_required(Role.STAFF)
 def change_status(event_id, action):
     events.publish_event(current_user, event_id)
     flash(_("The event is published."), "success")
@@ -206,7 +208,7 @@ def change_status(event_id, action):
 
 
 @bp.route("/staff/events/<int:event_id>/cancel", methods=["GET", "POST"])
-@login_required
+@role_required(Role.STAFF)
 def cancel_event(event_id):
     event, signups, _positions = events.roster(current_user, event_id)
     form = CancelEventForm()
@@ -222,7 +224,7 @@ def cancel_event(event_id):
 
 
 @bp.get("/staff/events/<int:event_id>/roster")
-@login_required
+@role_required(Role.STAFF)
 def show_roster(event_id):
     event, signups, positions = events.roster(current_user, event_id)
     return render_template("events/roster.html", event=event, signups=signups, positions=positions)

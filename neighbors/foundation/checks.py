@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from neighbors.core.db import transaction
 from neighbors.core.errors import Conflict, Invalid
-from neighbors.core.permissions import Role, has_role, require_role
+from neighbors.core.permissions import Role, has_role
 from neighbors.extensions import db
 from neighbors.foundation.models import IdempotencyKey
 
@@ -100,16 +100,6 @@ def _once(actor, idempotency, model, make):
             raise
         return earlier, False
     return obj, True
-
-
-def require_fund_opener(actor):
-    """Raises NotAllowed unless the actor may open funds (approvers, admins)."""
-    require_role(actor, Role.APPROVER)
-
-
-def require_preparer(actor):
-    """Raises NotAllowed unless the actor may record donations and prepare subsidies."""
-    require_role(actor, Role.PREPARER)
 
 
 def can_see_full(actor):

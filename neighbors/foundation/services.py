@@ -9,8 +9,6 @@ from neighbors.foundation.checks import (
     ID_NUMBER,
     can_see_full,
     request_hash,
-    require_fund_opener,
-    require_preparer,
 )
 from neighbors.foundation.donations import donations, record_donation
 from neighbors.foundation.funds import (
@@ -50,8 +48,6 @@ __all__ = [
     "reject_subsidy",
     "release_ended_fund",
     "request_hash",
-    "require_fund_opener",
-    "require_preparer",
     "reverse_entry",
     "subsidies",
 ]

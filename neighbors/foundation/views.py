@@ -14,11 +14,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from neighbors.core.errors import DomainError
 from neighbors.core.exports import CSV, XLSX, csv_bytes, csv_bytes_stream, download, xlsx_bytes
-from neighbors.core.permissions import Role
+from neighbors.core.permissions import FOUNDATION_ROLES, Role
 from neighbors.core.privacy import mask_name
 from neighbors.core.timezone import local_today
 from neighbors.foundation import exports, ledger
@@ -55,15 +55,14 @@ def inject_labels():
 
 
 @bp.get("/")
-@login_required
+@role_required(*FOUNDATION_ROLES)
 def index():
     return render_template("foundation/index.html", funds=foundation.funds(current_user))
 
 
 @bp.route("/funds/new", methods=["GET", "POST"])
-@login_required
+@role_required(Role.APPROVER)
 def new_fund():
-    foundation.require_fund_opener(current_user)
     form = FundForm()
     if form.validate_on_submit():
         try:
@@ -89,7 +88,7 @@ def new_fund():
 
 
 @bp.get("/donations")
-@login_required
+@role_required(*FOUNDATION_ROLES)
 def donations():
     return render_template(
         "foundation/donations.html", donations=foundation.donations(current_user)
@@ -97,9 +96,8 @@ def donations():
 
 
 @bp.route("/donations/new", methods=["GET", "POST"])
-@login_required
+@role_required(Role.PREPARER)
 def new_donation():
-    foundation.require_preparer(current_user)
     form = DonationForm(data=None if request.method == "POST" else {"received_on": local_today()})
     form.fund.choices = _fund_choices()
     if form.validate_on_submit():
@@ -130,7 +128,7 @@ def new_donation():
 
 
 @bp.get("/subsidies")
-@login_required
+@role_required(*FOUNDATION_ROLES)
 def subsidies():
     return render_template(
         "foundation/subsidies.html",
@@ -142,9 +140,8 @@ def subsidies():
 
 
 @bp.route("/subsidies/new", methods=["GET", "POST"])
-@login_required
+@role_required(Role.PREPARER)
 def new_subsidy():
-    foundation.require_preparer(current_user)
     form = SubsidyForm()
     form.fund.choices = _fund_choices()
     if form.validate_on_submit():
@@ -173,7 +170,7 @@ def new_subsidy():
 
 
 @bp.post("/subsidies/<int:subsidy_id>/<any(approve, pay, reject):step>")
-@login_required
+@role_required(Role.APPROVER, Role.CASHIER)
 def subsidy_step(subsidy_id, step):
     # Each button carries a one-time token: a second send of it takes the step once.
     once = once_key(request.form.get("once"), {"subsidy": subsidy_id, "step": step})
@@ -190,14 +187,14 @@ def subsidy_step(subsidy_id, step):
 
 
 @bp.get("/beneficiaries/<int:beneficiary_id>")
-@login_required
+@role_required(Role.APPROVER, Role.CASHIER)
 def beneficiary(beneficiary_id):
     details = foundation.beneficiary_details(current_user, beneficiary_id)
     return render_template("foundation/beneficiary.html", details=details)
 
 
 @bp.get("/ledger")
-@login_required
+@role_required(*foundation_reports.READERS)
 def ledger_page():
     period = _period()
     page = foundation_reports.ledger_page(current_user, cursor=request.args.get("cursor"))
@@ -210,7 +207,7 @@ def ledger_page():
 
 
 @bp.get("/ledger.<any(csv, xlsx, beancount):fmt>")
-@login_required
+@role_required(*foundation_reports.READERS)
 def export(fmt):
     date_from, date_to = _period()
     fund = request.args.get("fund") or None
@@ -220,7 +217,7 @@ def export(fmt):
 
 
 @bp.get("/<any(donations, subsidies):what>.<any(csv, xlsx):fmt>")
-@login_required
+@role_required(*foundation_reports.READERS)
 def list_export(what, fmt):
     year = year_arg()
     make = (
@@ -236,7 +233,7 @@ def list_export(what, fmt):
 
 
 @bp.get("/detail")
-@login_required
+@role_required(*foundation_reports.READERS)
 def detail():
     date_from, date_to = _period()
     account = request.args.get("account") or ledger.BANK
@@ -267,7 +264,7 @@ def detail():
 
 
 @bp.post("/ledger/verify")
-@login_required
+@role_required(*foundation_reports.READERS)
 def verify():
     result = foundation_reports.verify(current_user)
     if result.ok:
@@ -278,7 +275,6 @@ def verify():
 
 
 @bp.route("/ledger/entries/<int:entry_id>/reverse", methods=["GET", "POST"])
-@login_required
 @role_required(Role.APPROVER)
 def reverse(entry_id):
     form = ReversalForm()

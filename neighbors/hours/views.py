@@ -174,7 +174,7 @@ def verify(token):
 
 
 @bp.get("/staff/hours")
-@login_required
+@role_required(Role.STAFF)
 def queue():
     overdue = request.args.get("overdue") == "1"
     records = hours.queue(current_user, overdue_only=overdue)
@@ -184,7 +184,6 @@ def queue():
 
 
 @bp.post("/staff/hours/review")
-@login_required
 @role_required(Role.STAFF)
 def review():
     ids = [int(v) for v in request.form.getlist("record") if re.fullmatch(r"[0-9]{1,9}", v)]
@@ -205,7 +204,7 @@ def review():
 
 
 @bp.route("/staff/hours/<int:record_id>/correct", methods=["GET", "POST"])
-@login_required
+@role_required(Role.STAFF)
 def correct(record_id):
     record = hours.record_for_staff(current_user, record_id)
     return _correction_page(
@@ -218,7 +217,7 @@ def correct(record_id):
 
 
 @bp.get("/staff/dashboard")
-@login_required
+@role_required(Role.STAFF)
 def dashboard():
     year = year_arg()
     return render_template(

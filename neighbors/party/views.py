@@ -8,8 +8,10 @@ from neighbors.accounts import services as accounts
 from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError
 from neighbors.core.exports import CSV, XLSX, csv_bytes, download, xlsx_bytes
+from neighbors.core.permissions import Role
 from neighbors.party import reports
 from neighbors.party.forms import PartyForm
+from neighbors.web import role_required
 from neighbors.web.forms import communities_by_street, grid_choices, show_error, year_arg
 
 bp = Blueprint("party", __name__, template_folder="templates")
@@ -52,7 +54,7 @@ def declare():
 
 
 @bp.get("/staff/party-members", endpoint="reports")
-@login_required
+@role_required(Role.STAFF)
 def reports_to_confirm():
     status = request.args.get("status") or "declared"
     if status not in ("declared", "confirmed", "rejected"):
@@ -62,7 +64,7 @@ def reports_to_confirm():
 
 
 @bp.post("/staff/party-members/<int:user_id>/<any(confirm, reject):decision>")
-@login_required
+@role_required(Role.STAFF)
 def review(user_id, decision):
     member = accounts.review_party_report(current_user, user_id, confirm=decision == "confirm")
     if decision == "confirm":
@@ -74,7 +76,7 @@ def review(user_id, decision):
 
 @bp.get("/staff/party-report")
 @bp.get("/staff/party-report.<any(csv, xlsx):fmt>")
-@login_required
+@role_required(Role.STAFF)
 def report(fmt=None):
     year = year_arg()
     unit = (request.args.get("unit") or "").strip()[:200] or None

@@ -1,4 +1,5 @@
-"""The web shell: home page, language switch, health check, layout and error pages."""
+"""The web shell: home page, health check, layout, page gates and error pages. It imports no
+feature: features build on it."""
 
 import logging
 from urllib.parse import urlsplit
@@ -11,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import format_date, format_datetime, get_locale
@@ -19,7 +19,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from neighbors.accounts import services as accounts
 from neighbors.core import health
 from neighbors.core.errors import Invalid
 from neighbors.core.links import absolute_url
@@ -100,16 +99,6 @@ def index():
 @bp.get("/privacy")
 def privacy_notice():
     return render_template("privacy.html", version=current_app.config["PRIVACY_NOTICE_VERSION"])
-
-
-@bp.post("/language")
-def set_language():
-    lang = request.form.get("lang", "")
-    if lang in current_app.config["LANGUAGES"]:
-        session["lang"] = lang
-        if current_user.is_authenticated:
-            accounts.set_locale(current_user, lang)
-    return redirect(safe_next(request.form.get("next")) or url_for("web.index"))
 
 
 @bp.get("/healthz")

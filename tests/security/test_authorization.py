@@ -42,7 +42,7 @@ ACCESS = {
     "web.index": "public",
     "web.healthz": "public",
     "web.privacy_notice": "public",
-    "web.set_language": "public",
+    "accounts.set_language": "public",
     "static": "public",
     "disclosure.disclosure": "public",
     "events.list_events": "public",
@@ -314,6 +314,26 @@ def test_every_route_is_in_the_table(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints - set(ACCESS) == set(), "add the new routes to ACCESS"
     assert set(ACCESS) - endpoints == set(), "ACCESS names routes that no longer exist"
+
+
+def test_every_page_for_a_role_is_gated_before_it_reads_anything(app):
+    """One way to gate a page: a role's page or API call refuses others with @role_required
+    (401/403 before the view reads any input), not by what the view happens to call first."""
+    ungated = {}
+    for endpoint, access in ACCESS.items():
+        if access in ("public", "user", "own"):
+            continue
+        admitted = (
+            {"staff"}
+            if access in ("staff", "scoped")
+            else {access}
+            if access == "admin"
+            else set(access)
+        )
+        gate = getattr(app.view_functions[endpoint], "required_roles", None)
+        if not gate or not {str(role) for role in gate} <= admitted:
+            ungated[endpoint] = sorted(gate or ())
+    assert ungated == {}
 
 
 def test_every_route_answers_every_person_as_the_table_says(app, db, make, monkeypatch):

@@ -646,7 +646,7 @@ FORMS = (
     Form("accounts.login", None,
          lambda w: {"login": w.emails["volunteer"], "password": PASSWORD, "remember": "y"}),
     Form("accounts.logout", "volunteer", lambda w: {}),
-    Form("web.set_language", "volunteer", lambda w: {"lang": "en", "next": "/events"}),
+    Form("accounts.set_language", "volunteer", lambda w: {"lang": "en", "next": "/events"}),
     Form("accounts.edit_profile", "volunteer", lambda w: {
         "name": "新名字", "email": "new@example.org", "phone": "13900004444",
         "community": COMMUNITY, "grid": "", "locale": "en", "current_password": PASSWORD}),
