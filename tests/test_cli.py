@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from neighbors import demo
 from neighbors.accounts import services as accounts
-from neighbors.accounts.models import ReportStatus, User
+from neighbors.accounts.models import User
 from neighbors.extensions import db
+from neighbors.party.models import ReportStatus
 from tests.conftest import COMMUNITY, DEMO_AREAS, PASSWORD, ROOT
 
 

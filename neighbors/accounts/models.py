@@ -1,10 +1,8 @@
-"""Users, their roles (staff scoped to a community), Party member details and API tokens."""
-
-from datetime import date
-from enum import StrEnum
+"""Users, their roles (staff scoped to a community), API tokens and login sessions. A user's
+Party details (`user.party`) are the party feature's PartyMember."""
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from neighbors.areas.models import Community, Grid
@@ -44,7 +42,7 @@ class User(UserMixin, db.Model):
     roles: Mapped[list["RoleGrant"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
-    party: Mapped["PartyMember | None"] = relationship(
+    party: Mapped["PartyMember | None"] = relationship(  # noqa: F821 (neighbors.party.models)
         back_populates="user", foreign_keys="PartyMember.user_id", cascade="all, delete-orphan"
     )
 
@@ -94,38 +92,6 @@ class RoleGrant(db.Model):
 
     user: Mapped[User] = relationship(back_populates="roles")
     community: Mapped[Community | None] = relationship()
-
-
-class ReportStatus(StrEnum):
-    DECLARED = "declared"
-    CONFIRMED = "confirmed"
-    REJECTED = "rejected"
-
-
-class PartyMember(db.Model):
-    """An in-service Party member's details and their report-in (在职党员报到) to a community."""
-
-    __tablename__ = "party_members"
-
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    branch: Mapped[str] = mapped_column(String(200))
-    work_unit: Mapped[str] = mapped_column(String(200))
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
-    reported_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[ReportStatus] = mapped_column(
-        enum_column(ReportStatus, "report_status"), default=ReportStatus.DECLARED, index=True
-    )
-    declared_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    reviewed_at: Mapped[object | None] = mapped_column(UTCDateTime)
-
-    user: Mapped[User] = relationship(back_populates="party", foreign_keys=[user_id])
-    community: Mapped[Community] = relationship()
-    grid: Mapped[Grid | None] = relationship()
-    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
 
 
 class ApiToken(db.Model):

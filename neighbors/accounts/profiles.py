@@ -78,7 +78,7 @@ def update_profile(
             moved = community.id != user.home_community_id
             user.home_community = community
         try:
-            user.grid = _grid_in(user.home_community, grid_code)
+            user.grid = grid_in(user.home_community, grid_code)
         except Invalid:
             if not moved:
                 raise
@@ -90,7 +90,7 @@ def update_profile(
     return user
 
 
-def _grid_in(community, grid_code):
+def grid_in(community, grid_code):
     if not grid_code:
         return None
     for grid in areas.grids_of(community.id) if community else ():

@@ -1,7 +1,7 @@
 """Accounts' public face: what the pages, the API, the CLI and other features call. The work is
 done in contacts.py (logins normalised and kept unique), credentials.py (passwords, logging in,
-sessions, invitations, API tokens), profiles.py (registration and profile), party.py (Party
-member report-in) and imports.py (users from the command line and spreadsheets)."""
+sessions, invitations, API tokens), profiles.py (registration and profile) and imports.py
+(users from the command line and spreadsheets). Party report-in is the party feature's."""
 
 from neighbors.accounts.contacts import (
     EMAIL_RE,
@@ -41,20 +41,12 @@ from neighbors.accounts.imports import (
     user_by_email,
     user_exists,
 )
-from neighbors.accounts.party import (
-    PARTY_FOUNDED,
-    declare_party_membership,
-    party_reports,
-    reporting_members,
-    review_party_report,
-)
 from neighbors.accounts.profiles import register, set_locale, update_profile
 
 __all__ = [
     "EMAIL_RE",
     "IMPORT_COLUMNS",
     "KEEP",
-    "PARTY_FOUNDED",
     "PASSWORD_MAX",
     "PASSWORD_MIN",
     "PHONE_RE",
@@ -63,7 +55,6 @@ __all__ = [
     "authenticate",
     "change_password",
     "create_user",
-    "declare_party_membership",
     "end_session",
     "find_by_login",
     "grant_role",
@@ -75,12 +66,9 @@ __all__ = [
     "login_key",
     "normalize_email",
     "normalize_phone",
-    "party_reports",
     "phone_of",
     "prune_sessions",
     "register",
-    "reporting_members",
-    "review_party_report",
     "revoke_role",
     "revoke_token",
     "set_locale",

@@ -13,7 +13,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from neighbors.accounts import services as accounts
@@ -24,7 +23,6 @@ from neighbors.accounts.forms import (
     ProfileForm,
     RegisterForm,
 )
-from neighbors.accounts.models import ReportStatus
 from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError, TooManyAttempts
 from neighbors.core.privacy import mask_phone
@@ -36,17 +34,6 @@ from neighbors.web.forms import communities_by_street, grid_choices, options, sh
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
-
-REPORT_STATUS_LABELS = {
-    ReportStatus.DECLARED: _l("Waiting for confirmation"),
-    ReportStatus.CONFIRMED: _l("Confirmed"),
-    ReportStatus.REJECTED: _l("Rejected"),
-}
-
-
-@bp.app_context_processor
-def inject_labels():
-    return {"report_status_label": lambda status: REPORT_STATUS_LABELS[ReportStatus(status)]}
 
 
 def ask_to_log_in():

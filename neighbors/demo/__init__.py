@@ -18,6 +18,7 @@ from neighbors.core.timezone import from_local, local_today
 from neighbors.events import services as events
 from neighbors.foundation import services as foundation
 from neighbors.hours import services as hours
+from neighbors.party import members as party_members
 
 AREAS_CSV = Path(__file__).with_name("areas.csv")
 PASSWORD = "demo-password"  # noqa: S105 (printed for everyone to use)
@@ -133,7 +134,7 @@ def load_demo():
             phone=phone,
         )
     party = accounts.user_by_email("party@example.org")
-    accounts.declare_party_membership(
+    party_members.declare_party_membership(
         party,
         branch="沈阳市税务局第三党支部",
         work_unit="沈阳市税务局",

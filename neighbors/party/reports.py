@@ -8,10 +8,10 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import gettext as _
 
-from neighbors.accounts import services as accounts
 from neighbors.core import audit
 from neighbors.core.permissions import Role, require_role
 from neighbors.hours import services as hours
+from neighbors.party import members as party_members
 
 
 @dataclass
@@ -38,7 +38,7 @@ def party_report(actor, year, work_unit=None, export=None):
     require_role(actor, Role.STAFF)
     if export:
         audit.record_export(actor, "party_report", format=export, year=year, unit=bool(work_unit))
-    members = accounts.reporting_members(actor, work_unit)
+    members = party_members.reporting_members(actor, work_unit)
     served = hours.served_in_year([member[0] for member in members], year)
     config = current_app.config
     rows = []

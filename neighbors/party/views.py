@@ -2,19 +2,32 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from neighbors.accounts import services as accounts
 from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError
 from neighbors.core.exports import CSV, XLSX, csv_bytes, download, xlsx_bytes
 from neighbors.core.permissions import Role
+from neighbors.party import members as party_members
 from neighbors.party import reports
 from neighbors.party.forms import PartyForm
+from neighbors.party.models import ReportStatus
 from neighbors.web import role_required
 from neighbors.web.forms import communities_by_street, grid_choices, show_error, year_arg
 
 bp = Blueprint("party", __name__, template_folder="templates")
+
+REPORT_STATUS_LABELS = {
+    ReportStatus.DECLARED: _l("Waiting for confirmation"),
+    ReportStatus.CONFIRMED: _l("Confirmed"),
+    ReportStatus.REJECTED: _l("Rejected"),
+}
+
+
+@bp.app_context_processor
+def inject_labels():
+    return {"report_status_label": lambda status: REPORT_STATUS_LABELS[ReportStatus(status)]}
 
 
 @bp.route("/profile/party", methods=["GET", "POST"])
@@ -37,7 +50,7 @@ def declare():
     form.grid.choices = grid_choices(areas.grids_of(community.id) if community else [])
     if form.validate_on_submit():
         try:
-            accounts.declare_party_membership(
+            party_members.declare_party_membership(
                 current_user,
                 branch=form.branch.data,
                 work_unit=form.work_unit.data,
@@ -59,14 +72,14 @@ def reports_to_confirm():
     status = request.args.get("status") or "declared"
     if status not in ("declared", "confirmed", "rejected"):
         status = "declared"
-    members = accounts.party_reports(current_user, status)
+    members = party_members.party_reports(current_user, status)
     return render_template("party/reports.html", members=members, status=status)
 
 
 @bp.post("/staff/party-members/<int:user_id>/<any(confirm, reject):decision>")
 @role_required(Role.STAFF)
 def review(user_id, decision):
-    member = accounts.review_party_report(current_user, user_id, confirm=decision == "confirm")
+    member = party_members.review_party_report(current_user, user_id, confirm=decision == "confirm")
     if decision == "confirm":
         flash(_("The report-in of %(name)s is confirmed.", name=member.user.name), "success")
     else:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from neighbors.accounts import services as accounts
-from neighbors.accounts.models import ApiToken, ReportStatus, User
+from neighbors.accounts.models import ApiToken, User
 from neighbors.core.audit import AuditEntry
 from neighbors.core.db import transaction
 from neighbors.core.errors import (
@@ -23,6 +23,8 @@ from neighbors.core.outbox import OutboxMessage
 from neighbors.core.tabular import ImportFailed
 from neighbors.core.timezone import local_today
 from neighbors.extensions import db
+from neighbors.party import members as party_members
+from neighbors.party.models import ReportStatus
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, PASSWORD
 
 
@@ -285,7 +287,7 @@ def test_the_current_password_cannot_be_guessed_from_a_session_either(ctx, make,
 
 
 def declare(user_id, community=COMMUNITY):
-    return accounts.declare_party_membership(
+    return party_members.declare_party_membership(
         user(user_id),
         branch="税务局第三党支部",
         work_unit="沈阳市税务局",
@@ -302,20 +304,22 @@ def test_party_report_in_is_confirmed_by_staff_of_that_community_only(ctx, make)
     volunteer_id, _ = make.user()
     declare(member_id)
 
-    assert [m.user_id for m in accounts.party_reports(user(staff_id), "declared")] == [member_id]
-    assert accounts.party_reports(user(other_staff_id), "declared") == []
+    assert [m.user_id for m in party_members.party_reports(user(staff_id), "declared")] == [
+        member_id
+    ]
+    assert party_members.party_reports(user(other_staff_id), "declared") == []
     with pytest.raises(NotAllowed):
-        accounts.party_reports(user(volunteer_id))
+        party_members.party_reports(user(volunteer_id))
     with pytest.raises(NotFound):
-        accounts.review_party_report(user(other_staff_id), member_id, confirm=True)
+        party_members.review_party_report(user(other_staff_id), member_id, confirm=True)
     with pytest.raises(NotAllowed):
-        accounts.review_party_report(user(volunteer_id), member_id, confirm=True)
+        party_members.review_party_report(user(volunteer_id), member_id, confirm=True)
 
-    accounts.review_party_report(user(staff_id), member_id, confirm=True)
+    party_members.review_party_report(user(staff_id), member_id, confirm=True)
     member = user(member_id).party
     assert member.status == ReportStatus.CONFIRMED and member.reviewed_by_id == staff_id
     with pytest.raises(Conflict):
-        accounts.review_party_report(user(staff_id), member_id, confirm=False)
+        party_members.review_party_report(user(staff_id), member_id, confirm=False)
 
     declare(member_id)  # a change goes back for confirmation
     assert user(member_id).party.status == ReportStatus.DECLARED
@@ -324,7 +328,7 @@ def test_party_report_in_is_confirmed_by_staff_of_that_community_only(ctx, make)
 def test_party_report_in_date_cannot_be_in_the_future(ctx, make):
     member_id, _ = make.user()
     with pytest.raises(Invalid) as failure:
-        accounts.declare_party_membership(
+        party_members.declare_party_membership(
             user(member_id),
             branch="支部",
             work_unit="单位",
@@ -442,10 +446,10 @@ def test_staff_cannot_confirm_their_own_report_in_and_volunteers_learn_nothing(c
     volunteer_id, _ = make.user()
     declare(staff_id)
     with pytest.raises(NotAllowed):
-        accounts.review_party_report(user(staff_id), staff_id, confirm=True)
+        party_members.review_party_report(user(staff_id), staff_id, confirm=True)
     for target in (staff_id, 999999):  # the same answer whether a record exists or not
         with pytest.raises(NotAllowed):
-            accounts.review_party_report(user(volunteer_id), target, confirm=True)
+            party_members.review_party_report(user(volunteer_id), target, confirm=True)
 
 
 def test_moving_home_drops_the_old_grid(ctx, make):

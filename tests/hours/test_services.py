@@ -221,11 +221,11 @@ def test_a_walk_in_grows_a_full_event(ctx, hours_factory):
 
 
 def test_party_report_and_dashboard(ctx, hours_factory):
-    from neighbors.accounts import services as accounts
+    from neighbors.party import members as party_members
 
     a, b = hours_factory.volunteers(2)
     for user_id, unit in ((a, "沈阳市税务局"), (b, "沈阳市图书馆")):
-        accounts.declare_party_membership(
+        party_members.declare_party_membership(
             person(user_id),
             branch="第一党支部",
             work_unit=unit,

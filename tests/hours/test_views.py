@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import openpyxl
 
-from neighbors.accounts import services as accounts
 from neighbors.core.timezone import local_today
 from neighbors.hours import services as hours
+from neighbors.party import members as party_members
 from tests.conftest import log_in, post_form
 from tests.events.conftest import person
 
@@ -62,7 +62,7 @@ def test_volunteer_reports_service_staff_confirm_certificate_checks_out(app, cli
 def test_attendance_sheet_complete_and_party_exports(app, client, hours_factory):
     member_id, _ = hours_factory.make.user()
     with app.app_context():
-        accounts.declare_party_membership(
+        party_members.declare_party_membership(
             person(member_id),
             branch="第一党支部",
             work_unit='=HYPERLINK("x")',

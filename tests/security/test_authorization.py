@@ -17,6 +17,7 @@ from neighbors.core.db import transaction, utcnow
 from neighbors.core.timezone import local_today
 from neighbors.events import services as events
 from neighbors.hours import services as hours
+from neighbors.party import members as party_members
 from tests.conftest import COMMUNITY, OTHER_COMMUNITY, PASSWORD, log_in
 from tests.foundation.conftest import Team
 from tests.hours.conftest import HoursFactory, person
@@ -210,7 +211,7 @@ class World:
         self.serial = certificate.serial
         self.certificate_token = hours.certificate_token(certificate)
         self.feed_token = events.calendar_feed(volunteer)
-        accounts.declare_party_membership(
+        party_members.declare_party_membership(
             volunteer,
             branch="第一支部",
             work_unit="市图书馆",

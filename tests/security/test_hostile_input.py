@@ -39,6 +39,7 @@ from neighbors.events.models import Event
 from neighbors.extensions import db, limiter
 from neighbors.foundation import services as foundation
 from neighbors.hours import services as hours
+from neighbors.party import members as party_members
 from tests.conftest import COMMUNITY, PASSWORD, csrf_token, log_in
 from tests.foundation.conftest import Team
 from tests.hours.conftest import HoursFactory, person
@@ -233,7 +234,7 @@ class World:
         self.confirmed_id = service("整理图书角", 3)
         hours.review(staff, [self.confirmed_id], confirm=True)
         self.pending_id = service("陪伴老人", 2)
-        accounts.declare_party_membership(
+        party_members.declare_party_membership(
             volunteer,
             branch="第一支部",
             work_unit="市图书馆",
@@ -962,7 +963,7 @@ def plant_probes(app, make, world):
             served_on=local_today() - timedelta(days=1),
             minutes=30,
         )
-        accounts.declare_party_membership(
+        party_members.declare_party_membership(
             volunteer,
             branch=probe,
             work_unit=probe,

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from neighbors.accounts.models import PartyMember, ReportStatus, User
-from neighbors.accounts.profiles import _grid_in
+from neighbors.accounts.models import User
+from neighbors.accounts.profiles import grid_in
 from neighbors.areas import services as areas
 from neighbors.areas.models import Community
 from neighbors.core import audit
@@ -23,6 +23,7 @@ from neighbors.core.permissions import (
 )
 from neighbors.core.timezone import local_today
 from neighbors.extensions import db
+from neighbors.party.models import PartyMember, ReportStatus
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def declare_party_membership(actor, *, branch, work_unit, community_code, grid_c
         member = db.session.get(PartyMember, actor.id) or PartyMember(user_id=actor.id)
         member.branch, member.work_unit = branch.strip(), work_unit.strip()
         member.community = community
-        member.grid = _grid_in(community, grid_code)
+        member.grid = grid_in(community, grid_code)
         member.reported_on = reported_on
         member.status = ReportStatus.DECLARED
         member.declared_at = utcnow()
