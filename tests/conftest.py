@@ -4,27 +4,17 @@ The suite runs on a temporary SQLite file by default. With NEIGHBORS_TEST_DATABA
 PostgreSQL URL it runs there instead (the database is emptied first: use a throwaway one).
 """
 
-import contextlib
-import os
-import re
-
 import flask_migrate
 import pytest
 import sqlalchemy as sa
-from flask import has_app_context
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from neighbors import create_app
-from neighbors.accounts import services as accounts
 from neighbors.areas import services as areas
 from neighbors.extensions import db as _db
-
-TEST_DATABASE_URL = os.environ.get("NEIGHBORS_TEST_DATABASE_URL")
-DEMO_AREAS = os.path.join(os.path.dirname(__file__), "..", "neighbors", "demo", "areas.csv")
-PASSWORD = "correct horse battery"
-COMMUNITY = "210102002001"  # 文安路社区
-OTHER_COMMUNITY = "210103001001"  # 青年大街社区
+from tests.factories import DEMO_AREAS, TEST_DATABASE_URL, EventFactory, Factory, HoursFactory, Team
+from tests.servers import Inbox, free_port
 
 
 def pytest_configure(config):
@@ -151,32 +141,6 @@ def areas_loaded(app, db):
         areas.import_areas(DEMO_AREAS)
 
 
-class Factory:
-    """Makes users through the services: in the test's app context when it has one (so all its
-    work shares one session), else in a context of its own."""
-
-    def __init__(self, app):
-        self.app = app
-        self.count = 0
-
-    def context(self):
-        return contextlib.nullcontext() if has_app_context() else self.app.app_context()
-
-    def user(self, role="volunteer", community=COMMUNITY, **fields):
-        self.count += 1
-        values = {
-            "email": f"user{self.count}@example.org",
-            "password": PASSWORD,
-            "name": f"测试用户{self.count}",
-            "role": role,
-            "community_code": community if role in ("volunteer", "staff") else None,
-        }
-        values.update(fields)
-        with self.context():
-            user = accounts.create_user(**values)
-            return user.id, values["email"]
-
-
 @pytest.fixture
 def make(app, areas_loaded):
     return Factory(app)
@@ -188,56 +152,6 @@ def live_make(app, committing_db):
     with app.app_context():
         areas.import_areas(DEMO_AREAS)
     return Factory(app)
-
-
-def csrf_token(client):
-    page = client.get("/privacy").get_data(as_text=True)
-    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-
-
-def post_form(client, url, data, **kwargs):
-    """POST a form the way a browser does, with the CSRF token of the client's session."""
-    return client.post(url, data={**data, "csrf_token": csrf_token(client)}, **kwargs)
-
-
-def log_in(client, login, password=PASSWORD):
-    response = post_form(client, "/login", {"login": login, "password": password})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response
-
-
-class Inbox:
-    """A real SMTP server (aiosmtpd) on a free local port that keeps what it is sent.
-
-    `replies` are answered to the next DATA commands in turn ("451 …", "550 …", or "drop" to cut
-    the connection after the message came in); after them every message is accepted.
-    """
-
-    def __init__(self, port):
-        self.port = port
-        self.messages = []
-        self.replies = []
-
-    async def handle_DATA(self, server, session, envelope):
-        import email
-        from email.policy import default
-
-        reply = self.replies.pop(0) if self.replies else "250 OK"
-        if reply == "drop":  # it arrived, but the sender never hears so
-            self.messages.append(email.message_from_bytes(envelope.content, policy=default))
-            server.transport.close()
-            return "250 OK"
-        if reply.startswith("250"):
-            self.messages.append(email.message_from_bytes(envelope.content, policy=default))
-        return reply
-
-
-def free_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -257,51 +171,19 @@ def inbox(app):
         controller.stop()
 
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+@pytest.fixture
+def factory(app, make):
+    """Events made through the services by a staff member of COMMUNITY (or the admin)."""
+    return EventFactory(app, make)
 
 
-def process_env(database_url, **settings):
-    """The environment for a separate app process (scheduler, gunicorn) on the test database."""
-    env = {**os.environ, "NEIGHBORS_ENV": "testing", "DATABASE_URL": database_url}
-    env.update({name: str(value) for name, value in settings.items()})
-    return env
+@pytest.fixture
+def hours_factory(app, make):
+    """Like `factory`, and events that have already happened."""
+    return HoursFactory(app, make)
 
 
-def self_signed_certificate(folder):
-    """A certificate for 127.0.0.1 and its key, as PEM files in `folder`: (cert, key) paths."""
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert, key_file = folder / "cert.pem", folder / "key.pem"
-    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert, key_file
+@pytest.fixture
+def team(make):
+    """The foundation's people: a preparer, two approvers, a cashier and an accountant."""
+    return Team(make)

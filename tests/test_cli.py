@@ -11,7 +11,8 @@ from neighbors.accounts import services as accounts
 from neighbors.accounts.models import User
 from neighbors.extensions import db
 from neighbors.party.models import ReportStatus
-from tests.conftest import COMMUNITY, DEMO_AREAS, PASSWORD, ROOT
+from tests.factories import COMMUNITY, DEMO_AREAS, PASSWORD
+from tests.servers import ROOT
 
 
 @pytest.fixture(autouse=True)

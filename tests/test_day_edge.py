@@ -10,9 +10,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tests.api.test_accounts import bearer, token_for
-from tests.conftest import COMMUNITY, log_in
-from tests.foundation.conftest import Team
+from tests.clients import bearer, log_in, token_for
+from tests.factories import COMMUNITY, Team
 
 
 def at_edge(time_machine, day):
@@ -114,7 +113,7 @@ def test_a_service_year_across_the_edge(app, client, make, people, time_machine)
     assert "200.00" in body and "800.00" not in body
     with app.test_request_context(), app.app_context():
         from neighbors.foundation import reports
-        from tests.events.conftest import person
+        from tests.factories import person
 
         statement = reports.statement(person(team.ids["accountant"]), *(date(2027, 1, 1),) * 2)
     (edu,) = statement.funds

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from neighbors.accounts.models import User
 from neighbors.areas import services as areas
 from neighbors.extensions import db
-from tests.conftest import COMMUNITY, DEMO_AREAS, PASSWORD, csrf_token
+from tests.clients import csrf_token
+from tests.factories import COMMUNITY, DEMO_AREAS, PASSWORD
 
 THREADS = 12
 

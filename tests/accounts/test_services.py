@@ -25,7 +25,7 @@ from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.party import members as party_members
 from neighbors.party.models import ReportStatus
-from tests.conftest import COMMUNITY, OTHER_COMMUNITY, PASSWORD
+from tests.factories import COMMUNITY, OTHER_COMMUNITY, PASSWORD
 
 
 def register(**fields):

@@ -2,7 +2,8 @@
 
 import re
 
-from tests.conftest import COMMUNITY, OTHER_COMMUNITY, PASSWORD, log_in, post_form
+from tests.clients import log_in, post_form
+from tests.factories import COMMUNITY, OTHER_COMMUNITY, PASSWORD
 
 EN = {"Accept-Language": "en"}
 
@@ -48,7 +49,7 @@ def test_register_errors_are_shown_on_their_fields_and_nothing_is_lost(client, a
 
 
 def _token(client):
-    from tests.conftest import csrf_token
+    from tests.clients import csrf_token
 
     return csrf_token(client)
 

@@ -3,25 +3,8 @@
 import pytest
 
 from neighbors.accounts import services as accounts
-from tests.conftest import PASSWORD, log_in
-
-
-def token_for(client, login, password=PASSWORD):
-    response = client.post("/api/v1/tokens", json={"login": login, "password": password})
-    assert response.status_code == 201, response.json
-    return response.json["token"]
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
-def assert_error(response, status, code):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.is_json
-    error = response.json["error"]
-    assert error["code"] == code and error["message"] and isinstance(error["fields"], dict)
-    return error
+from tests.clients import assert_error, bearer, log_in, token_for
+from tests.factories import PASSWORD
 
 
 def test_token_and_me(client, make):
@@ -170,7 +153,7 @@ def test_changing_the_password_ends_api_tokens(client, make):
     _id, email = make.user()
     token = token_for(client, email)
     log_in(client, email)
-    from tests.conftest import post_form
+    from tests.clients import post_form
 
     post_form(
         client,

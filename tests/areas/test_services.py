@@ -7,7 +7,7 @@ from neighbors.areas import services as areas
 from neighbors.areas.models import Community, District, Grid, Street
 from neighbors.core.tabular import ImportFailed
 from neighbors.extensions import db
-from tests.conftest import DEMO_AREAS
+from tests.factories import DEMO_AREAS
 
 HEADER = (
     "district_code,district_name,street_code,street_name,community_code,community_name,"

@@ -1,6 +1,6 @@
 """Admin pages for areas: admins browse; everybody else is turned away."""
 
-from tests.conftest import log_in
+from tests.clients import log_in
 
 
 def test_admin_browses_district_street_community(client, make):

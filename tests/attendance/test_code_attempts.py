@@ -15,9 +15,8 @@ from neighbors.core.ratelimit import Failures
 from neighbors.events import services as events
 from neighbors.events.models import Event
 from neighbors.extensions import db
-from tests.api.test_accounts import bearer, token_for
-from tests.conftest import log_in, post_form
-from tests.events.conftest import person
+from tests.clients import bearer, log_in, post_form, token_for
+from tests.factories import person
 
 REDIS_URL = os.environ.get("NEIGHBORS_TEST_REDIS_URL")
 EN = {"Accept-Language": "en"}

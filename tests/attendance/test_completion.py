@@ -14,9 +14,8 @@ from neighbors.events import services as events
 from neighbors.events.models import Event, EventStatus, Signup
 from neighbors.extensions import db
 from neighbors.hours.models import ServiceRecord
-from tests.api.test_accounts import assert_error, bearer, token_for
-from tests.conftest import log_in, post_form
-from tests.events.conftest import person
+from tests.clients import assert_error, bearer, log_in, post_form, token_for
+from tests.factories import person
 
 EN = {"Accept-Language": "en"}
 

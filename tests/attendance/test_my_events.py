@@ -9,9 +9,8 @@ from neighbors.events import services as events
 from neighbors.events.models import Event
 from neighbors.extensions import db
 from neighbors.hours import services as hours
-from tests.conftest import log_in
-from tests.events.conftest import person
-from tests.hours.conftest import HoursFactory
+from tests.clients import log_in
+from tests.factories import HoursFactory, person
 
 EN = {"Accept-Language": "en"}
 

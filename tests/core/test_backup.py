@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from neighbors import create_app
 from neighbors.extensions import db
 from neighbors.foundation import ledger
-from tests.foundation.conftest import Team
+from tests.factories import Team
 
 
 def counts(app):

@@ -12,8 +12,8 @@ from neighbors.core.errors import Conflict, NotAuthenticated
 from neighbors.extensions import db
 from neighbors.foundation import services as foundation
 from neighbors.foundation.models import Beneficiary
-from tests.conftest import PASSWORD, log_in
-from tests.foundation.conftest import Team
+from tests.clients import log_in
+from tests.factories import PASSWORD, Team
 
 OLD_KEY = "testing-data-key"  # TestingConfig's: the data below is written under it
 NEW_KEY = "a brand new data key"

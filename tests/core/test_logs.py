@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import log_in
+from tests.clients import log_in
 
 
 @pytest.fixture

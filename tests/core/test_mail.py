@@ -10,7 +10,7 @@ from neighbors.core import outbox
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.outbox import MessageStatus, OutboxMessage
 from neighbors.extensions import db
-from tests.conftest import Inbox, free_port, self_signed_certificate
+from tests.servers import Inbox, free_port, self_signed_certificate
 
 
 def queued(to="li@example.org", subject="活动提醒：清扫楼道", body="你好，李静：\n明天见。\n"):

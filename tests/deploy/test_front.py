@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from config import Config
-from tests.conftest import ROOT, free_port, process_env, self_signed_certificate
+from tests.servers import ROOT, free_port, process_env, self_signed_certificate
 
 SITE = Path(ROOT) / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

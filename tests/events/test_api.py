@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 from neighbors.core.db import utcnow
-from tests.api.test_accounts import assert_error, bearer, token_for
-from tests.conftest import COMMUNITY, OTHER_COMMUNITY
+from tests.clients import assert_error, bearer, token_for
+from tests.factories import COMMUNITY, OTHER_COMMUNITY
 
 EVENT_KEYS = {
     "id",

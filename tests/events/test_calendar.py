@@ -5,8 +5,8 @@ import re
 from icalendar import Calendar
 
 from neighbors.events import services as events
-from tests.conftest import log_in, post_form
-from tests.events.conftest import person
+from tests.clients import log_in, post_form
+from tests.factories import person
 
 
 def parse(response):

@@ -22,7 +22,8 @@ from neighbors.core.outbox import OutboxMessage
 from neighbors.events import services as events
 from neighbors.events.models import Event, EventStatus, Signup, SignupStatus
 from neighbors.extensions import db
-from tests.conftest import COMMUNITY, DEMO_AREAS, PASSWORD
+from tests.clients import at_once
+from tests.factories import COMMUNITY, DEMO_AREAS, PASSWORD
 
 CAPACITY = 5
 
@@ -84,26 +85,6 @@ def check_event(app, event_id):
         if waiting:
             assert len(confirmed) == event.capacity, "people wait while a seat is free"
         return len(confirmed), len(waiting)
-
-
-def at_once(functions):
-    """Run the functions in threads released together; returns their results (or exceptions)."""
-    barrier = threading.Barrier(len(functions))
-    results = [None] * len(functions)
-
-    def run(i):
-        barrier.wait()
-        try:
-            results[i] = functions[i]()
-        except Exception as exc:  # reported by the caller's assertions
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(functions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def signer(app, user_id, event_id):
@@ -296,7 +277,7 @@ def test_two_gunicorn_instances_on_one_database_never_overbook(city, database_ur
     import subprocess
     import sys
 
-    from tests.conftest import ROOT, free_port, process_env
+    from tests.servers import ROOT, free_port, process_env
 
     app, event_id, users = city
     with app.app_context():

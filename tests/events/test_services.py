@@ -13,8 +13,7 @@ from neighbors.core.outbox import OutboxMessage
 from neighbors.events import services as events
 from neighbors.events.models import Event, EventStatus, SignupStatus
 from neighbors.extensions import db
-from tests.conftest import OTHER_COMMUNITY
-from tests.events.conftest import person
+from tests.factories import OTHER_COMMUNITY, person
 
 
 def messages():

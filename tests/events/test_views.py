@@ -4,7 +4,8 @@ import re
 from datetime import timedelta
 
 from neighbors.core.db import utcnow
-from tests.conftest import COMMUNITY, OTHER_COMMUNITY, log_in, post_form
+from tests.clients import log_in, post_form
+from tests.factories import COMMUNITY, OTHER_COMMUNITY
 
 EN = {"Accept-Language": "en"}
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 
 from neighbors.core.timezone import local_today
-from tests.api.test_accounts import assert_error, bearer, token_for
+from tests.clients import assert_error, bearer, token_for
 
 
 def tokens(client, team):

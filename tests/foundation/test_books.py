@@ -12,9 +12,7 @@ from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.foundation import exports
 from neighbors.foundation.models import JournalEntry
-from tests.api.test_accounts import assert_error, bearer, token_for
-from tests.conftest import post_form
-from tests.foundation.test_views import EN, logged_in
+from tests.clients import EN, assert_error, bearer, logged_in, post_form, token_for
 
 
 def test_an_opening_balance_is_the_opening_not_income(app, client, team):

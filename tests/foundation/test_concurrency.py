@@ -9,9 +9,8 @@ from neighbors.extensions import db
 from neighbors.foundation import ledger
 from neighbors.foundation import services as foundation
 from neighbors.foundation.models import Donation, Fund, Subsidy, SubsidyStatus
-from tests.events.conftest import person
-from tests.events.test_concurrency import at_once
-from tests.foundation.conftest import Team
+from tests.clients import at_once
+from tests.factories import Team, person
 
 
 def test_payments_racing_for_one_restricted_fund_never_overdraw_it(app, live_make):

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.foundation.models import Donation, Fund, JournalEntry, Subsidy
-from tests.conftest import post_form
-from tests.foundation.test_views import EN, logged_in
+from tests.clients import EN, logged_in, post_form
 
 TOKEN = re.compile(r'name="once" type="hidden" value="([^"]+)"')
 
@@ -119,7 +118,7 @@ def test_a_new_fund_form_sent_twice_opens_one_fund(app, team):
 
 
 def test_a_reversal_sent_twice_reverses_once_and_shows_its_voucher(app, client, team):
-    from tests.api.test_accounts import bearer, token_for
+    from tests.clients import bearer, token_for
 
     team.fund("EDU")
     wrong = team.donate("EDU", "999.00")

@@ -16,9 +16,8 @@ from neighbors.extensions import db
 from neighbors.foundation import exports, ledger
 from neighbors.foundation import services as foundation
 from neighbors.foundation.models import Fund, JournalEntry, Posting, Subsidy
-from tests.api.test_accounts import assert_error, bearer, token_for
-from tests.events.test_concurrency import at_once
-from tests.foundation.conftest import Team
+from tests.clients import assert_error, at_once, bearer, token_for
+from tests.factories import Team
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

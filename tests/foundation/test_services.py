@@ -9,7 +9,7 @@ from neighbors.extensions import db
 from neighbors.foundation import ledger
 from neighbors.foundation import services as foundation
 from neighbors.foundation.models import Fund, JournalEntry, Posting, SubsidyStatus
-from tests.foundation.conftest import yuan
+from tests.factories import yuan
 
 
 def balance(code):
@@ -60,7 +60,7 @@ def test_one_person_cannot_take_two_steps(ctx, team, make):
     team.fund("HELP", opening="500.00")
     both = make.user(role="preparer")[0]
     from neighbors.accounts import services as accounts
-    from tests.events.conftest import person
+    from tests.factories import person
 
     accounts.grant_role(person(both).email, "approver")
     subsidy = foundation.prepare_subsidy(
@@ -191,7 +191,7 @@ def test_the_database_refuses_to_change_posted_entries(ctx, team):
 
 
 def test_verify_names_the_first_altered_entry(app, live_make):
-    from tests.foundation.conftest import Team
+    from tests.factories import Team
 
     team = Team(live_make)
     team.fund("EDU")

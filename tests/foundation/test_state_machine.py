@@ -30,7 +30,7 @@ from neighbors.extensions import db
 from neighbors.foundation import exports, ledger
 from neighbors.foundation import services as foundation
 from neighbors.foundation.models import Fund, JournalEntry
-from tests.foundation.conftest import Team
+from tests.factories import Team
 
 runs = count()
 amounts = st.integers(min_value=1, max_value=50_000).map(lambda cents: Decimal(cents) / 100)

@@ -4,15 +4,7 @@ import re
 from decimal import Decimal
 
 from neighbors.core.timezone import local_today
-from tests.conftest import log_in, post_form
-
-EN = {"Accept-Language": "en"}
-
-
-def logged_in(app, email):
-    client = app.test_client()
-    log_in(client, email)
-    return client
+from tests.clients import EN, logged_in, post_form
 
 
 def test_donation_subsidy_payment_and_ledger_pages(app, team):

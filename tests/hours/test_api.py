@@ -7,8 +7,8 @@ from neighbors.core.db import utcnow
 from neighbors.core.timezone import local_today
 from neighbors.events.models import Event
 from neighbors.extensions import db
-from tests.api.test_accounts import assert_error, bearer, token_for
-from tests.conftest import OTHER_COMMUNITY
+from tests.clients import assert_error, bearer, token_for
+from tests.factories import OTHER_COMMUNITY
 
 
 def test_attendance_completion_confirmation_hours_and_certificate(app, client, hours_factory):

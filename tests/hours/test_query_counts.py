@@ -12,8 +12,8 @@ from neighbors.core.timezone import local_today
 from neighbors.events import services as events
 from neighbors.extensions import db
 from neighbors.hours import services as hours
-from tests.conftest import log_in
-from tests.events.conftest import person
+from tests.clients import log_in
+from tests.factories import person
 
 
 @contextmanager

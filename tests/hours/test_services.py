@@ -19,8 +19,7 @@ from neighbors.hours import reports
 from neighbors.hours import services as hours
 from neighbors.hours.models import RecordStatus, ServiceRecord
 from neighbors.party import reports as party_reports
-from tests.conftest import OTHER_COMMUNITY
-from tests.events.conftest import person
+from tests.factories import OTHER_COMMUNITY, person
 
 BASE = datetime(2030, 5, 1, 1, 0, tzinfo=UTC)
 moments = st.integers(min_value=-300, max_value=600).map(lambda m: BASE + timedelta(minutes=m))

@@ -10,8 +10,8 @@ import openpyxl
 from neighbors.core.timezone import local_today
 from neighbors.hours import services as hours
 from neighbors.party import members as party_members
-from tests.conftest import log_in, post_form
-from tests.events.conftest import person
+from tests.clients import log_in, post_form
+from tests.factories import person
 
 EN = {"Accept-Language": "en"}
 

@@ -19,7 +19,7 @@ from neighbors.core.db import transaction
 from neighbors.extensions import db
 from neighbors.jobs import scheduler, tasks
 from neighbors.jobs.models import JobRun
-from tests.conftest import ROOT, process_env
+from tests.servers import ROOT, process_env
 
 EVERY_SECOND = {name: None for name in tasks.SCHEDULE} | {"deliver_outbox": {"second": "*"}}
 

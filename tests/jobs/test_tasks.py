@@ -18,9 +18,7 @@ from neighbors.foundation.models import LedgerHead
 from neighbors.hours.models import RecordStatus, ServiceRecord
 from neighbors.jobs import scheduler, tasks
 from neighbors.jobs.models import JobRun
-from tests.conftest import OTHER_COMMUNITY
-from tests.foundation.conftest import Team
-from tests.hours.conftest import HoursFactory, person
+from tests.factories import OTHER_COMMUNITY, HoursFactory, Team, person
 
 
 @pytest.fixture

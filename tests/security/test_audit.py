@@ -11,9 +11,8 @@ from neighbors.core.audit import AuditEntry
 from neighbors.extensions import db
 from neighbors.foundation import ledger
 from neighbors.foundation import services as foundation
-from tests.conftest import COMMUNITY, PASSWORD, log_in, post_form
-from tests.events.conftest import person
-from tests.foundation.conftest import Team
+from tests.clients import log_in, post_form
+from tests.factories import COMMUNITY, PASSWORD, Team, person
 
 
 def entries(action=None):

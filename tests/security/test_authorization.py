@@ -18,9 +18,8 @@ from neighbors.core.timezone import local_today
 from neighbors.events import services as events
 from neighbors.hours import services as hours
 from neighbors.party import members as party_members
-from tests.conftest import COMMUNITY, OTHER_COMMUNITY, PASSWORD, log_in
-from tests.foundation.conftest import Team
-from tests.hours.conftest import HoursFactory, person
+from tests.clients import log_in
+from tests.factories import COMMUNITY, OTHER_COMMUNITY, PASSWORD, HoursFactory, Team, person
 
 PEOPLE = (
     "anonymous",

@@ -11,7 +11,8 @@ from werkzeug.routing import AnyConverter
 
 from neighbors import create_app
 from neighbors.extensions import db, limiter
-from tests.conftest import PASSWORD, log_in, post_form
+from tests.clients import log_in, post_form
+from tests.factories import PASSWORD
 
 REDIS_URL = os.environ.get("NEIGHBORS_TEST_REDIS_URL")
 

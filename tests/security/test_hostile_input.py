@@ -40,9 +40,8 @@ from neighbors.extensions import db, limiter
 from neighbors.foundation import services as foundation
 from neighbors.hours import services as hours
 from neighbors.party import members as party_members
-from tests.conftest import COMMUNITY, PASSWORD, csrf_token, log_in
-from tests.foundation.conftest import Team
-from tests.hours.conftest import HoursFactory, person
+from tests.clients import csrf_token, log_in
+from tests.factories import COMMUNITY, PASSWORD, HoursFactory, Team, person
 
 SCALE = float(os.environ.get("HOSTILE_INPUT_SCALE", "1"))
 

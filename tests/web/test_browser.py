@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 from neighbors.accounts import services as accounts
 from neighbors.areas import services as areas
 from neighbors.core.timezone import local_today
-from tests.conftest import COMMUNITY, DEMO_AREAS, PASSWORD
+from tests.factories import COMMUNITY, DEMO_AREAS, PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser

@@ -5,9 +5,8 @@ import re
 from werkzeug.http import parse_options_header
 
 from neighbors.accounts import services as accounts
-from tests.conftest import PASSWORD, log_in
-from tests.events.conftest import EventFactory
-from tests.foundation.conftest import Team
+from tests.clients import log_in
+from tests.factories import PASSWORD, EventFactory, Team
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Downloads chosen by a query string rather than by a file name in the path.

@@ -17,9 +17,8 @@ from neighbors.events import services as events
 from neighbors.extensions import db
 from neighbors.hours import services as hours
 from neighbors.hours.qr import qr_svg
-from tests.api.test_accounts import bearer, token_for
-from tests.conftest import log_in
-from tests.events.conftest import EventFactory, person
+from tests.clients import bearer, log_in, token_for
+from tests.factories import EventFactory, person
 
 SITE = "https://neighbors.example.org"
 # The address a request came to: another host and port than the site's (a proxy, a LAN address).

@@ -1,0 +1,155 @@
+"""What tests are made of, made through the services as a user would: people, events, events
+that happened, the foundation's team. The fixtures that hand them out are in conftest.py."""
+
+import contextlib
+import os
+from datetime import timedelta
+from decimal import Decimal
+
+from flask import has_app_context
+
+from neighbors.accounts import services as accounts
+from neighbors.accounts.models import User
+from neighbors.core.db import transaction, utcnow
+from neighbors.core.timezone import local_today
+from neighbors.events import services as events
+from neighbors.events.models import Event
+from neighbors.extensions import db
+from neighbors.foundation import services as foundation
+
+TEST_DATABASE_URL = os.environ.get("NEIGHBORS_TEST_DATABASE_URL")
+DEMO_AREAS = os.path.join(os.path.dirname(__file__), "..", "neighbors", "demo", "areas.csv")
+PASSWORD = "correct horse battery"
+COMMUNITY = "210102002001"  # 文安路社区
+OTHER_COMMUNITY = "210103001001"  # 青年大街社区
+
+
+class Factory:
+    """Makes users through the services: in the test's app context when it has one (so all its
+    work shares one session), else in a context of its own."""
+
+    def __init__(self, app):
+        self.app = app
+        self.count = 0
+
+    def context(self):
+        return contextlib.nullcontext() if has_app_context() else self.app.app_context()
+
+    def user(self, role="volunteer", community=COMMUNITY, **fields):
+        self.count += 1
+        values = {
+            "email": f"user{self.count}@example.org",
+            "password": PASSWORD,
+            "name": f"测试用户{self.count}",
+            "role": role,
+            "community_code": community if role in ("volunteer", "staff") else None,
+        }
+        values.update(fields)
+        with self.context():
+            user = accounts.create_user(**values)
+            return user.id, values["email"]
+
+
+def person(user_id):
+    return db.session.get(User, user_id)
+
+
+class EventFactory:
+    def __init__(self, app, make):
+        self.app, self.make = app, make
+        self.staff_id, self.staff_email = make.user(role="staff", community=COMMUNITY)
+        self.admin_id, _email = make.user(role="admin")
+
+    def staff(self):
+        return db.session.get(User, self.staff_id)
+
+    def event(self, publish=True, community=COMMUNITY, **fields):
+        start = utcnow() + timedelta(days=3)
+        values = dict(
+            title="社区奉献日：清扫楼道",
+            category="warmth",
+            venue="文安路社区党群服务站",
+            description="",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            capacity=3,
+        )
+        values.update(fields)
+        with self.make.context():
+            # The admin may create events in any community; the staff member only in theirs.
+            author = self.staff() if community == COMMUNITY else person(self.admin_id)
+            event = events.create_event(author, community_code=community, **values)
+            if publish:
+                events.publish_event(author, event.id)
+            return event.id
+
+    def volunteers(self, n):
+        return [self.make.user()[0] for _ in range(n)]
+
+
+class HoursFactory(EventFactory):
+    def held_event(self, people, minutes=120, **fields):
+        """A published event that started and ended an hour ago, with these people signed up."""
+        start = utcnow() + timedelta(days=1)
+        event_id = self.event(
+            starts_at=start,
+            ends_at=start + timedelta(minutes=minutes),
+            capacity=max(len(people), 1),
+            **fields,
+        )
+        with self.make.context():
+            for user_id in people:
+                events.sign_up(person(user_id), event_id)
+            with transaction():  # time passes: the event is now over
+                event = db.session.get(Event, event_id)
+                shift = event.ends_at - utcnow() + timedelta(hours=1)
+                event.starts_at -= shift
+                event.ends_at -= shift
+        return event_id
+
+
+class Team:
+    """A preparer, two approvers, a cashier and an accountant."""
+
+    def __init__(self, make):
+        self.make = make
+        made = {
+            role: make.user(role=role.rstrip("2"))
+            for role in ("preparer", "approver", "approver2", "cashier", "accountant")
+        }
+        self.ids = {role: user_id for role, (user_id, _email) in made.items()}
+        self.emails = {role: email for role, (_user_id, email) in made.items()}
+
+    def __getattr__(self, role):
+        if role in ("preparer", "approver", "approver2", "cashier", "accountant"):
+            return person(self.ids[role])
+        raise AttributeError(role)
+
+    def fund(self, code="EDU", kind="restricted", opening="0", **fields):
+        if kind == "custodial":
+            fields.setdefault("beneficiary_name", "张三")  # whom subsidy() helps by default
+        with self.make.context():
+            return foundation.create_fund(
+                self.approver,
+                code=code,
+                name=f"{code} 基金",
+                kind=kind,
+                opening_balance=opening,
+                **fields,
+            ).id
+
+    def donate(self, code, amount, **fields):
+        values = dict(fund_code=code, amount=amount, received_on=local_today(), donor_name="王先生")
+        values.update(fields)
+        with self.make.context():
+            return foundation.record_donation(self.preparer, **values)[0]
+
+    def subsidy(self, code, amount, **fields):
+        values = dict(fund_code=code, amount=amount, beneficiary_name="张三", reason="困难补助")
+        values.update(fields)
+        with self.make.context():
+            return foundation.prepare_subsidy(self.preparer, **values)[0]
+
+
+def yuan(text):
+    return Decimal(text)
