@@ -208,8 +208,15 @@ def test_past_event_records_an_activity_but_takes_no_sign_ups(ctx, factory):
     event_id = factory.event(
         starts_at=now - timedelta(days=10), ends_at=now - timedelta(days=10) + timedelta(hours=2)
     )
-    completion.complete_event(factory.staff(), event_id)
+    (volunteer,) = factory.volunteers(1)
+    for _ in ("published, in the past", "completed"):
+        with pytest.raises(Conflict) as refused:
+            events.sign_up(person(volunteer), event_id)
+        assert refused.value.code in ("signup_closed", "event_closed")
+        if db.session.get(Event, event_id).status == EventStatus.PUBLISHED:
+            completion.complete_event(factory.staff(), event_id)
     assert db.session.get(Event, event_id).status == EventStatus.COMPLETED
+    assert db.session.get(Event, event_id).confirmed_count == 0
 
 
 def test_list_filters_and_cursor_pagination(ctx, factory):
