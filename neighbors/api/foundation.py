@@ -16,7 +16,8 @@ from neighbors.foundation import ledger, reports
 from neighbors.foundation import services as foundation
 
 
-def money(value):
+def money_text(value):
+    """An amount as the API writes it: a string with two decimal places ("120.50")."""
     return f"{value:.2f}"
 
 
@@ -27,7 +28,7 @@ def fund_json(fund):
         "name": fund.name,
         "kind": str(fund.kind),
         "purpose": fund.purpose,
-        "balance": money(fund.balance),
+        "balance": money_text(fund.balance),
         "ends_on": fund.ends_on.isoformat() if fund.ends_on else None,
         # A custodial fund's beneficiary, masked (张*): it pays only them.
         "beneficiary": mask_name(fund.beneficiary.name) if fund.beneficiary else None,
@@ -39,7 +40,7 @@ def donation_json(d):
         "id": d.id,
         "receipt_number": d.ack_number,
         "fund": d.fund.code,
-        "amount": money(d.amount),
+        "amount": money_text(d.amount),
         "donor_name": None if d.anonymous else d.donor_name,
         "anonymous": d.anonymous,
         "received_on": d.received_on.isoformat(),
@@ -59,7 +60,7 @@ def subsidy_json(s):
         "id": s.id,
         "status": str(s.status),
         "fund": s.fund.code,
-        "amount": money(s.amount),
+        "amount": money_text(s.amount),
         "related_party": s.related_party,
         "entry_id": s.entry_id,
     }
@@ -78,8 +79,8 @@ def entry_json(entry):
                 "account": ledger.ACCOUNTS[line.account][0] + ":" + line.fund.code,
                 "code": line.account,
                 "fund": line.fund.code,
-                "debit": money(line.debit),
-                "credit": money(line.credit),
+                "debit": money_text(line.debit),
+                "credit": money_text(line.credit),
             }
             for line in entry.lines
         ],

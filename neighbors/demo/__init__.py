@@ -205,7 +205,7 @@ def _demo_events(residents):
         attendance.walk_in(staff, event.id, email)
     attendance.all_present(staff, event.id)
     completion.complete_event(staff, event.id)
-    pending = hours.queue(staff)
+    pending = hours.records_to_confirm(staff)
     hours.review(staff, [r.id for r in pending[:-1]], confirm=True)  # one left to confirm
     volunteer = accounts.user_by_email("volunteer@example.org")
     hours.submit_service(

@@ -178,7 +178,7 @@ def _opening(value):
         if value in (None, "") or Decimal(str(value).strip()) == 0:
             return None
     except ArithmeticError:
-        pass  # not a number at all: money() says what is wrong
+        pass  # not a number at all: parse_money() says what is wrong
     try:
         return ledger.amount(value)
     except Invalid as error:  # the form's field is the opening balance

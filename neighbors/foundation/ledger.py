@@ -77,7 +77,7 @@ def spending_account(fund):
     return "2201" if fund.kind == FundKind.CUSTODIAL else "5101"
 
 
-def money(value, limit=MAXIMUM):
+def parse_money(value, limit=MAXIMUM):
     """A Decimal amount in yuan with two places, from a Decimal, an int or a string such as
     "120.50" (never a float: money is exact), at most `limit`. Raises Invalid for anything
     else."""
@@ -100,7 +100,7 @@ def money(value, limit=MAXIMUM):
 
 def amount(value):
     """One donation's, subsidy's or opening balance's amount (see money): at most LIMIT."""
-    return money(value, LIMIT)
+    return parse_money(value, LIMIT)
 
 
 def books_start():
@@ -185,8 +185,8 @@ def post(actor, *, summary, kind, lines, entry_date=None, reverses=None, reason=
     Conflict (a fund would go below zero).
     """
     entry_date = entry_date or local_today()
-    debit = sum((money(d) if d else Decimal("0.00")) for _a, _f, d, _c in lines)
-    credit = sum((money(c) if c else Decimal("0.00")) for _a, _f, _d, c in lines)
+    debit = sum((parse_money(d) if d else Decimal("0.00")) for _a, _f, d, _c in lines)
+    credit = sum((parse_money(c) if c else Decimal("0.00")) for _a, _f, _d, c in lines)
     if debit != credit or debit <= 0 or any(a not in ACCOUNTS for a, *_rest in lines):
         raise Invalid(_("A voucher must balance: debits equal credits."), code="unbalanced")
     if current_app.config.get("BOOKS_START") and entry_date < books_start():
@@ -212,8 +212,8 @@ def post(actor, *, summary, kind, lines, entry_date=None, reverses=None, reason=
             line=number,
             account=account,
             fund_id=fund.id,
-            debit=money(d) if d else Decimal("0.00"),
-            credit=money(c) if c else Decimal("0.00"),
+            debit=parse_money(d) if d else Decimal("0.00"),
+            credit=parse_money(c) if c else Decimal("0.00"),
         )
         for number, (account, fund, d, c) in enumerate(lines, start=1)
     ]
@@ -221,7 +221,7 @@ def post(actor, *, summary, kind, lines, entry_date=None, reverses=None, reason=
     db.session.add(entry)
     for account, fund, d, c in lines:
         if account == BANK:
-            _move(fund, (money(d) if d else 0) - (money(c) if c else 0))
+            _move(fund, (parse_money(d) if d else 0) - (parse_money(c) if c else 0))
     head.last_hash, head.entries = entry.hash, head.entries + 1
     db.session.flush()
     action = "ledger.reverse" if reverses is not None else "ledger.post"

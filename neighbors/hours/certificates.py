@@ -17,7 +17,7 @@ from neighbors.core.permissions import require_user
 from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.hours.models import Certificate, ServiceRecord
-from neighbors.hours.records import effective
+from neighbors.hours.records import is_effective
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def issue_certificate(actor, period_from, period_to):
             select(ServiceRecord)
             .where(
                 ServiceRecord.user_id == actor.id,
-                effective(),
+                is_effective(),
                 ServiceRecord.served_on.between(period_from, period_to),
             )
             .order_by(ServiceRecord.served_on, ServiceRecord.id)

@@ -62,7 +62,7 @@ def review(actor, record_ids, *, confirm, reason=None):
     return records
 
 
-def queue(actor, *, overdue_only=False, limit=200):
+def records_to_confirm(actor, *, overdue_only=False, limit=200):
     """Pending records of the actor's communities, oldest service first, with their people.
 
     overdue_only: only those not confirmed within 10 working days of the service.

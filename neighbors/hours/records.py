@@ -29,7 +29,7 @@ from neighbors.hours.models import MAX_MINUTES, RecordStatus, ServiceRecord
 logger = logging.getLogger(__name__)
 
 
-def effective():
+def is_effective():
     """Confirmed records that no confirmed correction has replaced: the ones that count."""
     correction = aliased(ServiceRecord)
     return and_(
@@ -287,7 +287,7 @@ def totals(user_id):
                 func.sum(ServiceRecord.minutes).filter(ServiceRecord.served_on >= year_start), 0
             ),
             func.coalesce(func.sum(ServiceRecord.minutes), 0),
-        ).where(ServiceRecord.user_id == user_id, effective())
+        ).where(ServiceRecord.user_id == user_id, is_effective())
     ).one()
     star, next_minutes = star_level(all_time)
     return Totals(int(this_year), int(all_time), star, next_minutes)
@@ -308,7 +308,7 @@ def served_in_year(user_ids, year):
     rows = db.session.execute(
         select(ServiceRecord.user_id, func.count(), func.sum(ServiceRecord.minutes))
         .where(
-            effective(),
+            is_effective(),
             ServiceRecord.served_on.between(date(year, 1, 1), date(year, 12, 31)),
             ServiceRecord.user_id.in_(set(user_ids)),
         )
@@ -323,7 +323,7 @@ def my_records(actor, limit=500):
     Raises NotAuthenticated.
     """
     require_user(actor)
-    counts = select(ServiceRecord.id).where(ServiceRecord.user_id == actor.id, effective())
+    counts = select(ServiceRecord.id).where(ServiceRecord.user_id == actor.id, is_effective())
     records = db.session.scalars(
         select(ServiceRecord)
         .options(joinedload(ServiceRecord.supersedes))

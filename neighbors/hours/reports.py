@@ -12,7 +12,7 @@ from neighbors.core.timezone import local_today
 from neighbors.events.models import Category
 from neighbors.extensions import db
 from neighbors.hours.models import ServiceRecord
-from neighbors.hours.services import effective
+from neighbors.hours.services import is_effective
 
 
 @dataclass
@@ -33,7 +33,7 @@ def dashboard(actor, year=None):
     year = year or local_today().year
     period = ServiceRecord.served_on.between(date(year, 1, 1), date(year, 12, 31))
     scope = managed_community_ids(actor)
-    in_scope = [effective(), period]
+    in_scope = [is_effective(), period]
     if scope is not None:
         in_scope.append(ServiceRecord.community_id.in_(scope))
     month = func.extract("month", ServiceRecord.served_on)

@@ -177,7 +177,7 @@ def verify(token):
 @role_required(Role.STAFF)
 def queue():
     overdue = request.args.get("overdue") == "1"
-    records = hours.queue(current_user, overdue_only=overdue)
+    records = hours.records_to_confirm(current_user, overdue_only=overdue)
     return render_template(
         "hours/queue.html", records=records, overdue=overdue, is_overdue=hours.is_overdue
     )

@@ -30,7 +30,7 @@ def a_volunteers_year(app, make):
         ids["confirmed"] = factory.held_event([me], minutes=60, title="确认了的活动")
         attendance.all_present(staff, ids["confirmed"])
         completion.complete_event(staff, ids["confirmed"])
-        (record,) = [r for r in hours.queue(staff) if r.event_id == ids["confirmed"]]
+        (record,) = [r for r in hours.records_to_confirm(staff) if r.event_id == ids["confirmed"]]
         hours.review(staff, [record.id], confirm=True)
         ids["no_show"] = factory.held_event([me], title="没来的活动")
         completion.complete_event(staff, ids["no_show"])

@@ -79,7 +79,7 @@ def test_confirm_reject_in_bulk_within_scope(ctx, hours_factory, make):
     event_id = hours_factory.held_event([a, b])
     attendance.all_present(hours_factory.staff(), event_id)
     complete(hours_factory, event_id)
-    ids = [r.id for r in hours.queue(hours_factory.staff())]
+    ids = [r.id for r in hours.records_to_confirm(hours_factory.staff())]
     assert len(ids) == 2
     other_id, _ = make.user(role="staff", community=OTHER_COMMUNITY)
     with pytest.raises(NotFound):

@@ -77,7 +77,7 @@ def test_attendance_sheet_complete_and_party_exports(app, client, hours_factory)
     post_form(client, f"/staff/events/{event_id}/attendance/all-present", {})
     post_form(client, f"/staff/events/{event_id}/complete", {})
     with app.app_context():
-        ids = [r.id for r in hours.queue(hours_factory.staff())]
+        ids = [r.id for r in hours.records_to_confirm(hours_factory.staff())]
     post_form(client, "/staff/hours/review", {"record": ids, "decision": "confirm"})
 
     xlsx = client.get("/staff/party-report.xlsx")

@@ -192,7 +192,7 @@ class World:
         held = factory.held_event([self.ids["volunteer"]])
         attendance.all_present(factory.staff(), held)
         completion.complete_event(factory.staff(), held)
-        [record] = hours.queue(factory.staff())
+        [record] = hours.records_to_confirm(factory.staff())
         hours.review(factory.staff(), [record.id], confirm=True)
         pending = hours.submit_service(
             volunteer,

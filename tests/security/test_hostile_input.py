@@ -1053,7 +1053,7 @@ ONCE_BROKEN = (
     pytest.param("form", "events.new_event", {"capacity": "9" * 400}, id="400-digit capacity"),
     # and a signalling NaN raised in that check (web.forms.DecimalField)
     pytest.param("form", "foundation.new_donation", {"amount": "sNaN"}, id="sNaN amount"),
-    # ledger.money quantized 1E+309 before checking its range
+    # ledger.parse_money quantized 1E+309 before checking its range
     pytest.param("form", "foundation.new_fund", {"opening_balance": "1e309"}, id="1e309 fund"),
     # the 413 page had no message
     pytest.param("form", "accounts.register", {"name": "字" * 800_000}, id="3 MB of name"),

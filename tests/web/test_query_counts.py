@@ -95,7 +95,7 @@ def test_my_past_events_do_not_grow_with_their_rows(app, client, hours_factory):
                     events.cancel_event(staff, event_id, "暴雨")
                 else:
                     completion.complete_event(staff, event_id)
-            pending = [r.id for r in hours.queue(staff)]
+            pending = [r.id for r in hours.records_to_confirm(staff)]
             hours.review(staff, pending[: len(pending) // 2 + 1], confirm=True)
 
     log_in(client, email)
