@@ -1,5 +1,6 @@
 """Users, their roles (staff scoped to a community), API tokens and login sessions. A user's
-Party details (`user.party`) are the party feature's PartyMember."""
+Party details (`user.party`) are the party feature's PartyMember, their memberships of
+organisations (`user.memberships`) the organisations feature's."""
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
@@ -44,6 +45,9 @@ class User(UserMixin, db.Model):
     )
     party: Mapped["PartyMember | None"] = relationship(  # noqa: F821 (neighbors.party.models)
         back_populates="user", foreign_keys="PartyMember.user_id", cascade="all, delete-orphan"
+    )
+    memberships: Mapped[list["Membership"]] = relationship(  # noqa: F821 (organisations.models)
+        back_populates="user", foreign_keys="Membership.user_id", cascade="all, delete-orphan"
     )
 
     # The login session this object was loaded for ("<user id>:<token>"), set by the services.

@@ -49,6 +49,11 @@ def event_json(event):
         "status": str(event.status),
         "dedication_day": event.dedication_day,
         "series_id": event.series_id,
+        "organisation": (
+            {"id": event.organisation_id, "name": event.organisation.name}
+            if event.organisation_id
+            else None
+        ),
         "signup_opens_at": isoformat(event.signup_opens_at),
         "signup_closes_at": isoformat(event.signup_closes_at),
         "cancel_cutoff_at": isoformat(event.cancel_cutoff_at),
@@ -112,16 +117,19 @@ def get_event(event_id):
 
 
 @bp.post("/events")
-@role_required(Role.STAFF)
 def create_event():
-    actor = current_actor()
+    actor = current_actor()  # staff of the community, or a coordinator of "organisation"
     required = ("community", "title", "category", "starts_at", "ends_at", "capacity")
-    optional = [name for name in EVENT_FIELDS if name not in required]
+    optional = [name for name in EVENT_FIELDS if name not in required] + ["organisation"]
+    types = {**EVENT_FIELDS, "organisation": int}
     values = read_fields(
-        json_body(), required=required, optional=optional, types=EVENT_FIELDS, max_length=5000
+        json_body(), required=required, optional=optional, types=types, max_length=5000
     )
     community = values.pop("community")
-    event = events.create_event(actor, community_code=community, **values)
+    organisation = values.pop("organisation", None)
+    event = events.create_event(
+        actor, community_code=community, organisation_id=organisation, **values
+    )
     return jsonify(event_json(events.get_event(event.id, actor))), 201
 
 
@@ -166,7 +174,6 @@ def cancel_signup(event_id):
 
 
 @bp.get("/events/<int:event_id>/signups")
-@role_required(Role.STAFF)
 def list_signups(event_id):
     _event, signups, positions = events.roster(current_actor(), event_id)
     return jsonify(

@@ -64,13 +64,14 @@ def records_for_event(actor, event):
         )
         hours.record_service(
             actor,
+            organisation_id=event.organisation_id,
             user_id=signup.user_id,
             event_id=event.id,
             community_id=event.community_id,
             category=event.category,
             activity=event.title,
             place=event.venue,
-            organiser=event.community.name,
+            organiser=(event.organisation or event.community).name,
             served_on=to_local(event.starts_at).date(),
             minutes=max(minutes, 1),
         )
@@ -98,7 +99,7 @@ def complete_event(actor, event_id):
     or not ended yet: completing earlier would cut the hours of people still there).
     """
     with transaction():
-        event = events.staff_event(actor, event_id, lock=True)
+        event = events.organiser_event(actor, event_id, lock=True)
         if event.status != EventStatus.PUBLISHED:
             raise Conflict(_("Only a published event can be completed."), code="not_published")
         if event.ends_at > utcnow():

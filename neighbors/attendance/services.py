@@ -20,7 +20,7 @@ from neighbors.core.errors import Conflict, Invalid, NotFound, TooManyAttempts
 from neighbors.core.permissions import require_user
 from neighbors.core.ratelimit import Failures
 from neighbors.events.models import Event, EventStatus, Signup, SignupStatus
-from neighbors.events.services import check_in_time, release, staff_event
+from neighbors.events.services import check_in_time, organiser_event, release
 from neighbors.extensions import db
 from neighbors.hours import services as hours
 
@@ -47,7 +47,7 @@ def staff_checkin_code(actor, event_id):
 
     Raises NotAllowed, NotFound.
     """
-    event = staff_event(actor, event_id)
+    event = organiser_event(actor, event_id)
     now = utcnow()
     try:
         _require_code_time(event, now)
@@ -122,7 +122,7 @@ def record_attendance(actor, event_id, user_id, checked_in_at, checked_out_at=No
     NotFound (person or event out of scope), Invalid, Conflict (cancelled event).
     """
     with transaction():
-        event = staff_event(actor, event_id, lock=True)
+        event = organiser_event(actor, event_id, lock=True)
         if event.status == EventStatus.CANCELLED or event.status == EventStatus.DRAFT:
             raise Conflict(
                 _("Attendance is for a published or completed event."), code="event_closed"
@@ -143,7 +143,7 @@ def all_present(actor, event_id):
     Raises NotAllowed, NotFound, Conflict. Returns how many were checked in.
     """
     with transaction():
-        event = staff_event(actor, event_id, lock=True)
+        event = organiser_event(actor, event_id, lock=True)
         if event.status not in (EventStatus.PUBLISHED, EventStatus.COMPLETED):
             raise Conflict(
                 _("Attendance is for a published or completed event."), code="event_closed"
@@ -260,7 +260,7 @@ def tap(actor, event_id, user_id, action):
     Raises NotAllowed, NotFound, Conflict, Invalid (unknown action).
     """
     with transaction():
-        event = staff_event(actor, event_id, lock=True)
+        event = organiser_event(actor, event_id, lock=True)
         signup = _confirmed_signup(event.id, user_id)
         if signup is None:
             raise NotFound(_("This person is not on the roster."), code="not_signed_up")
@@ -290,7 +290,7 @@ def walk_in(actor, event_id, login):
     Raises NotAllowed, NotFound (event out of scope, or no such person), Conflict.
     """
     with transaction():
-        event = staff_event(actor, event_id, lock=True)
+        event = organiser_event(actor, event_id, lock=True)
         if not login:
             message = _("Enter the volunteer's e-mail address or mobile number.")
             raise Invalid(message, code="invalid_input", fields={"login": message})
@@ -323,7 +323,7 @@ def cancel_for(actor, event_id, user_id):
     Raises NotAllowed, NotFound, Conflict (completed event, or checked in).
     """
     with transaction():
-        event = staff_event(actor, event_id, lock=True)
+        event = organiser_event(actor, event_id, lock=True)
         if event.status == EventStatus.COMPLETED:
             raise Conflict(
                 _("This event is over; sign-ups can no longer change."), code="event_closed"

@@ -10,10 +10,8 @@ from neighbors.attendance import completion
 from neighbors.attendance import services as attendance
 from neighbors.attendance.forms import CheckinForm, WalkInForm
 from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound, TooManyAttempts
-from neighbors.core.permissions import Role
 from neighbors.core.ratelimit import code_attempts
 from neighbors.events import services as events
-from neighbors.web import role_required
 from neighbors.web.errors import retry_after
 from neighbors.web.forms import show_error
 
@@ -63,7 +61,7 @@ def checkin(event_id):
 
 
 @bp.post("/staff/events/<int:event_id>/complete")
-@role_required(Role.STAFF)
+@login_required
 def complete_event(event_id):
     done = completion.complete_event(current_user, event_id)
     flash(
@@ -78,7 +76,7 @@ def complete_event(event_id):
 
 
 @bp.get("/staff/events/<int:event_id>/attendance")
-@role_required(Role.STAFF)
+@login_required
 def sheet(event_id):
     event, signups, _positions = events.roster(current_user, event_id)
     code = attendance.staff_checkin_code(current_user, event_id)
@@ -94,7 +92,7 @@ def sheet(event_id):
 @bp.post(
     "/staff/events/<int:event_id>/attendance/<int:user_id>/<any(in, out, clear, remove):action>"
 )
-@role_required(Role.STAFF)
+@login_required
 def tap(event_id, user_id, action):
     if action == "remove":
         attendance.cancel_for(current_user, event_id, user_id)
@@ -104,7 +102,7 @@ def tap(event_id, user_id, action):
 
 
 @bp.post("/staff/events/<int:event_id>/attendance/all-present")
-@role_required(Role.STAFF)
+@login_required
 def all_present(event_id):
     count = attendance.all_present(current_user, event_id)
     flash(_("%(n)s checked in.", n=count), "success")
@@ -112,7 +110,7 @@ def all_present(event_id):
 
 
 @bp.post("/staff/events/<int:event_id>/attendance/walk-in")
-@role_required(Role.STAFF)
+@login_required
 def walk_in(event_id):
     form = WalkInForm()
     login = form.login.data if form.validate_on_submit() else None
@@ -130,9 +128,9 @@ def walk_in(event_id):
 
 
 @bp.get("/staff/events/<int:event_id>/code")
-@role_required(Role.STAFF)
+@login_required
 def code_screen(event_id):
     """The check-in code, large, for a screen at the door; it reloads itself every 30 seconds."""
-    event = events.staff_event(current_user, event_id)
+    event = events.organiser_event(current_user, event_id)
     code = attendance.staff_checkin_code(current_user, event_id)
     return render_template("attendance/code.html", event=event, code=code)

@@ -54,6 +54,13 @@ def managed_community_ids(actor):
     return {grant.community_id for grant in actor.roles if grant.role == Role.STAFF}
 
 
+def organised_ids(actor):
+    """The organisations this actor runs (an active leader or coordinator of them)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return set()
+    return {m.organisation_id for m in actor.memberships if m.coordinates}
+
+
 def require_community_staff(actor, community_id):
     """Raises NotAllowed for non-staff and NotFound for another community's records.
 

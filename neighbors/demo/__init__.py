@@ -18,6 +18,7 @@ from neighbors.core.timezone import from_local, local_today
 from neighbors.events import services as events
 from neighbors.foundation import services as foundation
 from neighbors.hours import services as hours
+from neighbors.organisations import services as organisations
 from neighbors.party import members as party_members
 
 AREAS_CSV = Path(__file__).with_name("areas.csv")
@@ -36,6 +37,7 @@ ACCOUNTS = [
     ("accountant@example.org", "吴刚", "accountant", None, None),
     ("volunteer@example.org", "刘洋", "volunteer", HOME, "13800000001"),
     ("party@example.org", "陈红", "volunteer", HOME, "13800000002"),
+    ("coordinator@example.org", "林晓", "volunteer", HOME, None),
 ]
 # The demo logins as `neighbors demo` prints them and the README's "Run it" table shows them
 # (tests/test_cli.py holds the two together and logs in with each): who, what the table shows,
@@ -55,6 +57,11 @@ LOGINS = [
         ["volunteer@example.org", "13800000001"],
     ),
     ("Party member (report-in waiting for staff)", "party@example.org", ["party@example.org"]),
+    (
+        "coordinator of a volunteer team (文安路社区)",
+        "coordinator@example.org",
+        ["coordinator@example.org"],
+    ),
 ]
 RESIDENTS = [
     "杨帆",
@@ -153,8 +160,47 @@ def load_demo():
         )
         for n, name in enumerate(RESIDENTS, start=1)
     ]
+    _demo_organisations(residents)
     _demo_events(residents)
     _demo_foundation()
+
+
+def _demo_organisations(residents):
+    """A volunteer team run by coordinator@, with a draft waiting for staff; a social
+    organisation; and a resident's application for staff to decide."""
+    staff = accounts.user_by_email("staff@example.org")
+    team = organisations.register(
+        staff,
+        name="文安路社区红马甲志愿服务队",
+        kind="volunteer_team",
+        community_code=HOME,
+        contact_name="林晓",
+        contact_phone="024-2345 6789",
+        description="每周六上午清扫楼道、看望独居老人。",
+    )
+    coordinator = accounts.user_by_email("coordinator@example.org")
+    organisations.add_member(staff, team.id, coordinator.id, "leader")
+    organisations.add_member(staff, team.id, accounts.user_by_email("volunteer@example.org").id)
+    organisations.register(
+        staff,
+        name="夕阳红合唱团",
+        kind="social_org",
+        community_code=HOME,
+        credit_code="91350100M000100Y43",
+    )
+    organisations.register(residents[0], name="邻里书法社", kind="social_org", community_code=HOME)
+    start = from_local(datetime.combine(local_today() + timedelta(days=9), time(9)))
+    events.create_event(
+        coordinator,
+        community_code=HOME,
+        organisation_id=team.id,
+        title="红马甲：看望独居老人",
+        category="warmth",
+        venue="文安路社区党群服务站",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        capacity=8,
+    )
 
 
 def _demo_events(residents):

@@ -20,6 +20,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from neighbors.core.timezone import from_local
 from neighbors.events.lifecycle import MAX_CAPACITY, MAX_SERIES
 from neighbors.web.forms import IntegerField
 
@@ -57,6 +58,20 @@ class EventForm(FlaskForm):
         _l("Cancelling possible until"), format=_time, validators=[Optional(), plausible_year]
     )
     dedication_day = BooleanField(_l("Party Member Community Dedication Day"))
+
+    def values(self):
+        """The event's fields for the services, local times made aware (UTC)."""
+        fields = ("title", "category", "venue", "description", "capacity", "dedication_day")
+        values = {name: self[name].data for name in fields}
+        for name in (
+            "starts_at",
+            "ends_at",
+            "signup_opens_at",
+            "signup_closes_at",
+            "cancel_cutoff_at",
+        ):
+            values[name] = from_local(self[name].data)
+        return values
 
 
 class SeriesForm(EventForm):

@@ -13,7 +13,13 @@ from neighbors.areas import services as areas
 from neighbors.core import audit
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid
-from neighbors.core.permissions import Role, require_community_staff, require_role
+from neighbors.core.permissions import (
+    Role,
+    organised_ids,
+    require_community_staff,
+    require_role,
+    require_user,
+)
 from neighbors.core.timezone import plausible, to_local
 from neighbors.events.models import (
     ACTIVE,
@@ -99,21 +105,42 @@ def _checked(values):
     return {name: values.get(name) for name in FIELDS}
 
 
-def create_event(actor, *, community_code, **fields):
-    """Create a draft event in a community the actor manages.
+def create_event(actor, *, community_code, organisation_id=None, **fields):
+    """Create a draft event in a community the actor manages, or in the name of an organisation
+    of that community that the actor coordinates (staff of the community then publish it).
 
     Raises NotAllowed, NotFound (community out of scope or unknown), Invalid.
     """
-    require_role(actor, Role.STAFF)
+    if organisation_id is None:
+        require_role(actor, Role.STAFF)
+    require_user(actor)
     values = _checked(fields)
     with transaction():
         community = areas.community_by_code(community_code)
-        require_community_staff(actor, community.id)
-        event = Event(community_id=community.id, created_by_id=actor.id, **values)
+        if organisation_id is None or organisation_id not in organised_ids(actor):
+            require_community_staff(actor, community.id)
+        event = Event(
+            community_id=community.id,
+            organisation_id=organisation_id,
+            created_by_id=actor.id,
+            **values,
+        )
         db.session.add(event)
         db.session.flush()
+        if organisation_id is not None:
+            _require_organisation_of(event, community)
         audit.record(actor, "event.create", event)
     return event
+
+
+def _require_organisation_of(event, community):
+    """An event runs in the name of an active organisation of its own community."""
+    organisation = event.organisation
+    if organisation is None or organisation.community_id != community.id:
+        message = _("Choose an organisation of this community.")
+        raise Invalid.from_fields({"organisation": message})
+    if organisation.status != "active":
+        raise Invalid.from_fields({"organisation": _("The organisation is not approved yet.")})
 
 
 def create_series(actor, *, community_code, frequency, count, **fields):

@@ -74,6 +74,8 @@ class Event(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    # Run by an organisation of the community (its coordinators draft it, staff publish it).
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     series_id: Mapped[int | None] = mapped_column(ForeignKey("event_series.id"), index=True)
     category: Mapped[Category] = mapped_column(enum_column(Category, "category"))
     title: Mapped[str] = mapped_column(String(200))
@@ -102,6 +104,7 @@ class Event(db.Model):
     changed_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
 
     community: Mapped[Community] = relationship()
+    organisation: Mapped["Organisation | None"] = relationship()  # noqa: F821 (organisations)
     series: Mapped[Series | None] = relationship()
 
     @property

@@ -16,6 +16,7 @@ from neighbors.core.permissions import (
     Role,
     has_role,
     managed_community_ids,
+    organised_ids,
     require_community_staff,
     require_role,
     require_user,
@@ -30,12 +31,14 @@ PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.COMPLETED, EventStatus.CAN
 
 
 def get_event(event_id, actor=None):
-    """An event anyone may see; a draft only for staff of its community. Raises NotFound."""
+    """An event anyone may see; a draft only for staff of its community and the coordinators
+    of the organisation that drafted it. Raises NotFound."""
     event = db.session.scalar(
         select(Event).options(joinedload(Event.community)).where(Event.id == event_id)
     )
     unpublished = event is not None and event.published_at is None
-    if event is None or (unpublished and not manages(actor, event)):
+    organised = event is not None and event.organisation_id in organised_ids(actor)
+    if event is None or (unpublished and not (organised or manages(actor, event))):
         raise NotFound(_("This event does not exist or is not published."))
     return event
 
@@ -54,6 +57,7 @@ class EventFilter:
 
     community: str | None = None
     street: str | None = None
+    organisation: int | None = None
     category: str | None = None
     starts_from: object = None
     starts_before: object = None
@@ -104,6 +108,8 @@ def _apply_filters(query, filters, actor):
             raise Invalid.from_fields({"category": message}) from None
     if filters.community:
         query = query.where(Community.code == filters.community)
+    if filters.organisation:
+        query = query.where(Event.organisation_id == filters.organisation)
     if filters.street:
         query = query.where(
             Event.community_id.in_(
@@ -204,9 +210,10 @@ def my_events(actor, *, upcoming=True, limit=100):
 def roster(actor, event_id):
     """An event and its active sign-ups (confirmed first, then the waitlist in order) with names.
 
-    Raises NotAllowed (not staff), NotFound (another community's event).
+    Raises NotAllowed (not staff), NotFound (another community's event). The coordinators of
+    the organisation that runs it may read it too.
     """
-    event = staff_event(actor, event_id)
+    event = organiser_event(actor, event_id)
     signups = db.session.scalars(
         select(Signup)
         .options(joinedload(Signup.user))
@@ -240,6 +247,39 @@ def staff_events(actor, *, limit=200):
     return db.session.scalars(query.limit(limit)).all()
 
 
+def organisation_events(actor, organisation_id, *, limit=100):
+    """Every event of an organisation, drafts included, soonest last, for those who run it:
+    its coordinators and the staff of its community. Raises NotAuthenticated, NotAllowed."""
+    require_user(actor)
+    query = (
+        select(Event)
+        .where(Event.organisation_id == organisation_id)
+        .order_by(Event.starts_at.desc(), Event.id.desc())
+    )
+    if organisation_id not in organised_ids(actor):
+        require_role(actor, Role.STAFF)
+        scope = managed_community_ids(actor)
+        if scope is not None:
+            query = query.where(Event.community_id.in_(scope))
+    return db.session.scalars(query.limit(limit)).all()
+
+
+def drafts_waiting(actor, *, limit=100):
+    """Drafts organisations wrote for the actor's communities, waiting to be published, oldest
+    first. Raises NotAllowed."""
+    require_role(actor, Role.STAFF)
+    query = (
+        select(Event)
+        .where(Event.status == EventStatus.DRAFT, Event.organisation_id.is_not(None))
+        .options(joinedload(Event.community), joinedload(Event.organisation))
+        .order_by(Event.created_at, Event.id)
+    )
+    scope = managed_community_ids(actor)
+    if scope is not None:
+        query = query.where(Event.community_id.in_(scope))
+    return db.session.scalars(query.limit(limit)).all()
+
+
 def managed_communities(actor):
     """The communities the actor may create events for, for a select box. Raises NotAllowed."""
     require_role(actor, Role.STAFF)
@@ -266,6 +306,22 @@ def ended_event_ids(ended_by, limit=500):
         .order_by(Event.ends_at)
         .limit(limit)
     ).all()
+
+
+def organiser_event(actor, event_id, lock=False):
+    """An event the actor organises: staff of its community, or a coordinator of the
+    organisation that runs it (谁组织谁记录). Its row locked until commit when asked.
+
+    Raises NotAuthenticated, NotAllowed, NotFound."""
+    require_user(actor)
+    event = locked_event(event_id, lock)
+    if event is not None and event.organisation_id in organised_ids(actor):
+        return event
+    if event is None:
+        require_role(actor, Role.STAFF)
+        raise NotFound(_("Not found."))
+    require_community_staff(actor, event.community_id)
+    return event
 
 
 def staff_event(actor, event_id, lock=False):

@@ -166,12 +166,12 @@ def _event_form(form, template, series):
                     community_code=form.community.data,
                     frequency=form.frequency.data,
                     count=form.count.data,
-                    **_event_fields(form),
+                    **form.values(),
                 )
                 flash(_("%(n)s draft events created.", n=len(created)), "success")
                 return redirect(url_for("events.staff_events"))
             event = events.create_event(
-                current_user, community_code=form.community.data, **_event_fields(form)
+                current_user, community_code=form.community.data, **form.values()
             )
         except DomainError as error:
             show_error(form, error)
@@ -190,7 +190,7 @@ def edit_event(event_id):
     form.category.choices = options(CATEGORY_LABELS.items())
     if form.validate_on_submit():
         try:
-            events.update_event(current_user, event_id, **_event_fields(form))
+            events.update_event(current_user, event_id, **form.values())
         except DomainError as error:
             show_error(form, error)
         else:
@@ -224,18 +224,10 @@ def cancel_event(event_id):
 
 
 @bp.get("/staff/events/<int:event_id>/roster")
-@role_required(Role.STAFF)
+@login_required
 def show_roster(event_id):
     event, signups, positions = events.roster(current_user, event_id)
     return render_template("events/roster.html", event=event, signups=signups, positions=positions)
-
-
-def _event_fields(form):
-    fields = ("title", "category", "venue", "description", "capacity", "dedication_day")
-    values = {name: form[name].data for name in fields}
-    for name in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at", "cancel_cutoff_at"):
-        values[name] = from_local(form[name].data)
-    return values
 
 
 def _form_data(event):

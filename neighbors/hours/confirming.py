@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from neighbors.accounts.models import RoleGrant, User
@@ -15,7 +15,9 @@ from neighbors.core.errors import Conflict, Invalid, NotFound
 from neighbors.core.links import absolute_url
 from neighbors.core.permissions import (
     Role,
+    has_role,
     managed_community_ids,
+    organised_ids,
     require_community_staff,
     require_role,
 )
@@ -31,13 +33,16 @@ MAX_BULK = 500
 
 
 def review(actor, record_ids, *, confirm, reason=None):
-    """Confirm or reject pending records of the actor's communities, one or many at once.
+    """Confirm or reject pending records of the actor's communities, or of the events of an
+    organisation the actor coordinates (谁组织谁记录), one or many at once.
 
     All or nothing; `reason` is kept as the review note the volunteer sees. Raises NotAllowed
     (also for one's own hours), NotFound (a record out of scope), Conflict (one is not pending),
     Invalid (none or too many at once).
     """
-    require_role(actor, Role.STAFF)
+    organised = organised_ids(actor)
+    if not organised:
+        require_role(actor, Role.STAFF)
     ids = sorted({int(i) for i in record_ids if 0 < int(i) < 2**31})
     if not 1 <= len(ids) <= MAX_BULK:
         raise Invalid(_("Choose 1 to %(n)s records.", n=MAX_BULK))
@@ -49,7 +54,8 @@ def review(actor, record_ids, *, confirm, reason=None):
         if len(records) != len(ids):
             raise NotFound(_("Not found."))
         for record in records:
-            require_community_staff(actor, record.community_id)
+            if record.organisation_id not in organised:  # 谁组织谁记录, else the community
+                require_community_staff(actor, record.community_id)
             _not_own(actor, record)
             if record.status != RecordStatus.PENDING:
                 raise Conflict(_("A record has been reviewed already."), code="not_pending")
@@ -62,22 +68,32 @@ def review(actor, record_ids, *, confirm, reason=None):
     return records
 
 
-def records_to_confirm(actor, *, overdue_only=False, limit=200):
-    """Pending records of the actor's communities, oldest service first, with their people.
+def records_to_confirm(actor, *, overdue_only=False, organisation_id=None, limit=200):
+    """Pending records of the actor's communities, and of the events of the organisations the
+    actor coordinates, oldest service first, with their people.
 
     overdue_only: only those not confirmed within 10 working days of the service.
     Raises NotAllowed.
     """
-    require_role(actor, Role.STAFF)
+    organised = organised_ids(actor)
+    if not organised:
+        require_role(actor, Role.STAFF)
     query = (
         select(ServiceRecord)
         .options(joinedload(ServiceRecord.user), joinedload(ServiceRecord.supersedes))
         .where(ServiceRecord.status == RecordStatus.PENDING)
         .order_by(ServiceRecord.served_on, ServiceRecord.id)
     )
-    scope = managed_community_ids(actor)
+    scope = managed_community_ids(actor) if has_role(actor, Role.STAFF) else set()
     if scope is not None:
-        query = query.where(ServiceRecord.community_id.in_(scope))
+        query = query.where(
+            or_(
+                ServiceRecord.community_id.in_(scope),
+                ServiceRecord.organisation_id.in_(organised),
+            )
+        )
+    if organisation_id is not None:
+        query = query.where(ServiceRecord.organisation_id == organisation_id)
     if overdue_only:
         query = query.where(ServiceRecord.served_on < overdue_before(local_today()))
     return db.session.scalars(query.limit(limit)).all()

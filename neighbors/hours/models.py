@@ -47,6 +47,8 @@ class ServiceRecord(db.Model):
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
     # The community whose staff confirm it: the event's, or the volunteer's home community.
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    # The organisation that ran the event: its coordinators confirm the hours (谁组织谁记录).
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     category: Mapped[Category | None] = mapped_column(enum_column(Category, "record_category"))
     activity: Mapped[str] = mapped_column(String(200))
     place: Mapped[str] = mapped_column(String(200), default="")

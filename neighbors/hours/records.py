@@ -98,6 +98,7 @@ def record_service(
     organiser,
     served_on,
     minutes,
+    organisation_id=None,
 ):
     """A pending record of service at an event, in the caller's unit of work (attendance makes
     one for each person present; it flushes once for them all). Minutes beyond a record's
@@ -106,6 +107,7 @@ def record_service(
         user_id=user_id,
         event_id=event_id,
         community_id=community_id,
+        organisation_id=organisation_id,
         category=category,
         activity=activity,
         place=place,
@@ -291,6 +293,17 @@ def totals(user_id):
     ).one()
     star, next_minutes = star_level(all_time)
     return Totals(int(this_year), int(all_time), star, next_minutes)
+
+
+def organisation_minutes(organisation_id):
+    """Confirmed minutes served at the events an organisation ran, in all."""
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(ServiceRecord.minutes), 0)).where(
+                ServiceRecord.organisation_id == organisation_id, is_effective()
+            )
+        )
+    )
 
 
 def star_level(minutes):

@@ -174,7 +174,7 @@ def verify(token):
 
 
 @bp.get("/staff/hours")
-@role_required(Role.STAFF)
+@login_required
 def queue():
     overdue = request.args.get("overdue") == "1"
     records = hours.records_to_confirm(current_user, overdue_only=overdue)
@@ -184,16 +184,19 @@ def queue():
 
 
 @bp.post("/staff/hours/review")
-@role_required(Role.STAFF)
+@login_required
 def review():
     ids = [int(v) for v in request.form.getlist("record") if re.fullmatch(r"[0-9]{1,9}", v)]
     decision = request.form.get("decision")
-    if not ids or decision not in ("confirm", "reject"):
+    if decision not in ("confirm", "reject"):
+        ids = []  # nothing is decided without a decision; the service still checks who asks
+    try:
+        done = hours.review(
+            current_user, ids, confirm=decision == "confirm", reason=request.form.get("reason")
+        )
+    except Invalid:
         flash(_("Tick the records first."), "error")
         return redirect(url_for("hours.queue"))
-    done = hours.review(
-        current_user, ids, confirm=decision == "confirm", reason=request.form.get("reason")
-    )
     flash(
         _("%(n)s record(s) confirmed.", n=len(done))
         if decision == "confirm"
