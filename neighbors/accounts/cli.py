@@ -67,10 +67,14 @@ def import_(path):
 @click.argument("email")
 @click.argument("role", type=ROLES)
 @click.option("--community", "community_code", help="For staff: the community to manage.")
+@click.option("--street", "street_code", help="For staff: a street (all its communities).")
+@click.option("--district", "district_code", help="For staff: a district (all its communities).")
 @reports_errors
-def grant(email, role, community_code):
-    """Give a user a further role (staff may manage several communities)."""
-    accounts.grant_role(email, role, community_code)
+def grant(email, role, community_code, street_code, district_code):
+    """Give a user a further role (staff may manage several communities, streets, districts)."""
+    accounts.grant_role(
+        email, role, community_code, street_code=street_code, district_code=district_code
+    )
     click.echo(_("%(email)s now has the role %(role)s.", email=email, role=role))
 
 
@@ -78,8 +82,12 @@ def grant(email, role, community_code):
 @click.argument("email")
 @click.argument("role", type=ROLES)
 @click.option("--community", "community_code", help="For staff: the community.")
+@click.option("--street", "street_code", help="For staff: the street.")
+@click.option("--district", "district_code", help="For staff: the district.")
 @reports_errors
-def revoke(email, role, community_code):
+def revoke(email, role, community_code, street_code, district_code):
     """Take a role away from a user."""
-    accounts.revoke_role(email, role, community_code)
+    accounts.revoke_role(
+        email, role, community_code, street_code=street_code, district_code=district_code
+    )
     click.echo(_("%(email)s no longer has the role %(role)s.", email=email, role=role))

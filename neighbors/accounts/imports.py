@@ -98,40 +98,74 @@ def user_by_email(email):
     return user
 
 
-def grant_role(email, role, community_code=None, actor=None):
-    """Give a user a further role (staff: for one more community); one already held is kept.
+def grant_role(
+    email, role, community_code=None, actor=None, *, street_code=None, district_code=None
+):
+    """Give a user a further role; one already held is kept. Staff name where: one community,
+    or a street or a district (they then act on every community in it).
 
-    Raises NotFound (user or community), Invalid (unknown role, staff without a community).
+    Raises NotFound (user or area), Invalid (unknown role, staff without exactly one place).
     """
     role = _role(role)
-    if role == Role.STAFF and not community_code:
-        message = _("Staff need the community they manage.")
-        raise Invalid.from_fields({"community": message})
     with transaction():
         user = user_by_email(email)
-        community = areas.community_by_code(community_code) if role == Role.STAFF else None
-        community_id = community.id if community else None
-        if not any(g.role == role and g.community_id == community_id for g in user.roles):
-            user.roles.append(RoleGrant(role=role, community=community))
+        kind, place = _place(role, community_code, street_code, district_code)
+        if not any(_same_place(g, role, kind, place) for g in user.roles):
+            user.roles.append(RoleGrant(role=role, **({kind: place} if place else {})))
             audit.record(
-                actor, "account.grant_role", user, role=str(role), community=community_code
+                actor, "account.grant_role", user, role=str(role), **_place_detail(kind, place)
             )
     return user
 
 
-def revoke_role(email, role, community_code=None, actor=None):
-    """Take a role away (staff: for one community). Raises NotFound (user, community or grant)."""
+def revoke_role(
+    email, role, community_code=None, actor=None, *, street_code=None, district_code=None
+):
+    """Take a role away (staff: for one place). Raises NotFound (user, area or grant)."""
     role = _role(role)
     with transaction():
         user = user_by_email(email)
-        community = areas.community_by_code(community_code) if community_code else None
-        community_id = community.id if community else None
-        grants = [g for g in user.roles if g.role == role and g.community_id == community_id]
+        kind, place = _place(role, community_code, street_code, district_code)
+        grants = [g for g in user.roles if _same_place(g, role, kind, place)]
         if not grants:
             raise NotFound(_("The user does not hold that role."))
         user.roles.remove(grants[0])
-        audit.record(actor, "account.revoke_role", user, role=str(role), community=community_code)
+        audit.record(
+            actor, "account.revoke_role", user, role=str(role), **_place_detail(kind, place)
+        )
     return user
+
+
+def _place(role, community_code, street_code, district_code):
+    """(kind, area) a staff role is for, from exactly one code; (None, None) for other roles."""
+    given = [
+        (kind, code)
+        for kind, code in (
+            ("community", community_code),
+            ("street", street_code),
+            ("district", district_code),
+        )
+        if code
+    ]
+    if role != Role.STAFF:
+        return None, None
+    if len(given) != 1:
+        message = _("Staff need one place to manage: a community, a street or a district.")
+        raise Invalid.from_fields({"community": message})
+    kind, code = given[0]
+    return kind, areas.scope_by_code(kind, code)
+
+
+def _same_place(grant, role, kind, place):
+    if grant.role != role:
+        return False
+    if kind is None:
+        return True
+    return getattr(grant, f"{kind}_id") == place.id
+
+
+def _place_detail(kind, place):
+    return {kind: place.code} if place else {}
 
 
 def import_users(path, actor=None, progress=None):

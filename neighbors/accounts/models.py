@@ -6,7 +6,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from neighbors.areas.models import Community, Grid
+from neighbors.areas.models import Community, District, Grid, Street
 from neighbors.core.db import UTCDateTime, enum_column, utcnow
 from neighbors.core.permissions import Role
 from neighbors.extensions import db
@@ -62,29 +62,39 @@ class User(UserMixin, db.Model):
 
 
 class RoleGrant(db.Model):
-    """A role held by a user; a staff role names the community it is for."""
+    """A role held by a user. A staff role names where it is for: one community, or a street or
+    a district (street and district staff act on every community in it)."""
 
     __tablename__ = "role_grants"
     __table_args__ = (
         CheckConstraint(
-            "(role = 'staff') = (community_id IS NOT NULL)", name="staff_has_community"
+            "(role = 'staff' AND ("
+            "(community_id IS NOT NULL AND street_id IS NULL AND district_id IS NULL)"
+            " OR (community_id IS NULL AND street_id IS NOT NULL AND district_id IS NULL)"
+            " OR (community_id IS NULL AND street_id IS NULL AND district_id IS NOT NULL)))"
+            " OR (role <> 'staff' AND community_id IS NULL AND street_id IS NULL"
+            " AND district_id IS NULL)",
+            name="staff_has_one_scope",
         ),
         Index(
             "uq_role_grants_unscoped",
             "user_id",
             "role",
             unique=True,
-            sqlite_where=text("community_id IS NULL"),
-            postgresql_where=text("community_id IS NULL"),
+            sqlite_where=text("role <> 'staff'"),
+            postgresql_where=text("role <> 'staff'"),
         ),
-        Index(
-            "uq_role_grants_scoped",
-            "user_id",
-            "role",
-            "community_id",
-            unique=True,
-            sqlite_where=text("community_id IS NOT NULL"),
-            postgresql_where=text("community_id IS NOT NULL"),
+        *(
+            Index(
+                f"uq_role_grants_{column}",
+                "user_id",
+                "role",
+                column,
+                unique=True,
+                sqlite_where=text(f"{column} IS NOT NULL"),
+                postgresql_where=text(f"{column} IS NOT NULL"),
+            )
+            for column in ("community_id", "street_id", "district_id")
         ),
     )
 
@@ -93,9 +103,18 @@ class RoleGrant(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"), index=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
 
     user: Mapped[User] = relationship(back_populates="roles")
     community: Mapped[Community | None] = relationship()
+    street: Mapped[Street | None] = relationship()
+    district: Mapped[District | None] = relationship()
+
+    @property
+    def scope(self):
+        """The community, street or district a staff role is for; None for other roles."""
+        return self.community or self.street or self.district
 
 
 class ApiToken(db.Model):

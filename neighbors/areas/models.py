@@ -16,6 +16,14 @@ class District(db.Model):
     streets: Mapped[list["Street"]] = relationship(
         back_populates="district", order_by="Street.code"
     )
+    # Every community of every street in the district, in one query (a district staff's scope).
+    communities: Mapped[list["Community"]] = relationship(
+        secondary="streets",
+        primaryjoin="District.id == Street.district_id",
+        secondaryjoin="Street.id == Community.street_id",
+        order_by="Community.code",
+        viewonly=True,
+    )
 
 
 class Street(db.Model):

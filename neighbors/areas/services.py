@@ -234,6 +234,15 @@ def community_detail(actor, code):
     return community, grids_of(community.id)
 
 
+def scope_by_code(kind, code):
+    """The community, street or district with this code. Raises NotFound."""
+    model = {"community": Community, "street": Street, "district": District}[kind]
+    obj = db.session.scalar(select(model).where(model.code == code))
+    if obj is None:
+        raise NotFound(_("No community, street or district has the code %(code)s.", code=code))
+    return obj
+
+
 def _by_code(model, code):
     obj = db.session.scalar(select(model).where(model.code == code))
     if obj is None:

@@ -48,10 +48,19 @@ def require_role(actor, *roles):
 
 
 def managed_community_ids(actor):
-    """The communities this actor manages as staff; None means all of them (admin)."""
+    """The communities this actor manages as staff (each community granted, and every
+    community of each street or district granted); None means all of them (admin)."""
     if has_role(actor, Role.ADMIN):
         return None
-    return {grant.community_id for grant in actor.roles if grant.role == Role.STAFF}
+    ids = set()
+    for grant in actor.roles:
+        if grant.role != Role.STAFF:
+            continue
+        if grant.community_id is not None:
+            ids.add(grant.community_id)
+        else:  # a street or a district: its communities, loaded once per session
+            ids.update(community.id for community in grant.scope.communities)
+    return ids
 
 
 def organised_ids(actor):

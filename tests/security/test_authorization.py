@@ -1,7 +1,8 @@
 """The authorisation matrix: every route and method of `app.url_map`, asked by every kind of
 person, answers as the table below says. A route missing from the table fails the test.
 
-Each request runs inside a savepoint that is rolled back, so every person meets the same world:
+Staff of the community's street (南湖街道) meet it as its own staff do. Each request runs inside
+a savepoint that is rolled back, so every person meets the same world:
 an event, a roster, hours, a certificate and a Party report-in in one community (文安路社区),
 and a foundation with a fund, a donation, a subsidy and its beneficiary.
 """
@@ -27,6 +28,7 @@ PEOPLE = (
     "volunteer",
     "coordinator",
     "staff",
+    "street_staff",
     "other_staff",
     "preparer",
     "approver",
@@ -158,6 +160,8 @@ STEP_ROLES = {"approve": ("approver",), "pay": ("cashier",), "reject": ("approve
 
 def expected(access, who):
     """What `who` should meet: ok, login (401 or the login page), forbidden (403), missing (404)."""
+    if who == "street_staff":  # staff of the street of the world's community: as its staff
+        who = "staff"
     if access == "public":
         return "ok"
     if who == "anonymous":
@@ -205,6 +209,9 @@ class World:
         self.emails = {"staff": factory.staff_email}
         for who in ("volunteer",):
             self.ids[who], self.emails[who] = make.user()
+        self.ids["street_staff"], self.emails["street_staff"] = make.user()
+        accounts.grant_role(self.emails["street_staff"], "staff", street_code=COMMUNITY[:9])
+        accounts.revoke_role(self.emails["street_staff"], "volunteer")
         self.ids["other_staff"], self.emails["other_staff"] = make.user(
             role="staff", community=OTHER_COMMUNITY
         )
