@@ -39,6 +39,7 @@ from neighbors.events.models import Event
 from neighbors.extensions import db, limiter
 from neighbors.foundation import services as foundation
 from neighbors.hours import services as hours
+from neighbors.organisations import services as organisations
 from neighbors.party import members as party_members
 from tests.clients import csrf_token, log_in
 from tests.factories import COMMUNITY, PASSWORD, HoursFactory, Team, person
@@ -251,6 +252,20 @@ class World:
         self.subsidy_id = team.subsidy("EDU", "50.00").id
         self.approved_id = team.subsidy("EDU", "20.00").id
         foundation.approve_subsidy(team.approver, self.approved_id)
+
+        team_ = organisations.register(
+            staff, name="文安路志愿服务队", kind="volunteer_team", community_code=COMMUNITY
+        )
+        self.organisation_id = team_.id
+        for who in ("coordinator", "member", "asker"):
+            self.ids[who], self.emails[who] = make.user()
+        organisations.add_member(staff, team_.id, self.ids["coordinator"], "leader")
+        organisations.add_member(staff, team_.id, self.ids["member"])
+        asked = organisations.request_to_join(person(self.ids["asker"]), team_.id)
+        self.request_id = asked.id
+        self.applied_id = organisations.register(
+            volunteer, name="书法兴趣小组", kind="social_org", community_code=COMMUNITY
+        ).id
 
         self.tokens = {
             who: accounts.issue_token(email, PASSWORD)[0] for who, email in self.emails.items()
@@ -479,6 +494,13 @@ API = (
         lambda w: {"subsidy_id": w.subsidy_id, "step": "reject"}, label="reject"),
     Api("api.reverse_entry", "approver", lambda w: {"reason": "录错"},
         lambda w: {"entry_id": w.entry_id}),
+    Api("api.create_organisation", "staff", lambda w: {
+        "name": "新的志愿服务队", "kind": "volunteer_team", "community": COMMUNITY,
+        "credit_code": "91350100M000100Y43", "contact_name": "王老师",
+        "contact_phone": "024-2345 6789", "description": "清扫楼道"}),
+    Api("api.add_member", "coordinator",
+        lambda w: {"user_id": w.ids["volunteer"], "role": "coordinator"},
+        lambda w: {"organisation_id": w.organisation_id}),
 )  # fmt: skip
 
 
@@ -715,6 +737,27 @@ FORMS = (
     Form("attendance.all_present", "staff", lambda w: {}, lambda w: {"event_id": w.held_id}),
     Form("attendance.walk_in", "staff", lambda w: {"login": w.emails["volunteer"]},
          lambda w: {"event_id": w.held_id}),
+    Form("organisations.register", "volunteer", lambda w: {
+        "name": "新的兴趣小组", "kind": "social_org", "community": COMMUNITY,
+        "credit_code": "91110000802100433B", "contact_name": "王老师",
+        "contact_phone": "13912345678", "description": "书法"}),
+    Form("organisations.membership", "volunteer", lambda w: {},
+         lambda w: {"organisation_id": w.organisation_id, "action": "join"}, label="join"),
+    Form("organisations.membership", "member", lambda w: {},
+         lambda w: {"organisation_id": w.organisation_id, "action": "leave"}, label="leave"),
+    Form("organisations.manage", "coordinator",
+         lambda w: {"login": w.emails["volunteer"], "role": "member"},
+         lambda w: {"organisation_id": w.organisation_id}),
+    Form("organisations.decide", "coordinator", lambda w: {},
+         lambda w: {"membership_id": w.request_id, "decision": "accept"}, label="accept"),
+    Form("organisations.decide", "coordinator", lambda w: {},
+         lambda w: {"membership_id": w.request_id, "decision": "decline"}, label="decline"),
+    Form("organisations.new_event", "coordinator", _new_event_form,
+         lambda w: {"organisation_id": w.organisation_id}, EVENT_PAIRS),
+    Form("organisations.review", "staff", lambda w: {},
+         lambda w: {"organisation_id": w.applied_id, "decision": "approve"}, label="approve"),
+    Form("organisations.review", "staff", lambda w: {},
+         lambda w: {"organisation_id": w.applied_id, "decision": "reject"}, label="reject"),
 )  # fmt: skip
 
 
