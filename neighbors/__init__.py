@@ -13,6 +13,7 @@ import config
 from neighbors.accounts.services import user_for_session
 from neighbors.accounts.views import ask_to_log_in
 from neighbors.accounts.views import bp as accounts_bp
+from neighbors.admin.people import bp as people_bp
 from neighbors.admin.views import bp as admin_bp
 from neighbors.api import bp as api_bp
 from neighbors.areas.views import bp as areas_bp
@@ -78,6 +79,7 @@ def register_blueprints(app):
     app.register_blueprint(accounts_bp)
     app.register_blueprint(areas_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(people_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(attendance_bp)
     app.register_blueprint(hours_bp)

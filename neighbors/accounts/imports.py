@@ -1,4 +1,4 @@
-"""Creating users from the command line and spreadsheets, roles, and lookups for the CLI."""
+"""Creating users from the command line and spreadsheets, and lookups for the CLI."""
 
 import logging
 
@@ -96,76 +96,6 @@ def user_by_email(email):
     if user is None:
         raise NotFound(_("No user has the e-mail address %(email)s.", email=email))
     return user
-
-
-def grant_role(
-    email, role, community_code=None, actor=None, *, street_code=None, district_code=None
-):
-    """Give a user a further role; one already held is kept. Staff name where: one community,
-    or a street or a district (they then act on every community in it).
-
-    Raises NotFound (user or area), Invalid (unknown role, staff without exactly one place).
-    """
-    role = _role(role)
-    with transaction():
-        user = user_by_email(email)
-        kind, place = _place(role, community_code, street_code, district_code)
-        if not any(_same_place(g, role, kind, place) for g in user.roles):
-            user.roles.append(RoleGrant(role=role, **({kind: place} if place else {})))
-            audit.record(
-                actor, "account.grant_role", user, role=str(role), **_place_detail(kind, place)
-            )
-    return user
-
-
-def revoke_role(
-    email, role, community_code=None, actor=None, *, street_code=None, district_code=None
-):
-    """Take a role away (staff: for one place). Raises NotFound (user, area or grant)."""
-    role = _role(role)
-    with transaction():
-        user = user_by_email(email)
-        kind, place = _place(role, community_code, street_code, district_code)
-        grants = [g for g in user.roles if _same_place(g, role, kind, place)]
-        if not grants:
-            raise NotFound(_("The user does not hold that role."))
-        user.roles.remove(grants[0])
-        audit.record(
-            actor, "account.revoke_role", user, role=str(role), **_place_detail(kind, place)
-        )
-    return user
-
-
-def _place(role, community_code, street_code, district_code):
-    """(kind, area) a staff role is for, from exactly one code; (None, None) for other roles."""
-    given = [
-        (kind, code)
-        for kind, code in (
-            ("community", community_code),
-            ("street", street_code),
-            ("district", district_code),
-        )
-        if code
-    ]
-    if role != Role.STAFF:
-        return None, None
-    if len(given) != 1:
-        message = _("Staff need one place to manage: a community, a street or a district.")
-        raise Invalid.from_fields({"community": message})
-    kind, code = given[0]
-    return kind, areas.scope_by_code(kind, code)
-
-
-def _same_place(grant, role, kind, place):
-    if grant.role != role:
-        return False
-    if kind is None:
-        return True
-    return getattr(grant, f"{kind}_id") == place.id
-
-
-def _place_detail(kind, place):
-    return {kind: place.code} if place else {}
 
 
 def import_users(path, actor=None, progress=None):

@@ -1,7 +1,8 @@
 """Accounts' public face: what the pages, the API, the CLI and other features call. The work is
 done in contacts.py (logins normalised and kept unique), credentials.py (passwords, logging in,
-sessions, invitations, API tokens), profiles.py (registration and profile) and imports.py
-(users from the command line and spreadsheets). Party report-in is the party feature's."""
+sessions, invitations, API tokens), profiles.py (registration and profile), imports.py
+(users from the command line and spreadsheets) and people.py (roles and accounts, by admins
+and street or district staff). Party report-in is the party feature's."""
 
 from neighbors.accounts.contacts import (
     EMAIL_RE,
@@ -34,13 +35,12 @@ from neighbors.accounts.imports import (
     IMPORT_COLUMNS,
     active_admins,
     create_user,
-    grant_role,
     has_users,
     import_users,
-    revoke_role,
     user_by_email,
     user_exists,
 )
+from neighbors.accounts.people import grant_role, revoke_role
 from neighbors.accounts.profiles import register, set_locale, update_profile
 
 __all__ = [

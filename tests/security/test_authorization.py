@@ -41,7 +41,8 @@ FOUNDATION = ("preparer", "approver", "cashier", "accountant")
 # Who may: "public" everyone; "user" anyone logged in; "staff" staff of any community (lists
 # scoped to their own); "scoped" staff of the object's community (another community's staff
 # get 404); "organiser" those and the coordinators of the organisation that runs the event;
-# "reviewer" staff of any community and coordinators (their queue); "runs" those who run the
+# "reviewer" staff of any community and coordinators (their queue); "area" admins and street or
+# district staff (people and roles in their scope); "runs" those who run the
 # organisation, its coordinators and its community's staff (anyone else gets 404); "own" the
 # volunteer who owns the object (anyone else gets 404); "admin"; or a tuple of foundation roles
 # (admin holds them all).
@@ -114,6 +115,10 @@ ACCESS = {
     "areas.street": "admin",
     "areas.community": "admin",
     "admin.audit_log": "admin",
+    "people.find_people": "area",
+    "people.show_person": "area",
+    "people.revoke_role": "area",
+    "people.set_active": "area",
     "organisations.directory": "public",
     "organisations.profile": "public",
     "organisations.register": "user",
@@ -160,6 +165,10 @@ STEP_ROLES = {"approve": ("approver",), "pay": ("cashier",), "reject": ("approve
 
 def expected(access, who):
     """What `who` should meet: ok, login (401 or the login page), forbidden (403), missing (404)."""
+    if access == "area":  # people and roles: admins, and street or district staff
+        if who == "anonymous":
+            return "login"
+        return "ok" if who in ("admin", "street_staff") else "forbidden"
     if who == "street_staff":  # staff of the street of the world's community: as its staff
         who = "staff"
     if access == "public":
@@ -219,6 +228,7 @@ class World:
             self.ids[role], self.emails[role] = team.ids[role], team.emails[role]
         self.emails["admin"] = person(factory.admin_id).email
         volunteer = person(self.ids["volunteer"])
+        self.volunteer_grant_id = volunteer.roles[0].id
 
         organisation = organisations.register(
             factory.staff(),
@@ -310,6 +320,7 @@ class World:
             ),
             "filename": "style.css",
             "organisation_id": self.organisation_id,
+            "grant_id": self.volunteer_grant_id,
             "membership_id": self.request_id,
         }  # fmt: skip
 
@@ -380,7 +391,7 @@ def test_every_page_for_a_role_is_gated_before_it_reads_anything(app):
             continue  # coordinators confirm their organisation's records (谁组织谁记录)
         admitted = (
             {"staff"}
-            if access in ("staff", "scoped")
+            if access in ("staff", "scoped", "area")
             else {access}
             if access == "admin"
             else set(access)

@@ -208,6 +208,7 @@ class World:
         self.ids["volunteer"], self.emails["volunteer"] = make.user(phone="13900001111")
         volunteer = person(self.ids["volunteer"])
         staff = factory.staff()
+        self.volunteer_grant_id = volunteer.roles[0].id
 
         self.event_id = factory.event()
         events.sign_up(volunteer, self.event_id)
@@ -758,6 +759,15 @@ FORMS = (
          lambda w: {"organisation_id": w.applied_id, "decision": "approve"}, label="approve"),
     Form("organisations.review", "staff", lambda w: {},
          lambda w: {"organisation_id": w.applied_id, "decision": "reject"}, label="reject"),
+    Form("people.show_person", "admin",
+         lambda w: {"role": "staff", "kind": "community", "code": COMMUNITY},
+         lambda w: {"user_id": w.ids["volunteer"]}),
+    Form("people.revoke_role", "admin", lambda w: {},
+         lambda w: {"user_id": w.ids["volunteer"], "grant_id": w.volunteer_grant_id}),
+    Form("people.set_active", "admin", lambda w: {},
+         lambda w: {"user_id": w.ids["volunteer"], "action": "deactivate"}, label="deactivate"),
+    Form("people.set_active", "admin", lambda w: {},
+         lambda w: {"user_id": w.ids["volunteer"], "action": "reactivate"}, label="reactivate"),
 )  # fmt: skip
 
 
