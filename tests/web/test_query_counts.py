@@ -105,3 +105,41 @@ def test_my_past_events_do_not_grow_with_their_rows(app, client, hours_factory):
     many = queries(app, client, "/my/events")
     assert "no-show" in client.get("/my/events", headers={"Accept-Language": "en"}).text
     assert many == few, f"/my/events: {few} queries with few past events, {many} with more"
+
+
+def test_organisation_pages_do_not_grow_with_organisations_members_or_events(
+    app, client, hours_factory
+):
+    """The directory, an organisation's public page and its coordinator's page."""
+    from neighbors.organisations import services as organisations
+
+    with app.app_context():
+        staff = hours_factory.staff()
+        team_id = organisations.register(
+            staff, name="服务队", kind="volunteer_team", community_code="210102002001"
+        ).id
+        coordinator_id, email = hours_factory.make.user()
+        organisations.add_member(staff, team_id, coordinator_id, "leader")
+
+    def add(n):
+        with app.app_context():
+            staff = hours_factory.staff()
+            for i in range(n):
+                organisations.register(
+                    staff, name=f"组织{team_id}-{i}-{n}", kind="social_org",
+                    community_code="210102002001",
+                )  # fmt: skip
+                member_id, _email = hours_factory.make.user()
+                organisations.add_member(staff, team_id, member_id)
+                asker_id, _email = hours_factory.make.user()
+                organisations.request_to_join(person(asker_id), team_id)
+                hours_factory.event(organisation_id=team_id)
+                hours_factory.event(organisation_id=team_id, publish=False)
+
+    log_in(client, email)
+    paths = ("/organisations", f"/organisations/{team_id}", f"/organisations/{team_id}/manage")
+    add(2)
+    few = [queries(app, client, path) for path in paths]
+    add(6)
+    many = [queries(app, client, path) for path in paths]
+    assert many == few, f"{paths}: {few} queries with few rows, {many} with more"
