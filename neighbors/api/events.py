@@ -30,7 +30,17 @@ EVENT_FIELDS = {
     "signup_closes_at": datetime,
     "cancel_cutoff_at": datetime,
     "dedication_day": bool,
+    "room": int,
 }
+
+
+def room_of(event):
+    """The room an event takes, with its station, or None."""
+    room = event.room
+    if room is None:
+        return None
+    station = {"code": room.station.code, "name": room.station.name}
+    return {"id": room.id, "name": room.name, "capacity": room.capacity, "station": station}
 
 
 def event_json(event):
@@ -40,6 +50,7 @@ def event_json(event):
         "category": str(event.category),
         "community": area(event.community),
         "venue": event.venue,
+        "room": room_of(event),
         "description": event.description,
         "starts_at": isoformat(event.starts_at),
         "ends_at": isoformat(event.ends_at),
@@ -121,7 +132,8 @@ def create_event():
         json_body(), required=required, optional=optional, types=EVENT_FIELDS, max_length=5000
     )
     community = values.pop("community")
-    event = events.create_event(actor, community_code=community, **values)
+    room_id = values.pop("room", None)
+    event = events.create_event(actor, community_code=community, room_id=room_id, **values)
     return jsonify(event_json(events.get_event(event.id, actor))), 201
 
 
@@ -129,9 +141,10 @@ def create_event():
 @role_required(Role.STAFF)
 def update_event(event_id):
     actor = current_actor()
-    values = read_fields(
-        json_body(), optional=list(EVENT_FIELDS), types=EVENT_FIELDS, max_length=5000
-    )
+    body = json_body()
+    values = read_fields(body, optional=list(EVENT_FIELDS), types=EVENT_FIELDS, max_length=5000)
+    if "room" in body:  # "room": null takes the event out of its room
+        values["room_id"] = values.pop("room", None)
     events.update_event(actor, event_id, **values)
     return jsonify(event_json(events.get_event(event_id, actor)))
 

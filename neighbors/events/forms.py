@@ -57,6 +57,12 @@ class EventForm(FlaskForm):
         _l("Cancelling possible until"), format=_time, validators=[Optional(), plausible_year]
     )
     dedication_day = BooleanField(_l("Party Member Community Dedication Day"))
+    room = SelectField(
+        _l("Room at a station"),
+        validators=[Optional()],
+        choices=[],
+        description=_l("Optional. A room holds one event at a time, for at most its places."),
+    )
 
 
 class SeriesForm(EventForm):
@@ -85,12 +91,22 @@ class EventFilterForm(FlaskForm):
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
     category = SelectField(_l("Line of work"), validators=[Optional()], choices=[])
+    # District, then street, then community, each narrowed by "Show events" (areas.picker).
+    district = SelectField(_l("District"), validators=[Optional()], choices=[])
     street = SelectField(_l("Street"), validators=[Optional()], choices=[])
+    community_name = StringField(
+        _l("Community name"),
+        validators=[Optional(), Length(max=50)],
+        description=_l("Or type part of its name, such as 文安."),
+    )
     community = SelectField(
         _l("Community"),
         validators=[Optional()],
         choices=[],
-        description=_l("Choose a street and show events: its communities are listed here."),
+        description=_l(
+            "Choose a district and a street (or type a name) and show events: "
+            "the communities are listed here."
+        ),
     )
     date_from = DateField(_l("From"), validators=[Optional(), plausible_year])
     date_to = DateField(_l("To"), validators=[Optional(), plausible_year])
