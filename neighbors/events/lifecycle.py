@@ -138,11 +138,19 @@ def _place(event, room_id):
             "The room holds %(n)s people; the event cannot have more places.", n=room.capacity
         )
         raise Invalid.from_fields({"capacity": message}, code="capacity_exceeds_room")
+    clash = _clashing_event(event, room.id)
+    if clash is not None:
+        raise _room_taken()
+    event.room = room
+
+
+def _clashing_event(event, room_id):
+    """The id of an event (not cancelled) that holds the room at an overlapping time, or None."""
     with db.session.no_autoflush:
-        clash = db.session.scalar(
+        return db.session.scalar(
             select(Event.id)
             .where(
-                Event.room_id == room.id,
+                Event.room_id == room_id,
                 Event.status != EventStatus.CANCELLED,
                 Event.id != (event.id or 0),
                 Event.starts_at < event.ends_at,
@@ -150,9 +158,6 @@ def _place(event, room_id):
             )
             .limit(1)
         )
-    if clash is not None:
-        raise _room_taken()
-    event.room = room
 
 
 def _room_taken():

@@ -68,7 +68,7 @@ def import_stations(path, actor=None, progress=None):
     if actor is not None:
         require_role(actor, Role.ADMIN)
     rows, errors = read_table(path, COLUMNS, required=("station_code", "station_name"))
-    known = dict(db.session.execute(select(Community.code, Community.id)).tuples())
+    known = set(db.session.scalars(select(Community.code)))
     wanted, more_errors = _collect(rows, known)
     errors += more_errors
     if errors:
