@@ -19,7 +19,15 @@ from neighbors.events import services as events
 from neighbors.hours import services as hours
 from neighbors.party import members as party_members
 from tests.clients import log_in
-from tests.factories import COMMUNITY, OTHER_COMMUNITY, PASSWORD, HoursFactory, Team, person
+from tests.factories import (
+    COMMUNITY,
+    OTHER_COMMUNITY,
+    PASSWORD,
+    HoursFactory,
+    Team,
+    make_station,
+    person,
+)
 
 PEOPLE = (
     "anonymous",
@@ -46,6 +54,8 @@ ACCESS = {
     "static": "public",
     "disclosure.disclosure": "public",
     "events.list_events": "public",
+    "events.show_station": "public",
+    "stations.list_stations": "public",
     "events.show_event": "public",
     "events.event_ics": "public",
     "events.calendar_feed": "public",
@@ -111,6 +121,8 @@ ACCESS = {
     "api.delete_token": "user",
     "api.me": "user",
     "api.list_events": "public",
+    "api.list_stations": "public",
+    "api.create_station": "scoped",
     "api.get_event": "public",
     "api.create_event": "scoped",
     "api.update_event": "scoped",
@@ -188,6 +200,7 @@ class World:
         volunteer = person(self.ids["volunteer"])
 
         self.event_id = factory.event()
+        make_station(person(factory.admin_id), code="ST-MATRIX", communities=[COMMUNITY])
         events.sign_up(volunteer, self.event_id)
         held = factory.held_event([self.ids["volunteer"]])
         attendance.all_present(factory.staff(), held)
@@ -259,9 +272,11 @@ class World:
                 "events.calendar_feed": self.feed_token,
                 "accounts.accept_invitation": self.invitation,
             }.get(endpoint, self.certificate_token),
-            "code": {"areas.district": "210102", "areas.street": "210102002"}.get(
-                endpoint, COMMUNITY
-            ),
+            "code": {
+                "areas.district": "210102",
+                "areas.street": "210102002",
+                "events.show_station": "ST-MATRIX",
+            }.get(endpoint, COMMUNITY),
             "filename": "style.css",
         }  # fmt: skip
 
@@ -276,6 +291,11 @@ def bodies(world):
             "starts_at": start, "ends_at": (utcnow() + timedelta(days=5, hours=2)).isoformat(),
         },
         "api.update_event": {"capacity": 10},
+        # Staff of another community get 404: the station would serve a community not theirs.
+        "api.create_station": {
+            "code": "ST-NEW", "name": "新服务站", "communities": [COMMUNITY],
+            "rooms": [{"name": "活动室", "capacity": 20}],
+        },
         "api.change_status": {"reason": "天气原因"},
         "api.check_in": {"code": "000000"},
         "api.record_attendance": {"user_id": world.ids["volunteer"], "checked_in_at": start},
