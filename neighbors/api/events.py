@@ -100,6 +100,7 @@ def list_events():
     filters = events.EventFilter(
         community=args.get("community") or None,
         street=args.get("street") or None,
+        district=args.get("district") or None,
         category=args.get("category") or None,
         text=(args.get("q") or "").strip()[:100] or None,
         starts_from=_moment("from", args.get("from")) or _today(),

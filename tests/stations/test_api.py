@@ -154,3 +154,12 @@ def test_an_events_capacity_above_its_rooms_is_422(client, factory):
     assert both.status_code == 200 and both.json["room"]["name"] == "多功能厅"
     assert_error(new_event(client, staff, room=999999), 422, "unknown_room")
     assert_error(new_event(client, staff, room="会议室"), 422, "invalid")
+
+
+def test_the_event_list_narrows_by_district(client, factory):
+    staff = token_for(client, factory.staff_email)
+    event = new_event(client, staff).json
+    client.post(f"/api/v1/events/{event['id']}/publish", headers=bearer(staff))
+    here = client.get("/api/v1/events?district=210102&from=2030-04-30").json["items"]
+    there = client.get("/api/v1/events?district=210103&from=2030-04-30").json["items"]
+    assert [e["id"] for e in here] == [event["id"]] and there == []

@@ -234,3 +234,24 @@ def test_the_station_week_lists_its_published_events_in_order(ctx, factory):
     assert [e.id for e in found] == [early, late]
     with pytest.raises(NotFound):
         events.station_week("NO-SUCH", utcnow())
+
+
+def test_a_walk_in_never_grows_an_event_beyond_its_room(ctx, factory):
+    from neighbors.attendance import services as attendance
+
+    rooms = make_station(
+        person(factory.admin_id),
+        rooms=[{"name": "谈心室", "capacity": 2}, {"name": "大厅", "capacity": 9}],
+    )
+    small = factory.event(capacity=2, room_id=rooms["谈心室"])
+    larger = factory.event(capacity=2, room_id=rooms["大厅"], **times(5, 1))
+    (first, _e1), (second, _e2) = factory.make.user(), factory.make.user()
+    _third, email = factory.make.user()
+    for event_id in (small, larger):
+        events.sign_up(person(first), event_id)
+        events.sign_up(person(second), event_id)
+    with pytest.raises(Conflict) as full:
+        attendance.walk_in(factory.staff(), small, email)
+    assert full.value.code == "room_full"
+    attendance.walk_in(factory.staff(), larger, email)  # the room has space: the event grows
+    assert events.get_event(larger).capacity == 3
