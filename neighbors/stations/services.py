@@ -281,7 +281,7 @@ def create_station(actor, *, code, name, address="", opening_hours="", communiti
         )
         db.session.add(station)
         db.session.flush()
-        audit.record(actor, "station.create", None, station=station.code, rooms=len(wanted_rooms))
+        audit.record(actor, "station.create", station, code=station.code, rooms=len(wanted_rooms))
     return station
 
 
