@@ -9,7 +9,11 @@ sizes the platform for: 13 districts, 110 streets, 955 communities and 14,265 gr
 volunteers (u1@example.org … u1000000@example.org, user id = the number) with their "volunteer"
 role, 156,000 of them Party members; one staff member per community (staff0001@example.org …,
 in community id order), admin@example.org and preparer@ / approver@ / cashier@ /
-accountant@example.org; 200,000 events from a year ago to a year ahead; 5,000,000 sign-ups;
+accountant@example.org; 1,850 Party and mass service stations (ST00001 …), each serving 3 or 4
+neighbouring communities, with three rooms (60, 30 and 20 places); 200,000 events from a year
+ago to a year ahead, those at a community's 党群服务站 in a room of a station serving it when one
+is big enough and free (never two at once: the exclusion constraint stays during the load);
+5,000,000 sign-ups;
 2,000,000 service records; 1,000,000 ledger vouchers (two postings each) over six funds, with
 their donations, paid subsidies and beneficiaries. Any other scale divides the counts (the
 areas and the special accounts stay). Every account's password is "bench-password", hashed
@@ -68,7 +72,10 @@ FULL = {
     "records": 2_000_000,
     "entries": 1_000_000,
     "beneficiaries": 21_000,
+    "stations": 1_850,
 }
+# A station's rooms: (name, capacity). Events at a community's 党群服务站 take one of them.
+ROOMS = (("多功能厅", 60), ("活动室", 30), ("会议室", 20))
 PARTY_SHARE = 0.156  # 156,000 Party members in a million accounts
 CHECK_IN = 0.85  # confirmed people of a completed event who checked in
 CANCELLED_SIGNUPS = 0.06
@@ -410,6 +417,7 @@ class Event:
         "cutoff",
         "dedication",
         "description",
+        "room",
     )
 
 
@@ -547,7 +555,52 @@ class City:
         for number, e in enumerate(events, 1):
             e.id = number
         self.events, self.hot = events, hot
+        self.plan_stations()
         self.plan_signups()
+
+    def plan_stations(self):
+        """Stations, each serving 3 or 4 neighbouring communities, with three rooms each; an
+        event at a community's 党群服务站 takes the first room of a station serving it that is
+        big enough and free at its time (the database's exclusion constraint checks it)."""
+        count = self.n["stations"]
+        self.stations, self.station_communities, self.rooms = [], [], []
+        serving = {}  # community index -> [station number]
+        for k in range(1, count + 1):
+            first = (k - 1) * COMMUNITIES // count
+            served = [(first + i) % COMMUNITIES for i in range(3 + k % 2)]
+            community = self.communities[first]
+            self.stations.append(
+                (
+                    k,
+                    f"ST{k:05d}",
+                    f"{community[2]}党群服务站",
+                    f"沈阳市{community[2]}{k % 200 + 1}号",
+                    "周一至周日 8:30–20:00",
+                    self.now,
+                )
+            )
+            for index in served:
+                self.station_communities.append((k, self.communities[index][0]))
+                serving.setdefault(index, []).append(k)
+            for name, capacity in ROOMS:
+                self.rooms.append((len(self.rooms) + 1, k, name, capacity))
+        held = {}  # room id -> [(starts, ends)]
+        for e in self.events:
+            e.room = None
+            if e.status == "cancelled" or not e.venue.endswith("党群服务站"):
+                continue
+            for station in serving.get(e.community, ()):
+                for offset, (_name, capacity) in enumerate(ROOMS):
+                    room = (station - 1) * len(ROOMS) + offset + 1
+                    times = held.setdefault(room, [])
+                    if capacity >= e.capacity and all(
+                        e.ends <= starts or ends <= e.starts for starts, ends in times
+                    ):
+                        times.append((e.starts, e.ends))
+                        e.room = room
+                        break
+                if e.room:
+                    break
 
     def _fill(self, events, scale):
         """Sign-ups for these events at this scale of their demand (in place); returns the
@@ -612,6 +665,7 @@ class City:
                 e.title,
                 e.description,
                 e.venue,
+                e.room,
                 e.starts,
                 e.ends,
                 e.capacity,
@@ -1192,10 +1246,13 @@ def load_events(load, city):
     started = time.perf_counter()
     city.plan_events()
     print(f"  (events and sign-ups planned in {time.perf_counter() - started:.1f} s)", flush=True)
+    load.copy("stations", "id:int code name address opening_hours created_at:time", city.stations)
+    load.copy("station_communities", "station_id:int community_id:int", city.station_communities)
+    load.copy("rooms", "id:int station_id:int name capacity:int", city.rooms)
     load.copy(
         "events",
         (
-            "id:int community_id:int category title description venue starts_at:time "
+            "id:int community_id:int category title description venue room_id:int starts_at:time "
             "ends_at:time capacity:int confirmed_count:int waitlist_count:int "
             "waitlist_seq:int signup_closes_at:time cancel_cutoff_at:time "
             "dedication_day:bool status cancel_reason created_by_id:int created_at:time "

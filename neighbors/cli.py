@@ -9,10 +9,12 @@ from neighbors.core.keys import keys_cli
 from neighbors.demo import demo_command
 from neighbors.foundation.cli import ledger_cli
 from neighbors.jobs.cli import jobs_cli, scheduler_command
+from neighbors.stations.cli import stations_cli
 
 neighbors_cli = AppGroup("neighbors", help="Neighbors administration commands.")
 neighbors_cli.add_command(user_cli)
 neighbors_cli.add_command(areas_cli)
+neighbors_cli.add_command(stations_cli)
 neighbors_cli.add_command(demo_command)
 neighbors_cli.add_command(ledger_cli)
 neighbors_cli.add_command(scheduler_command)

@@ -16,12 +16,15 @@ from neighbors.events import services as events
 from neighbors.events.models import Event
 from neighbors.extensions import db
 from neighbors.foundation import services as foundation
+from neighbors.stations import services as stations
 
 TEST_DATABASE_URL = os.environ.get("NEIGHBORS_TEST_DATABASE_URL")
 DEMO_AREAS = os.path.join(os.path.dirname(__file__), "..", "neighbors", "demo", "areas.csv")
 PASSWORD = "correct horse battery"
 COMMUNITY = "210102002001"  # 文安路社区
 OTHER_COMMUNITY = "210103001001"  # 青年大街社区
+NEIGHBOUR_COMMUNITY = "210102002002"  # 三好街社区, on 文安路社区's street
+DEMO_STATIONS = os.path.join(os.path.dirname(__file__), "..", "neighbors", "demo", "stations.csv")
 
 
 class Factory:
@@ -85,6 +88,23 @@ class EventFactory:
 
     def volunteers(self, n):
         return [self.make.user()[0] for _ in range(n)]
+
+
+def make_station(actor, code="ST-T1", communities=(COMMUNITY, NEIGHBOUR_COMMUNITY), rooms=None):
+    """A station serving these communities, made by `actor` (an admin); returns {room name:
+    room id}: 多功能厅 for 40 people and 会议室 for 12 unless `rooms` says otherwise."""
+    if rooms is None:
+        rooms = [{"name": "多功能厅", "capacity": 40}, {"name": "会议室", "capacity": 12}]
+    station = stations.create_station(
+        actor,
+        code=code,
+        name=f"{code} 党群服务站",
+        address="沈阳市和平区文安路 1 号",
+        opening_hours="周一至周日 8:30–20:00",
+        communities=list(communities),
+        rooms=rooms,
+    )
+    return {room.name: room.id for room in station.rooms}
 
 
 class HoursFactory(EventFactory):

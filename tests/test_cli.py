@@ -1,4 +1,4 @@
-"""The command line: user create and import, areas import, the demo city."""
+"""The command line: user create and import, areas and stations import, the demo city."""
 
 import re
 from pathlib import Path
@@ -11,7 +11,7 @@ from neighbors.accounts import services as accounts
 from neighbors.accounts.models import User
 from neighbors.extensions import db
 from neighbors.party.models import ReportStatus
-from tests.factories import COMMUNITY, DEMO_AREAS, PASSWORD
+from tests.factories import COMMUNITY, DEMO_AREAS, DEMO_STATIONS, PASSWORD
 from tests.servers import ROOT
 
 
@@ -50,6 +50,30 @@ def test_areas_import_errors_exit_non_zero_with_lines(app, db, tmp_path):
     result = run(app, "areas", "import", str(path))
     assert result.exit_code == 1
     assert "line 2" in result.output and "nothing was imported" in result.output
+
+
+def test_stations_import_reports_changes_then_nothing(app, areas_loaded):
+    first = run(app, "stations", "import", DEMO_STATIONS)
+    assert first.exit_code == 0, first.output
+    assert "stations: 2 created" in first.output and "rooms: 5 created" in first.output
+    assert "Changes saved." in first.output
+    second = run(app, "stations", "import", DEMO_STATIONS)
+    assert "rooms: 0 created, 0 updated, 5 unchanged" in second.output
+    assert "Nothing changed." in second.output
+
+
+def test_stations_import_errors_exit_non_zero_with_lines(app, areas_loaded, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "station_code,station_name,address,opening_hours,communities,room_name,room_capacity\n"
+        f"ST1,一号站,,,{COMMUNITY},活动室,30\nST2,二号站,,,nowhere,活动室,10\n",
+        encoding="utf-8",
+    )
+    result = run(app, "stations", "import", str(path))
+    assert result.exit_code == 1
+    assert "line 3: unknown community codes: nowhere" in result.output
+    assert "nothing was imported" in result.output
+    assert "stations: 2 created" in run(app, "stations", "import", DEMO_STATIONS).output
 
 
 def test_user_create(app, areas_loaded):

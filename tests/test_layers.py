@@ -1,5 +1,9 @@
 """The features stand in layers, each importing only those below it, so that calls go one way:
-core < areas < accounts < events < hours < attendance, party and organisations < api and jobs.
+core < areas < stations < accounts < events < hours < attendance, party and organisations < api
+and jobs.
+
+Stations (and their rooms) sit below events: an event takes a room, and the events lifecycle
+asks stations for it; a station's week of events is read and shown by events.
 
 Attendance joins events (who signed up, who came) and hours (what they served): it reads the
 sign-ups and hands hours plain values (person, minutes, the event's facts) through
@@ -15,6 +19,7 @@ PACKAGE = Path(neighbors.__file__).resolve().parent
 LAYERS = (
     "core",
     "areas",
+    "stations",
     "accounts",
     "events",
     "hours",

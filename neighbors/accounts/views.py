@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms import SelectChoice
 
 from neighbors.accounts import services as accounts
 from neighbors.accounts.forms import (
@@ -24,12 +25,13 @@ from neighbors.accounts.forms import (
     RegisterForm,
 )
 from neighbors.areas import services as areas
+from neighbors.areas.picker import AreaPickerForm, narrow
 from neighbors.core.errors import DomainError, TooManyAttempts
 from neighbors.core.privacy import mask_phone
 from neighbors.core.ratelimit import login_limits, registrations
 from neighbors.web import login_redirect, safe_next
 from neighbors.web.errors import retry_after
-from neighbors.web.forms import communities_by_street, grid_choices, options, show_error
+from neighbors.web.forms import grid_choices, options, show_error
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +60,10 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.profile"))
     form = RegisterForm()
-    form.community.choices = communities_by_street(areas.community_choices())
+    # 955 communities are too many for one list: the picker above the form narrows it.
+    picker = AreaPickerForm(request.args)
+    picked = narrow(request.args, picker, community=request.form.get("community"))
+    form.community.choices = [SelectChoice("", _("Choose your community")), *picked.communities]
     if form.validate_on_submit():
         try:
             user = accounts.register(
@@ -76,7 +81,7 @@ def register():
             _start_session(user)
             flash(_("Welcome, %(name)s. Your account is ready.", name=user.name), "success")
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/register.html", form=form)
+    return render_template("accounts/register.html", form=form, picker=picker, picked=picked)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -135,7 +140,10 @@ def edit_profile():
         grid=user.grid.code if user.grid else "",
         locale=user.locale or "",
     )
-    form.community.choices = communities_by_street(areas.community_choices())
+    picker = AreaPickerForm(request.args)
+    chosen = request.form.get("community") or form.community.data
+    picked = narrow(request.args, picker, community=chosen)
+    form.community.choices = picked.communities
     form.grid.choices = grid_choices(
         areas.grids_of(user.home_community_id) if user.home_community_id else []
     )
@@ -161,7 +169,9 @@ def edit_profile():
             flash(_("Your profile has been saved."), "success")
             return redirect(url_for("accounts.profile"))
     phone = mask_phone(accounts.phone_of(user))
-    return render_template("accounts/edit_profile.html", form=form, phone=phone)
+    return render_template(
+        "accounts/edit_profile.html", form=form, phone=phone, picker=picker, picked=picked
+    )
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])

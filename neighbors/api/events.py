@@ -30,7 +30,17 @@ EVENT_FIELDS = {
     "signup_closes_at": datetime,
     "cancel_cutoff_at": datetime,
     "dedication_day": bool,
+    "room": int,
 }
+
+
+def room_of(event):
+    """The room an event takes, with its station, or None."""
+    room = event.room
+    if room is None:
+        return None
+    station = {"code": room.station.code, "name": room.station.name}
+    return {"id": room.id, "name": room.name, "capacity": room.capacity, "station": station}
 
 
 def event_json(event):
@@ -40,6 +50,7 @@ def event_json(event):
         "category": str(event.category),
         "community": area(event.community),
         "venue": event.venue,
+        "room": room_of(event),
         "description": event.description,
         "starts_at": isoformat(event.starts_at),
         "ends_at": isoformat(event.ends_at),
@@ -94,6 +105,7 @@ def list_events():
     filters = events.EventFilter(
         community=args.get("community") or None,
         street=args.get("street") or None,
+        district=args.get("district") or None,
         category=args.get("category") or None,
         text=(args.get("q") or "").strip()[:100] or None,
         starts_from=_moment("from", args.get("from")) or _today(),
@@ -127,8 +139,13 @@ def create_event():
     )
     community = values.pop("community")
     organisation = values.pop("organisation", None)
+    room_id = values.pop("room", None)
     event = events.create_event(
-        actor, community_code=community, organisation_id=organisation, **values
+        actor,
+        community_code=community,
+        organisation_id=organisation,
+        room_id=room_id,
+        **values,
     )
     return jsonify(event_json(events.get_event(event.id, actor))), 201
 
@@ -137,9 +154,10 @@ def create_event():
 @role_required(Role.STAFF)
 def update_event(event_id):
     actor = current_actor()
-    values = read_fields(
-        json_body(), optional=list(EVENT_FIELDS), types=EVENT_FIELDS, max_length=5000
-    )
+    body = json_body()
+    values = read_fields(body, optional=list(EVENT_FIELDS), types=EVENT_FIELDS, max_length=5000)
+    if "room" in body:  # "room": null takes the event out of its room
+        values["room_id"] = values.pop("room", None)
     events.update_event(actor, event_id, **values)
     return jsonify(event_json(events.get_event(event_id, actor)))
 

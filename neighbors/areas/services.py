@@ -152,15 +152,22 @@ def community_by_code(code):
     return community
 
 
-def community_choices(street_code=None, community_code=None):
+PICK_LIMIT = 50
+
+
+def community_choices(street_code=None, community_code=None, text=None):
     """Communities grouped by street for a select box: {"Street name": [(code, name), ...]};
-    only one street's when a street, or a community of it, is given."""
+    only one street's when a street, or a community of it, is given; only those whose name
+    contains `text` (at most PICK_LIMIT) when it is given."""
     query = (
         select(Street.name, Community.code, Community.name)
         .join(Community.street)
         .order_by(Street.code, Community.code)
     )
-    if street_code:
+    if text:
+        pattern = text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        query = query.where(Community.name.ilike(f"%{pattern}%", escape="\\")).limit(PICK_LIMIT)
+    elif street_code:
         query = query.where(Street.code == street_code)
     elif community_code:
         of_street = select(Community.street_id).where(Community.code == community_code)
@@ -172,12 +179,41 @@ def community_choices(street_code=None, community_code=None):
     return choices
 
 
-def street_choices():
-    """Streets for a select box: [(code, name), ...] in code order."""
+def district_choices():
+    """Districts for a select box: [(code, name), ...] in code order."""
     return [
         tuple(row)
-        for row in db.session.execute(select(Street.code, Street.name).order_by(Street.code))
+        for row in db.session.execute(select(District.code, District.name).order_by(District.code))
     ]
+
+
+def street_choices(district_code=None):
+    """Streets for a select box: [(code, name), ...] in code order; one district's if given."""
+    query = select(Street.code, Street.name).order_by(Street.code)
+    if district_code:
+        query = query.join(Street.district).where(District.code == district_code)
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def parents_of(community_code=None, street_code=None):
+    """(district code, street code) of a community or a street; (None, None) if unknown."""
+    if community_code:
+        query = (
+            select(District.code, Street.code)
+            .join(Street.district)
+            .join(Community, Community.street_id == Street.id)
+            .where(Community.code == community_code)
+        )
+    elif street_code:
+        query = (
+            select(District.code, Street.code)
+            .join(Street.district)
+            .where(Street.code == street_code)
+        )
+    else:
+        return None, None
+    row = db.session.execute(query).first()
+    return tuple(row) if row else (None, None)
 
 
 def grids_of(community_id):

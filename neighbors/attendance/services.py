@@ -246,6 +246,10 @@ def _walk_in(actor, event, user_id):
         )
         db.session.add(signup)
     if event.confirmed_count >= event.capacity:
+        if event.room is not None and event.capacity >= event.room.capacity:
+            # A room holds so many: the event never has more places than its room.
+            message = _("The room holds %(n)s people; nobody more can come in.", n=event.capacity)
+            raise Conflict(message, code="room_full")
         event.capacity += 1
     event.confirmed_count += 1
     db.session.flush()

@@ -20,8 +20,17 @@ from neighbors.foundation import services as foundation
 from neighbors.hours import services as hours
 from neighbors.organisations import services as organisations
 from neighbors.party import members as party_members
+from neighbors.stations import services as stations
 
 AREAS_CSV = Path(__file__).with_name("areas.csv")
+STATIONS_CSV = Path(__file__).with_name("stations.csv")
+# Events held in a station's room: title -> (station code, room name).
+ROOMS = {
+    "为独居老人上门送餐": ("ST210102002", "多功能厅"),
+    "邻里读书会": ("ST210102002", "书画室"),
+    "青年大街助残理发": ("ST210103001", "谈心室"),
+    "社区奉献日：在职党员进社区": ("ST210102002", "多功能厅"),
+}
 PASSWORD = "demo-password"  # noqa: S105 (printed for everyone to use)
 HOME = "210102002001"  # 南湖街道 文安路社区
 OTHER = "210103001001"  # 五里河街道 青年大街社区
@@ -129,6 +138,7 @@ def _display_width(text):
 def load_demo():
     """Create the demo city, people and events; a second run adds nothing."""
     areas.import_areas(AREAS_CSV)
+    stations.import_stations(STATIONS_CSV)
     if accounts.user_exists("admin@example.org"):
         return
     for email, name, role, community, phone in ACCOUNTS:
@@ -203,11 +213,24 @@ def _demo_organisations(residents):
     )
 
 
+def _room(title):
+    """The id of the room the demo event with this title takes, or None."""
+    if title not in ROOMS:
+        return None
+    code, name = ROOMS[title]
+    return next(room.id for room in stations.get_station(code).rooms if room.name == name)
+
+
 def _demo_events(residents):
     admin = accounts.user_by_email("admin@example.org")
     staff = accounts.user_by_email("staff@example.org")
     for community, *fields in EVENTS:
-        event = events.create_event(admin, community_code=community, **demo_event_fields(*fields))
+        event = events.create_event(
+            admin,
+            community_code=community,
+            room_id=_room(fields[3]),
+            **demo_event_fields(*fields),
+        )
         events.publish_event(admin, event.id)
     # Two full events with people waiting.
     listed, _cursor = events.list_events(events.EventFilter(), limit=100)
@@ -230,6 +253,7 @@ def _demo_events(residents):
         starts_at=start,
         ends_at=start + timedelta(hours=3),
         capacity=40,
+        room_id=_room("社区奉献日：在职党员进社区"),
         dedication_day=True,
         description="在职党员回社区报到服务：环境整治、政策宣传、走访困难群众。",
     )

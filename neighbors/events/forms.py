@@ -1,5 +1,6 @@
 """Event forms: shape only (lengths, types); the services check the rules."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,6 +23,7 @@ from wtforms.validators import (
 
 from neighbors.core.timezone import from_local
 from neighbors.events.lifecycle import MAX_CAPACITY, MAX_SERIES
+from neighbors.stations import services as stations
 from neighbors.web.forms import IntegerField
 
 _time = "%Y-%m-%dT%H:%M"
@@ -58,6 +60,12 @@ class EventForm(FlaskForm):
         _l("Cancelling possible until"), format=_time, validators=[Optional(), plausible_year]
     )
     dedication_day = BooleanField(_l("Party Member Community Dedication Day"))
+    room = SelectField(
+        _l("Room at a station"),
+        validators=[Optional()],
+        choices=[],
+        description=_l("Optional. A room holds one event at a time, for at most its places."),
+    )
 
     def values(self):
         """The event's fields for the services, local times made aware (UTC)."""
@@ -71,7 +79,17 @@ class EventForm(FlaskForm):
             "cancel_cutoff_at",
         ):
             values[name] = from_local(self[name].data)
+        values["room_id"] = int(self.room.data) if self.room.data else None
         return values
+
+
+def room_options(community_ids):
+    """No room, then the rooms of the stations serving these communities, by station."""
+    return [SelectChoice("", _("No room"))] + [
+        SelectChoice(str(room_id), label, optgroup=station)
+        for station, rooms in stations.room_choices(community_ids).items()
+        for room_id, label in rooms
+    ]
 
 
 class SeriesForm(EventForm):
@@ -100,12 +118,22 @@ class EventFilterForm(FlaskForm):
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
     category = SelectField(_l("Line of work"), validators=[Optional()], choices=[])
+    # District, then street, then community, each narrowed by "Show events" (areas.picker).
+    district = SelectField(_l("District"), validators=[Optional()], choices=[])
     street = SelectField(_l("Street"), validators=[Optional()], choices=[])
+    community_name = StringField(
+        _l("Community name"),
+        validators=[Optional(), Length(max=50)],
+        description=_l("Or type part of its name, such as 文安."),
+    )
     community = SelectField(
         _l("Community"),
         validators=[Optional()],
         choices=[],
-        description=_l("Choose a street and show events: its communities are listed here."),
+        description=_l(
+            "Choose a district and a street (or type a name) and show events: "
+            "the communities are listed here."
+        ),
     )
     date_from = DateField(_l("From"), validators=[Optional(), plausible_year])
     date_to = DateField(_l("To"), validators=[Optional(), plausible_year])

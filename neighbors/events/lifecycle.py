@@ -7,6 +7,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from neighbors.accounts.models import User
 from neighbors.areas import services as areas
@@ -35,6 +36,7 @@ from neighbors.events.notices import notify
 from neighbors.events.queries import locked_event, staff_event
 from neighbors.events.signups import fill_seats
 from neighbors.extensions import db
+from neighbors.stations import services as stations
 
 logger = logging.getLogger(__name__)
 
@@ -105,11 +107,13 @@ def _checked(values):
     return {name: values.get(name) for name in FIELDS}
 
 
-def create_event(actor, *, community_code, organisation_id=None, **fields):
+def create_event(actor, *, community_code, organisation_id=None, room_id=None, **fields):
     """Create a draft event in a community the actor manages, or in the name of an organisation
-    of that community that the actor coordinates (staff of the community then publish it).
+    of that community that the actor coordinates (staff of the community then publish it); in a
+    room of a station that serves the community if `room_id` is given.
 
-    Raises NotAllowed, NotFound (community out of scope or unknown), Invalid.
+    Raises NotAllowed, NotFound (community out of scope or unknown), Invalid (also a room
+    unknown, elsewhere, or smaller than the capacity), Conflict (room_taken).
     """
     if organisation_id is None:
         require_role(actor, Role.STAFF)
@@ -125,8 +129,9 @@ def create_event(actor, *, community_code, organisation_id=None, **fields):
             created_by_id=actor.id,
             **values,
         )
+        _place(event, room_id)
         db.session.add(event)
-        db.session.flush()
+        _flush_room()
         if organisation_id is not None:
             _require_organisation_of(event, community)
         audit.record(actor, "event.create", event)
@@ -143,11 +148,65 @@ def _require_organisation_of(event, community):
         raise Invalid.from_fields({"organisation": _("The organisation is not approved yet.")})
 
 
-def create_series(actor, *, community_code, frequency, count, **fields):
+def _place(event, room_id):
+    """Put the event in this room (None: in none), after checking that the room serves the
+    event's community, holds its capacity and is free at its time. Raises Invalid, Conflict.
+
+    The check of the time reads committed events: on SQLite the write transaction began
+    IMMEDIATE, so no other writer can take the room before this one commits; on PostgreSQL
+    two writers may both pass it, and the exclusion constraint refuses the second (_flush_room).
+    """
+    if room_id is None:
+        event.room = None
+        return
+    room = stations.room_for_event(room_id, event.community_id)
+    if event.capacity > room.capacity:
+        message = _(
+            "The room holds %(n)s people; the event cannot have more places.", n=room.capacity
+        )
+        raise Invalid.from_fields({"capacity": message}, code="capacity_exceeds_room")
+    clash = _clashing_event(event, room.id)
+    if clash is not None:
+        raise _room_taken()
+    event.room = room
+
+
+def _clashing_event(event, room_id):
+    """The id of an event (not cancelled) that holds the room at an overlapping time, or None."""
+    with db.session.no_autoflush:
+        return db.session.scalar(
+            select(Event.id)
+            .where(
+                Event.room_id == room_id,
+                Event.status != EventStatus.CANCELLED,
+                Event.id != (event.id or 0),
+                Event.starts_at < event.ends_at,
+                Event.ends_at > event.starts_at,
+            )
+            .limit(1)
+        )
+
+
+def _room_taken():
+    message = _("Another event holds this room at that time.")
+    return Conflict.from_fields({"room": message}, code="room_taken")
+
+
+def _flush_room():
+    """Flush, turning PostgreSQL's refusal of a double-booked room into room_taken."""
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        if stations.is_room_clash(error):
+            raise _room_taken() from None
+        raise
+
+
+def create_series(actor, *, community_code, frequency, count, room_id=None, **fields):
     """Create `count` draft events, weekly or monthly from the first; each is then its own event.
 
     Monthly keeps the day of the month (the 31st becomes the month's last day) and the local
-    clock time. Raises NotAllowed, NotFound, Invalid.
+    clock time. Raises NotAllowed, NotFound, Invalid, Conflict (room_taken for any of them).
     """
     require_role(actor, Role.STAFF)
     if frequency not in ("weekly", "monthly"):
@@ -184,18 +243,21 @@ def create_series(actor, *, community_code, frequency, count, **fields):
             event = Event(
                 community_id=community.id, created_by_id=actor.id, series=series, **values
             )
+            _place(event, room_id)
             db.session.add(event)
+            _flush_room()
             events.append(event)
-        db.session.flush()
         audit.record(actor, "event.create_series", None, series=series.id, count=count)
     return events
 
 
 def update_event(actor, event_id, **changes):
     """Change a draft or published event. A raised capacity promotes from the waitlist.
+    `room_id` moves it to another room (None: out of its room); its room, kept or new, must be
+    free at its time and hold its capacity.
 
-    Raises NotAllowed, NotFound, Invalid, Conflict (capacity below the confirmed count, or an
-    event that is cancelled or completed).
+    Raises NotAllowed, NotFound, Invalid, Conflict (capacity below the confirmed count, an
+    event that is cancelled or completed, room_taken).
     """
     with transaction():
         event = staff_event(actor, event_id, lock=True)
@@ -212,10 +274,13 @@ def update_event(actor, event_id, **changes):
                 n=event.confirmed_count,
             )
             raise Conflict.from_fields({"capacity": message}, code="capacity_below_confirmed")
-        for name, value in values.items():
-            setattr(event, name, value)
+        room_id = changes.get("room_id", event.room_id)
+        with db.session.no_autoflush:
+            for name, value in values.items():
+                setattr(event, name, value)
+            _place(event, room_id)
         _changed(event)
-        db.session.flush()
+        _flush_room()
         promoted = fill_seats(event)
         audit.record(actor, "event.update", event, promoted=len(promoted))
     return event

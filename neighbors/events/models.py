@@ -9,6 +9,7 @@ from neighbors.accounts.models import User
 from neighbors.areas.models import Community
 from neighbors.core.db import UTCDateTime, enum_column, utcnow
 from neighbors.extensions import db
+from neighbors.stations.models import Room
 
 
 class Category(StrEnum):
@@ -81,6 +82,10 @@ class Event(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     venue: Mapped[str] = mapped_column(String(200))
+    # The station room it takes, if any. No two events that are not cancelled hold one room at
+    # overlapping times: PostgreSQL's exclusion constraint ex_events_room_time (migration 0015)
+    # refuses it; on SQLite the lifecycle checks inside the IMMEDIATE write transaction.
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"), index=True)
     starts_at: Mapped[object] = mapped_column(UTCDateTime)
     ends_at: Mapped[object] = mapped_column(UTCDateTime)
     capacity: Mapped[int]
@@ -106,6 +111,7 @@ class Event(db.Model):
     community: Mapped[Community] = relationship()
     organisation: Mapped["Organisation | None"] = relationship()  # noqa: F821 (organisations)
     series: Mapped[Series | None] = relationship()
+    room: Mapped[Room | None] = relationship()
 
     @property
     def seats_left(self):

@@ -4,12 +4,13 @@ rosters and lists, and the one way to read an event row locked."""
 import base64
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select, tuple_
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
-from neighbors.areas.models import Community, Street
+from neighbors.areas.models import Community, District, Street
 from neighbors.core.db import utcnow
 from neighbors.core.errors import Invalid, NotFound
 from neighbors.core.permissions import (
@@ -24,6 +25,8 @@ from neighbors.core.permissions import (
 from neighbors.core.timezone import parse_iso, plausible
 from neighbors.events.models import ACTIVE, Category, Event, EventStatus, Signup, SignupStatus
 from neighbors.extensions import db
+from neighbors.stations import services as stations
+from neighbors.stations.models import Room
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +37,42 @@ def get_event(event_id, actor=None):
     """An event anyone may see; a draft only for staff of its community and the coordinators
     of the organisation that drafted it. Raises NotFound."""
     event = db.session.scalar(
-        select(Event).options(joinedload(Event.community)).where(Event.id == event_id)
+        select(Event).options(joinedload(Event.community), _with_room()).where(Event.id == event_id)
     )
     unpublished = event is not None and event.published_at is None
     organised = event is not None and event.organisation_id in organised_ids(actor)
     if event is None or (unpublished and not (organised or manages(actor, event))):
         raise NotFound(_("This event does not exist or is not published."))
     return event
+
+
+def _with_room():
+    """Load an event's room and its station in the same query."""
+    return joinedload(Event.room).joinedload(Room.station)
+
+
+def station_week(code, week_start):
+    """A station (with its communities and rooms) and the published events in its rooms in the
+    seven days from `week_start` (aware), in start order. Raises NotFound."""
+    station = stations.get_station(code)
+    room_ids = [room.id for room in station.rooms]
+    found = (
+        db.session.scalars(
+            select(Event)
+            .options(joinedload(Event.community), _with_room())
+            .where(
+                Event.room_id.in_(room_ids),
+                Event.status.in_(PUBLIC_STATUSES),
+                Event.published_at.is_not(None),
+                Event.starts_at < week_start + timedelta(days=7),
+                Event.ends_at > week_start,
+            )
+            .order_by(Event.starts_at, Event.id)
+        ).all()
+        if room_ids
+        else []
+    )
+    return station, found
 
 
 def manages(actor, event):
@@ -58,6 +90,7 @@ class EventFilter:
     community: str | None = None
     street: str | None = None
     organisation: int | None = None
+    district: str | None = None
     category: str | None = None
     starts_from: object = None
     starts_before: object = None
@@ -75,7 +108,7 @@ def list_events(filters, *, actor=None, cursor=None, limit=20):
     query = (
         select(Event)
         .join(Event.community)
-        .options(contains_eager(Event.community))
+        .options(contains_eager(Event.community), _with_room())
         .order_by(Event.starts_at, Event.id)
     )
     query = _apply_filters(query, filters, actor)
@@ -114,6 +147,15 @@ def _apply_filters(query, filters, actor):
         query = query.where(
             Event.community_id.in_(
                 select(Community.id).join(Community.street).where(Street.code == filters.street)
+            )
+        )
+    if filters.district:
+        query = query.where(
+            Event.community_id.in_(
+                select(Community.id)
+                .join(Community.street)
+                .join(Street.district)
+                .where(District.code == filters.district)
             )
         )
     if filters.starts_from:

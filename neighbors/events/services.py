@@ -30,6 +30,7 @@ from neighbors.events.queries import (
     roster,
     staff_event,
     staff_events,
+    station_week,
     waitlist_position,
 )
 from neighbors.events.signups import (
@@ -71,6 +72,7 @@ __all__ = [
     "sign_up",
     "staff_event",
     "staff_events",
+    "station_week",
     "update_event",
     "waitlist_position",
 ]

@@ -1,12 +1,13 @@
 """Event pages: the public list and detail, sign-up, calendars, and staff pages."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
-from neighbors.areas import services as areas
+from neighbors.areas.picker import narrow
 from neighbors.core.errors import DomainError
 from neighbors.core.exports import ICALENDAR, download
 from neighbors.core.links import absolute_url
@@ -14,11 +15,17 @@ from neighbors.core.permissions import Role
 from neighbors.core.timezone import from_local, local_today, to_local
 from neighbors.events import calendar
 from neighbors.events import services as events
-from neighbors.events.forms import CancelEventForm, EventFilterForm, EventForm, SeriesForm
+from neighbors.events.forms import (
+    CancelEventForm,
+    EventFilterForm,
+    EventForm,
+    SeriesForm,
+    room_options,
+)
 from neighbors.events.labels import CATEGORY_LABELS, STATUS_LABELS
 from neighbors.events.models import Category, SignupStatus
 from neighbors.web import role_required
-from neighbors.web.forms import communities_by_street, options, show_error
+from neighbors.web.forms import options, show_error
 
 bp = Blueprint("events", __name__, template_folder="templates")
 
@@ -40,16 +47,18 @@ def inject_labels():
 def list_events():
     form = EventFilterForm(request.args)
     form.category.choices = options(CATEGORY_LABELS.items(), blank=_("All"))
-    form.street.choices = options(areas.street_choices(), blank=_("All"))
-    # A city has hundreds of communities: the list offers those of the chosen street.
-    street, community = request.args.get("street"), request.args.get("community")
-    nearby = areas.community_choices(street, community) if street or community else {}
-    form.community.choices = options([], blank=_("All")) + communities_by_street(nearby)
+    # A city has 955 communities: the list offers those of the chosen street, or those whose
+    # name matches, after the district and street are chosen (no JavaScript needed).
+    picked = narrow(request.args, form, community=request.args.get("community") or None)
+    form.street.choices[0] = SelectChoice("", _("All"))
+    form.district.choices[0] = SelectChoice("", _("All"))
+    form.community.choices = options([], blank=_("All")) + picked.communities
     form.validate()
     today = datetime.combine(local_today(), time.min)
     filters = events.EventFilter(
         community=form.community.data or None,
         street=form.street.data or None,
+        district=form.district.data or None,
         category=form.category.data or None,
         # A search the form refused (too long: SQLite refuses such a LIKE) is left out.
         text=None if form.q.errors else (form.q.data or "").strip() or None,
@@ -133,6 +142,31 @@ def _ics(items, name, filename):
     return download(calendar.to_ical(items, name), ICALENDAR, filename, inline=True)
 
 
+@bp.get("/stations/<code>")
+def show_station(code):
+    """A station and what happens in its rooms this week (or the week of ?week=YYYY-MM-DD),
+    day by day: printable for the notice board."""
+    try:
+        day = date.fromisoformat(request.args.get("week", ""))
+        if not 2000 <= day.year <= 2099:
+            raise ValueError("out of range")
+    except ValueError:
+        day = local_today()
+    monday = day - timedelta(days=day.weekday())
+    station, found = events.station_week(code, from_local(datetime.combine(monday, time.min)))
+    days = [monday + timedelta(days=n) for n in range(7)]
+    by_day = {d: [e for e in found if to_local(e.starts_at).date() == d] for d in days}
+    return render_template(
+        "events/station.html",
+        station=station,
+        days=days,
+        by_day=by_day,
+        previous_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+        this_week=monday == local_today() - timedelta(days=local_today().weekday()),
+    )
+
+
 # -- staff -------------------------------------------------------------------------------------
 
 
@@ -158,6 +192,7 @@ def _event_form(form, template, series):
     communities = events.managed_communities(current_user)
     form.community.choices = options((c.code, c.name) for c in communities)
     form.category.choices = options(CATEGORY_LABELS.items())
+    form.room.choices = room_options([c.id for c in communities])
     if form.validate_on_submit():
         try:
             if series:
@@ -188,6 +223,7 @@ def edit_event(event_id):
     form = EventForm(data=_form_data(event) if request.method == "GET" else None)
     form.community.choices = options([(event.community.code, event.community.name)])
     form.category.choices = options(CATEGORY_LABELS.items())
+    form.room.choices = room_options([event.community_id])
     if form.validate_on_submit():
         try:
             events.update_event(current_user, event_id, **form.values())
@@ -235,6 +271,7 @@ def _form_data(event):
         name: getattr(event, name)
         for name in ("title", "category", "venue", "description", "capacity", "dedication_day")
     }
+    data["room"] = str(event.room_id) if event.room_id else ""
     for name in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at", "cancel_cutoff_at"):
         moment = getattr(event, name)
         data[name] = to_local(moment).replace(tzinfo=None) if moment else None

@@ -12,7 +12,7 @@ from neighbors.core.errors import DomainError, NotFound
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_phone
 from neighbors.events import services as events
-from neighbors.events.forms import EventForm
+from neighbors.events.forms import EventForm, room_options
 from neighbors.events.labels import CATEGORY_LABELS
 from neighbors.hours import services as hours
 from neighbors.organisations import services as organisations
@@ -163,6 +163,7 @@ def new_event(organisation_id):
     form = EventForm()
     form.community.choices = options([(organisation.community.code, organisation.community.name)])
     form.category.choices = options(CATEGORY_LABELS.items())
+    form.room.choices = room_options([organisation.community_id])
     if form.validate_on_submit():
         try:
             event = events.create_event(

@@ -23,13 +23,48 @@ def register_form(**fields):
 
 
 def test_register_logs_in_and_shows_the_profile_with_a_masked_phone(client, areas_loaded):
-    page = client.get("/register", headers=EN).get_data(as_text=True)
-    assert "文安路社区" in page and "南湖街道" in page  # communities grouped by street
+    page = client.get("/register?street=210102002", headers=EN).get_data(as_text=True)
+    assert "文安路社区" in page and "南湖街道" in page  # the street's communities
     response = post_form(client, "/register", register_form(), headers=EN)
     assert response.status_code == 302 and response.location.endswith("/profile")
     page = client.get("/profile", headers=EN).get_data(as_text=True)
     assert "王小明" in page and "138****5678" in page and "13812345678" not in page
     assert "Agreed to version 2026-11" in page
+
+
+def options_of(page, name):
+    """The option labels of one select box of a page."""
+    select = re.search(rf'<select id="{name}" name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select.group(1)) if select else None
+
+
+def test_the_community_is_found_by_district_then_street_not_in_a_list_of_all(client, areas_loaded):
+    page = client.get("/register", headers=EN).get_data(as_text=True)
+    assert "和平区" in options_of(page, "district")
+    assert options_of(page, "street") is None  # no street before a district
+    assert options_of(page, "community") == ["Choose your community"]
+    page = client.get("/register?district=210102", headers=EN).get_data(as_text=True)
+    assert options_of(page, "street") == ["Choose a street", "太原街街道", "南湖街道", "北市场街道"]
+    assert options_of(page, "community") == ["Choose your community"]
+    page = client.get("/register?district=210102&street=210102002", headers=EN).get_data(
+        as_text=True
+    )
+    assert options_of(page, "community") == ["Choose your community", "文安路社区", "三好街社区"]
+    # A street of another district (the district was changed) lists no communities.
+    page = client.get("/register?district=210103&street=210102002", headers=EN).get_data(
+        as_text=True
+    )
+    assert options_of(page, "community") == ["Choose your community"]
+
+
+def test_a_community_is_found_by_part_of_its_name(client, areas_loaded):
+    page = client.get("/register?community_name=文安", headers=EN).get_data(as_text=True)
+    assert options_of(page, "community") == ["Choose your community", "文安路社区"]
+    page = client.get("/register?community_name=%25", headers=EN).get_data(as_text=True)
+    assert options_of(page, "community") == ["Choose your community"]  # % is a character
+    # Registering from the narrowed page keeps the choice.
+    response = post_form(client, "/register?community_name=文安", register_form(), headers=EN)
+    assert response.status_code == 302
 
 
 def test_register_errors_are_shown_on_their_fields_and_nothing_is_lost(client, areas_loaded):

@@ -21,7 +21,15 @@ from neighbors.hours import services as hours
 from neighbors.organisations import services as organisations
 from neighbors.party import members as party_members
 from tests.clients import log_in
-from tests.factories import COMMUNITY, OTHER_COMMUNITY, PASSWORD, HoursFactory, Team, person
+from tests.factories import (
+    COMMUNITY,
+    OTHER_COMMUNITY,
+    PASSWORD,
+    HoursFactory,
+    Team,
+    make_station,
+    person,
+)
 
 PEOPLE = (
     "anonymous",
@@ -54,6 +62,8 @@ ACCESS = {
     "static": "public",
     "disclosure.disclosure": "public",
     "events.list_events": "public",
+    "events.show_station": "public",
+    "stations.list_stations": "public",
     "events.show_event": "public",
     "events.event_ics": "public",
     "events.calendar_feed": "public",
@@ -136,6 +146,8 @@ ACCESS = {
     "api.delete_token": "user",
     "api.me": "user",
     "api.list_events": "public",
+    "api.list_stations": "public",
+    "api.create_station": "scoped",
     "api.get_event": "public",
     "api.create_event": "organiser",
     "api.update_event": "scoped",
@@ -244,6 +256,7 @@ class World:
         asker, _email = make.user()
         self.request_id = organisations.request_to_join(person(asker), organisation.id).id
         self.event_id = factory.event(organisation_id=organisation.id)
+        make_station(person(factory.admin_id), code="ST-MATRIX", communities=[COMMUNITY])
         events.sign_up(volunteer, self.event_id)
         held = factory.held_event([self.ids["volunteer"]])
         attendance.all_present(factory.staff(), held)
@@ -315,9 +328,11 @@ class World:
                 "events.calendar_feed": self.feed_token,
                 "accounts.accept_invitation": self.invitation,
             }.get(endpoint, self.certificate_token),
-            "code": {"areas.district": "210102", "areas.street": "210102002"}.get(
-                endpoint, COMMUNITY
-            ),
+            "code": {
+                "areas.district": "210102",
+                "areas.street": "210102002",
+                "events.show_station": "ST-MATRIX",
+            }.get(endpoint, COMMUNITY),
             "filename": "style.css",
             "organisation_id": self.organisation_id,
             "grant_id": self.volunteer_grant_id,
@@ -336,6 +351,11 @@ def bodies(world):
             "starts_at": start, "ends_at": (utcnow() + timedelta(days=5, hours=2)).isoformat(),
         },
         "api.update_event": {"capacity": 10},
+        # Staff of another community get 404: the station would serve a community not theirs.
+        "api.create_station": {
+            "code": "ST-NEW", "name": "新服务站", "communities": [COMMUNITY],
+            "rooms": [{"name": "活动室", "capacity": 20}],
+        },
         "api.change_status": {"reason": "天气原因"},
         "api.check_in": {"code": "000000"},
         "api.record_attendance": {"user_id": world.ids["volunteer"], "checked_in_at": start},

@@ -42,7 +42,7 @@ from neighbors.hours import services as hours
 from neighbors.organisations import services as organisations
 from neighbors.party import members as party_members
 from tests.clients import csrf_token, log_in
-from tests.factories import COMMUNITY, PASSWORD, HoursFactory, Team, person
+from tests.factories import COMMUNITY, PASSWORD, HoursFactory, Team, make_station, person
 
 SCALE = float(os.environ.get("HOSTILE_INPUT_SCALE", "1"))
 
@@ -212,6 +212,7 @@ class World:
 
         self.event_id = factory.event()
         events.sign_up(volunteer, self.event_id)
+        make_station(person(factory.admin_id), code="ST-W", communities=[COMMUNITY])
         self.draft_id = factory.event(publish=False)
         self.held_id = factory.held_event([self.ids["volunteer"]])
         self.live_id = factory.event()
@@ -414,6 +415,10 @@ API = (
     Api("api.create_token", None, lambda w: {"login": w.emails["volunteer"], "password": PASSWORD}),
     Api("api.create_event", "staff", _event_body, pairs=EVENT_PAIRS),
     Api("api.update_event", "staff", _patch_body, _event, EVENT_PAIRS, method="PATCH"),
+    Api("api.create_station", "admin", lambda w: {
+        "code": "ST-NEW", "name": "新服务站", "address": "文安路 1 号", "opening_hours": "全天",
+        "communities": [COMMUNITY], "rooms": [{"name": "活动室", "capacity": 20}],
+    }),
     Api("api.change_status", "staff", lambda w: {},
         lambda w: {"event_id": w.draft_id, "action": "publish"}, label="publish"),
     Api("api.change_status", "staff", lambda w: {"reason": "下雨"},
@@ -932,6 +937,17 @@ QUERIES = (
         "q": "清扫", "category": "warmth", "street": COMMUNITY[:9], "community": COMMUNITY,
         "date_from": _days(0), "date_to": _days(30), "cursor": ""},
         pairs=(("date_from", "date_to"),)),
+    Query("events.list_events", None, lambda w: {
+        "district": COMMUNITY[:6], "street": COMMUNITY[:9], "community_name": "文安"},
+        label="picker"),
+    Query("accounts.register", None, lambda w: {
+        "district": COMMUNITY[:6], "street": COMMUNITY[:9], "community_name": "文安"}),
+    Query("stations.list_stations", None, lambda w: {
+        "district": COMMUNITY[:6], "street": COMMUNITY[:9], "community": COMMUNITY,
+        "community_name": "文安"}),
+    Query("events.show_station", None, lambda w: {"week": _days(0)},
+          lambda w: {"code": "ST-W"}),
+    Query("api.list_stations", None, lambda w: {"community": COMMUNITY}),
     Query("attendance.my_events", "volunteer", lambda w: {"past": "1"}),
     Query("admin.audit_log", "admin", lambda w: {
         "action": "ledger.", "actor": str(w.ids["staff"]), "object_type": "event",

@@ -72,6 +72,11 @@ def test_register_log_in_profile_and_language(browser, server):
     assert page.get_by_role("link", name="注册", exact=True).is_visible()
 
     page.get_by_role("link", name="注册", exact=True).click()
+    # District, then street, then the street's communities: each step without JavaScript.
+    page.get_by_label("区", exact=True).select_option(label="和平区")
+    page.get_by_role("button", name="显示街道").click()
+    page.get_by_label("街道", exact=True).select_option(label="南湖街道")
+    page.get_by_role("button", name="显示社区").click()
     page.get_by_label("姓名").fill("王小明")
     page.get_by_label("电子邮箱", exact=True).fill("xm@example.org")
     page.get_by_label("手机号", exact=True).fill("13812345678")

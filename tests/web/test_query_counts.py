@@ -1,19 +1,19 @@
 """List pages load in a fixed number of queries: the count does not grow with the rows."""
 
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import event
 
 from neighbors.attendance import completion
 from neighbors.attendance import services as attendance
-from neighbors.core.timezone import local_today
+from neighbors.core.timezone import from_local, local_today
 from neighbors.events import services as events
 from neighbors.extensions import db
 from neighbors.hours import services as hours
 from tests.clients import log_in
-from tests.factories import person
+from tests.factories import make_station, person
 
 
 @contextmanager
@@ -143,3 +143,38 @@ def test_organisation_pages_do_not_grow_with_organisations_members_or_events(
     add(6)
     many = [queries(app, client, path) for path in paths]
     assert many == few, f"{paths}: {few} queries with few rows, {many} with more"
+
+
+def test_a_stations_week_and_the_directory_do_not_grow_with_their_rows(app, client, factory):
+    """A station's week (its rooms, communities and events, each event's room and community)
+    and the stations of a street load in a fixed number of queries."""
+    with app.app_context():
+        rooms = list(make_station(person(factory.admin_id)).values())
+    made = [0]
+
+    def add(n):
+        with app.app_context():
+            for _ in range(n):
+                made[0] += 1
+                start = tomorrow_1am() + timedelta(hours=2 * made[0])
+                factory.event(
+                    room_id=rooms[made[0] % 2],
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=2),
+                )
+                make_station(person(factory.admin_id), code=f"ST-Q{made[0]}")
+
+    week = f"/stations/ST-T1?week={local_today() + timedelta(days=1)}"
+    add(1)
+    few = [queries(app, client, week), queries(app, client, DIRECTORY)]
+    add(6)
+    many = [queries(app, client, week), queries(app, client, DIRECTORY)]
+    assert client.get(week).text.count("社区奉献日：清扫楼道") == 7
+    assert many == few, f"station page and directory: {few} queries with few rows, {many} with more"
+
+
+DIRECTORY = "/stations?district=210102&street=210102002"
+
+
+def tomorrow_1am():
+    return from_local(datetime.combine(local_today() + timedelta(days=1), time(1)))
