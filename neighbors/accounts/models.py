@@ -13,6 +13,14 @@ from neighbors.core.permissions import Role
 from neighbors.extensions import db
 
 
+class Channel(StrEnum):
+    """How a person is told about what concerns them."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    BOTH = "both"
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
@@ -34,6 +42,9 @@ class User(UserMixin, db.Model):
     home_community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     locale: Mapped[str | None] = mapped_column(String(10))
+    # The channel the person chose; None: e-mail when they have an address, else SMS
+    # (accounts.notices.channels_of).
+    notify_channel: Mapped[Channel | None] = mapped_column(enum_column(Channel, "notify_channel"))
     privacy_consent_version: Mapped[str | None] = mapped_column(String(20))
     privacy_consent_at: Mapped[object | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))

@@ -41,6 +41,7 @@ from neighbors.accounts.imports import (
     user_by_email,
     user_exists,
 )
+from neighbors.accounts.notices import channels_of, notify
 from neighbors.accounts.party import (
     PARTY_FOUNDED,
     declare_party_membership,
@@ -62,6 +63,7 @@ __all__ = [
     "active_admins",
     "authenticate",
     "change_password",
+    "channels_of",
     "create_user",
     "declare_party_membership",
     "end_session",
@@ -75,6 +77,7 @@ __all__ = [
     "login_key",
     "normalize_email",
     "normalize_phone",
+    "notify",
     "party_reports",
     "phone_of",
     "prune_sessions",

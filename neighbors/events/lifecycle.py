@@ -239,7 +239,7 @@ def cancel_event(actor, event_id, reason):
 def send_reminders(now, lead_hours):
     """Remind everyone confirmed for an event that starts within each lead time (hours), once
     per lead time, each event in its own unit of work. An event that is already inside a
-    shorter lead time gets only that reminder. Returns the number of e-mails queued."""
+    shorter lead time gets only that reminder. Returns the number of people told."""
     queued = 0
     leads = sorted(lead_hours)
     for shorter, hours_before in zip([0, *leads], leads, strict=False):
@@ -285,8 +285,7 @@ def _remind(event_id, hours_before, window):
             )
             .order_by(Signup.id)
         ).all()
-        for person in people:
-            notify(person, event, "reminder")
+        told = sum(1 for person in people if notify(person, event, "reminder"))
         db.session.add(
             Reminder(
                 event_id=event.id,
@@ -295,4 +294,4 @@ def _remind(event_id, hours_before, window):
                 recipients=len(people),
             )
         )
-    return sum(1 for person in people if person.email)
+    return told
