@@ -6,6 +6,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TelField,
@@ -47,6 +48,16 @@ class ProfileForm(FlaskForm):
     community = SelectField(_l("Home community"), validators=[DataRequired()], choices=[])
     grid = SelectField(_l("Grid"), validators=[Optional()], choices=[])
     locale = SelectField(_l("Language"), validators=[Optional()], choices=[])
+    channel = SelectField(
+        _l("Tell me by"),
+        validators=[Optional()],
+        choices=[
+            SelectChoice("", _l("E-mail, or SMS when I have no e-mail address")),
+            SelectChoice("email", _l("E-mail")),
+            SelectChoice("sms", _l("SMS")),
+            SelectChoice("both", _l("E-mail and SMS")),
+        ],
+    )
     # Asked by the service only when the e-mail address or the phone number changes.
     current_password = PasswordField(
         _l("Current password"),

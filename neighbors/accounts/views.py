@@ -135,6 +135,7 @@ def profile():
         "accounts/profile.html",
         user=current_user,
         phone=mask_phone(accounts.phone_of(current_user)),
+        channels=accounts.channels_of(current_user),
     )
 
 
@@ -147,6 +148,7 @@ def edit_profile():
         community=user.home_community.code if user.home_community else None,
         grid=user.grid.code if user.grid else "",
         locale=user.locale or "",
+        channel=user.notify_channel or "",
     )
     form.community.choices = communities_by_street(areas.community_choices())
     form.grid.choices = grid_choices(
@@ -166,6 +168,7 @@ def edit_profile():
                 grid_code=form.grid.data,
                 locale=form.locale.data,
                 current_password=form.current_password.data,
+                channel=form.channel.data or "",
             )
         except DomainError as error:
             show_error(form, error)

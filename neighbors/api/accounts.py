@@ -54,6 +54,7 @@ def profile(user):
         "home_community": area(user.home_community),
         "grid": area(user.grid),
         "locale": user.locale,
+        "channels": [str(channel) for channel in accounts.channels_of(user)],
         "party": {
             "branch": party.branch,
             "work_unit": party.work_unit,

@@ -30,6 +30,7 @@ class SmsMessage(db.Model):
     __table_args__ = (Index("ix_sms_messages_due", "status", "next_attempt_at", "id"),)
     # For `neighbors keys rotate`.
     ENCRYPTED = ("phone_encrypted",)
+    LOOKUP_HASHES = {}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
