@@ -114,6 +114,13 @@ class Config:
     # Notice -> registered template code, or {"zh": code, "en": code}; e.g.
     # {"events/promoted": "SMS_123456789"}. A notice without a code waits in the outbox.
     SMS_ALIYUN_TEMPLATES = {}
+    # One-time codes by SMS: valid this many minutes; dead after this many wrong tries; how many
+    # may be asked per number (per hour and per day) and per address.
+    CODE_MINUTES = 5
+    CODE_WRONG_TRIES = 5
+    SMS_CODE_PHONE_LIMIT = "5 per hour"
+    SMS_CODE_DAY_LIMIT = "10 per day"
+    SMS_CODE_IP_LIMIT = "20 per hour"
 
     # The scheduler process (`neighbors scheduler`): job name -> cron fields in DISPLAY_TIMEZONE,
     # merged over neighbors.jobs.SCHEDULE; null turns a job off. Example for the environment:

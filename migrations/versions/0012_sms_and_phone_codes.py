@@ -1,4 +1,5 @@
-"""text messages: the SMS outbox and each person's notification channel
+"""text messages: the SMS outbox, each person's notification channel, verified phone numbers
+and one-time codes
 
 Revision ID: 0012
 Revises: 0010
@@ -39,11 +40,37 @@ def upgrade():
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('notify_channel', sa.Enum('email', 'sms', 'both', name='notify_channel', native_enum=False, create_constraint=True), nullable=True))
+        batch_op.add_column(sa.Column('phone_verified_at', sa.DateTime(timezone=True), nullable=True))
+    # Numbers stored before verification existed have been logins all along: they stay so.
+    op.execute("UPDATE users SET phone_verified_at = created_at WHERE phone_hash IS NOT NULL")
+
+    op.create_table('phone_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('phone_hash', sa.String(length=64), nullable=False),
+    sa.Column('purpose', sa.Enum('login', 'verify', name='code_purpose', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('wrong_tries', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_phone_codes_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_phone_codes'))
+    )
+    with op.batch_alter_table('phone_codes', schema=None) as batch_op:
+        batch_op.create_index('ix_phone_codes_phone', ['phone_hash', 'purpose', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_phone_codes_user_id'), ['user_id'], unique=False)
 
 
 
 def downgrade():
+    with op.batch_alter_table('phone_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_phone_codes_user_id'))
+        batch_op.drop_index('ix_phone_codes_phone')
+    op.drop_table('phone_codes')
+
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('phone_verified_at')
         batch_op.drop_constraint('notify_channel', type_='check')
         batch_op.drop_column('notify_channel')
 

@@ -9,6 +9,7 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    SubmitField,
     TelField,
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
@@ -39,6 +40,25 @@ class LoginForm(FlaskForm):
     )
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=PASSWORD_MAX)])
     remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+class CodeForm(FlaskForm):
+    """A mobile number and the code sent to it; `send` asks for a code, `confirm` uses it."""
+
+    phone = TelField(_l("Mobile number"), validators=[Optional(), Length(max=20)])
+    code = StringField(
+        _l("Code from the SMS"),
+        validators=[Optional(), Length(max=6)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    # Asked by the service only when a new number replaces the one verified before.
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[Optional(), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    send = SubmitField(_l("Send me a code"))
+    confirm = SubmitField(_l("Confirm"))
 
 
 class ProfileForm(FlaskForm):

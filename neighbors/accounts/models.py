@@ -34,6 +34,9 @@ class User(UserMixin, db.Model):
     # The phone number is sensitive: stored encrypted, found by a keyed hash.
     phone_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     phone_encrypted: Mapped[str | None] = mapped_column(String(200))
+    # A number counts as a login only once verified: a code sent to it was entered (or the
+    # operator who entered it, on the command line or in an import, vouched for it).
+    phone_verified_at: Mapped[object | None] = mapped_column(UTCDateTime)
     # For `neighbors keys rotate`: the encrypted columns, and each keyed hash with its source.
     ENCRYPTED = ("phone_encrypted",)
     LOOKUP_HASHES = {"phone_hash": "phone_encrypted"}
@@ -165,3 +168,26 @@ class LoginSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, index=True)
     ended_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+
+class CodePurpose(StrEnum):
+    LOGIN = "login"
+    VERIFY = "verify"
+
+
+class PhoneCode(db.Model):
+    """A one-time code sent by SMS: 6 digits, valid CODE_MINUTES, used once. Only a keyed hash
+    of the code is stored, and the number only as its keyed lookup hash."""
+
+    __tablename__ = "phone_codes"
+    __table_args__ = (Index("ix_phone_codes_phone", "phone_hash", "purpose", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[CodePurpose] = mapped_column(enum_column(CodePurpose, "code_purpose"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[object] = mapped_column(UTCDateTime)
+    used_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    wrong_tries: Mapped[int] = mapped_column(default=0)

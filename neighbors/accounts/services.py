@@ -49,6 +49,12 @@ from neighbors.accounts.party import (
     reporting_members,
     review_party_report,
 )
+from neighbors.accounts.phones import (
+    issue_code_token,
+    request_code,
+    sign_in_with_code,
+    verify_phone,
+)
 from neighbors.accounts.profiles import register, set_locale, update_profile
 
 __all__ = [
@@ -73,6 +79,7 @@ __all__ = [
     "hash_password",
     "import_users",
     "invitation_token",
+    "issue_code_token",
     "issue_token",
     "login_key",
     "normalize_email",
@@ -82,11 +89,13 @@ __all__ = [
     "phone_of",
     "prune_sessions",
     "register",
+    "request_code",
     "reporting_members",
     "review_party_report",
     "revoke_role",
     "revoke_token",
     "set_locale",
+    "sign_in_with_code",
     "start_session",
     "update_profile",
     "user_by_email",
@@ -94,4 +103,5 @@ __all__ = [
     "user_for_invitation",
     "user_for_session",
     "user_for_token",
+    "verify_phone",
 ]
