@@ -1,5 +1,4 @@
-"""text messages: the SMS outbox, each person's notification channel, verified phone numbers
-and one-time codes
+"""text messages, channels, verified phones and one-time codes, answers to reminders
 
 Revision ID: 0012
 Revises: 0010
@@ -44,6 +43,10 @@ def upgrade():
     # Numbers stored before verification existed have been logins all along: they stay so.
     op.execute("UPDATE users SET phone_verified_at = created_at WHERE phone_hash IS NOT NULL")
 
+    with op.batch_alter_table('signups', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reply', sa.Enum('coming', 'declined', name='signup_reply', native_enum=False, create_constraint=True), nullable=True))
+        batch_op.add_column(sa.Column('replied_at', sa.DateTime(timezone=True), nullable=True))
+
     op.create_table('phone_codes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('phone_hash', sa.String(length=64), nullable=False),
@@ -68,6 +71,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_phone_codes_user_id'))
         batch_op.drop_index('ix_phone_codes_phone')
     op.drop_table('phone_codes')
+
+    with op.batch_alter_table('signups', schema=None) as batch_op:
+        batch_op.drop_constraint('signup_reply', type_='check')
+        batch_op.drop_column('replied_at')
+        batch_op.drop_column('reply')
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('phone_verified_at')

@@ -5,7 +5,8 @@ work of the change; the message goes into the e-mail outbox, the SMS outbox or b
 person's language, and the scheduler sends it after commit. A notice has two templates:
 `<feature>/mail/<notice>.txt` (first line the subject, the rest the body) and
 `<feature>/sms/<notice>.txt` (one short text, within 70 characters where possible). Values are
-plain strings or numbers: they are also the variables of the SMS provider's registered template.
+plain strings or numbers: they are also the variables of the SMS provider's registered template
+(except links: `link` and `*_link` are for e-mail).
 """
 
 import logging
@@ -54,5 +55,16 @@ def notify(person, template, **values):
                 ways.remove(Channel.SMS)
             else:
                 text = render_template(f"{feature}/sms/{notice}.txt", person=person, **values)
-                sms_outbox.queue(phone, template, values, text.strip(), locale)
+                # Links stay out of the provider's template variables (cut to 35 characters,
+                # they would not work; providers vet links in templates apart).
+                params = {
+                    k: v for k, v in values.items() if k != "link" and not k.endswith("_link")
+                }
+                sms_outbox.queue(phone, template, params, text.strip(), locale)
     return ways
+
+
+def _params(values):
+    """The SMS provider's template variables: the values but links (cut to the provider's 35
+    characters they would not work, and providers vet links in templates apart)."""
+    return {k: v for k, v in values.items() if k != "link" and not k.endswith("_link")}

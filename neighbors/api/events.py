@@ -177,6 +177,7 @@ def list_signups(event_id):
                 "waitlist_position": positions.get(s.id),
                 "checked_in_at": isoformat(s.checked_in_at),
                 "checked_out_at": isoformat(s.checked_out_at),
+                "reply": s.reply and str(s.reply),
             }
             for s in signups
         ]

@@ -7,6 +7,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload
 
 from neighbors.accounts.models import User
 from neighbors.areas import services as areas
@@ -27,6 +28,7 @@ from neighbors.events.models import (
 )
 from neighbors.events.notices import notify
 from neighbors.events.queries import locked_event, staff_event
+from neighbors.events.replies import reply_links
 from neighbors.events.signups import fill_seats
 from neighbors.extensions import db
 
@@ -275,17 +277,30 @@ def _remind(event_id, hours_before, window):
             return 0
         if not window[0] < event.starts_at <= window[1]:  # moved meanwhile
             return 0
-        people = db.session.scalars(
-            select(User)
-            .join(Signup, Signup.user_id == User.id)
+        signups = db.session.scalars(
+            select(Signup)
+            .join(User, Signup.user_id == User.id)
             .where(
                 Signup.event_id == event.id,
                 Signup.status == SignupStatus.CONFIRMED,
                 User.active.is_(True),
             )
             .order_by(Signup.id)
+            .options(joinedload(Signup.user))
         ).all()
-        told = sum(1 for person in people if notify(person, event, "reminder"))
+        people = [signup.user for signup in signups]
+        # The reminder asks "still coming?" with links that answer without signing in, until
+        # the person has answered.
+        told = sum(
+            1
+            for signup in signups
+            if notify(
+                signup.user,
+                event,
+                "reminder",
+                **(reply_links(signup) if signup.reply is None else {}),
+            )
+        )
         db.session.add(
             Reminder(
                 event_id=event.id,

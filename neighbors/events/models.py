@@ -114,6 +114,11 @@ class Event(db.Model):
         return self.ends_at <= utcnow()
 
 
+class Reply(StrEnum):
+    COMING = "coming"
+    DECLINED = "declined"
+
+
 class Signup(db.Model):
     __tablename__ = "signups"
     __table_args__ = (
@@ -147,6 +152,9 @@ class Signup(db.Model):
     walk_in: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     # Confirmed but never checked in, set when the event completes.
     no_show: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # The answer to the reminder's links ("coming" or "declined"), once: events.replies.
+    reply: Mapped[Reply | None] = mapped_column(enum_column(Reply, "signup_reply"))
+    replied_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
     user: Mapped[User] = relationship()

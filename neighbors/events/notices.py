@@ -13,9 +13,10 @@ logger = logging.getLogger(__name__)
 NOTICES = ("promoted", "reminder", "cancelled")
 
 
-def notify(person, event, notice):
+def notify(person, event, notice, **links):
     """Queue one notice in the person's language by their channel(s); returns the channels
-    (none for a person with neither e-mail nor phone)."""
+    (none for a person with neither e-mail nor phone). links: more links for the e-mail (a
+    reminder's answers)."""
     if notice not in NOTICES:
         raise ValueError(f"unknown notice {notice!r}")
     return accounts.notify(
@@ -26,4 +27,5 @@ def notify(person, event, notice):
         venue=event.venue or "",
         link=absolute_url("events.show_event", event_id=event.id),
         reason=event.cancel_reason or "",
+        **links,
     )

@@ -29,6 +29,7 @@ from neighbors.events.queries import (
     staff_events,
     waitlist_position,
 )
+from neighbors.events.replies import answer_reminder, read_reply, reply_links, reply_token
 from neighbors.events.signups import (
     SignupResult,
     cancel_signup,
@@ -38,6 +39,10 @@ from neighbors.events.signups import (
 )
 
 __all__ = [
+    "answer_reminder",
+    "read_reply",
+    "reply_links",
+    "reply_token",
     "MAX_CAPACITY",
     "MAX_SERIES",
     "PUBLIC_STATUSES",

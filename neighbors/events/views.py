@@ -15,7 +15,7 @@ from neighbors.events import calendar
 from neighbors.events import services as events
 from neighbors.events.forms import CancelEventForm, EventFilterForm, EventForm, SeriesForm
 from neighbors.events.labels import CATEGORY_LABELS, STATUS_LABELS
-from neighbors.events.models import Category, SignupStatus
+from neighbors.events.models import Category, Reply, SignupStatus
 from neighbors.web.forms import communities_by_street, options, show_error
 
 bp = Blueprint("events", __name__, template_folder="templates")
@@ -109,6 +109,21 @@ def cancel_signup(event_id):
     events.cancel_signup(current_user, event_id)
     flash(_("Your sign-up is cancelled."), "success")
     return redirect(url_for("events.show_event", event_id=event_id))
+
+
+@bp.route("/reply/<token>", methods=["GET", "POST"])
+def reply_to_reminder(token):
+    """A reminder's link: the page asks to confirm (a link opened by a mail scanner changes
+    nothing), the button answers, without signing in."""
+    signup, answer = events.read_reply(token)
+    if request.method == "POST":
+        signup, answer = events.answer_reminder(token)
+        if answer == Reply.COMING:
+            flash(_("Thank you: we are expecting you."), "success")
+        else:
+            flash(_("Thank you for telling us: your place has gone to the next person."), "success")
+        return redirect(url_for("events.show_event", event_id=signup.event_id))
+    return render_template("events/reply.html", signup=signup, answer=answer, event=signup.event)
 
 
 @bp.route("/my/calendar", methods=["GET", "POST"])

@@ -49,6 +49,7 @@ ACCESS = {
     "events.show_event": "public",
     "events.event_ics": "public",
     "events.calendar_feed": "public",
+    "events.reply_to_reminder": "public",
     "hours.verify": "public",
     "accounts.login": "public",
     "accounts.login_by_code": "public",
@@ -192,7 +193,8 @@ class World:
         volunteer = person(self.ids["volunteer"])
 
         self.event_id = factory.event()
-        events.sign_up(volunteer, self.event_id)
+        signup = events.sign_up(volunteer, self.event_id).signup
+        self.reply_token = events.reply_token(signup, "coming")
         held = factory.held_event([self.ids["volunteer"]])
         attendance.all_present(factory.staff(), held)
         completion.complete_event(factory.staff(), held)
@@ -262,6 +264,7 @@ class World:
             "token": {
                 "events.calendar_feed": self.feed_token,
                 "accounts.accept_invitation": self.invitation,
+                "events.reply_to_reminder": self.reply_token,
             }.get(endpoint, self.certificate_token),
             "code": {"areas.district": "210102", "areas.street": "210102002"}.get(
                 endpoint, COMMUNITY

@@ -210,7 +210,8 @@ class World:
         staff = factory.staff()
 
         self.event_id = factory.event()
-        events.sign_up(volunteer, self.event_id)
+        signup = events.sign_up(volunteer, self.event_id).signup
+        self.reply_token = events.reply_token(signup, "coming")
         self.draft_id = factory.event(publish=False)
         self.held_id = factory.held_event([self.ids["volunteer"]])
         self.live_id = factory.event()
@@ -659,6 +660,7 @@ FORMS = (
     Form("accounts.login", None,
          lambda w: {"login": w.emails["volunteer"], "password": PASSWORD, "remember": "y"}),
     Form("accounts.logout", "volunteer", lambda w: {}),
+    Form("events.reply_to_reminder", None, lambda w: {}, lambda w: {"token": w.reply_token}),
     Form("accounts.login_by_code", None,
          lambda w: {"phone": "13900001111", "code": w.login_code, "confirm": "1"}),
     Form("accounts.verify_phone", "volunteer",
