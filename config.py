@@ -121,6 +121,8 @@ class Config:
     SMS_CODE_PHONE_LIMIT = "5 per hour"
     SMS_CODE_DAY_LIMIT = "10 per day"
     SMS_CODE_IP_LIMIT = "20 per hour"
+    # Messages staff send to an event's confirmed people, per event.
+    ROSTER_MESSAGE_LIMIT = "3 per hour"
 
     # The scheduler process (`neighbors scheduler`): job name -> cron fields in DISPLAY_TIMEZONE,
     # merged over neighbors.jobs.SCHEDULE; null turns a job off. Example for the environment:

@@ -1,4 +1,4 @@
-"""text messages, channels, verified phones and one-time codes, answers to reminders
+"""text messages, channels, verified phones and codes, answers to reminders, roster messages
 
 Revision ID: 0012
 Revises: 0010
@@ -47,6 +47,21 @@ def upgrade():
         batch_op.add_column(sa.Column('reply', sa.Enum('coming', 'declined', name='signup_reply', native_enum=False, create_constraint=True), nullable=True))
         batch_op.add_column(sa.Column('replied_at', sa.DateTime(timezone=True), nullable=True))
 
+    op.create_table('event_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.String(length=300), nullable=False),
+    sa.Column('recipients', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_event_messages_author_id_users')),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_event_messages_event_id_events')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_event_messages'))
+    )
+    with op.batch_alter_table('event_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_messages_author_id'), ['author_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_event_messages_event_id'), ['event_id'], unique=False)
+
     op.create_table('phone_codes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('phone_hash', sa.String(length=64), nullable=False),
@@ -71,6 +86,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_phone_codes_user_id'))
         batch_op.drop_index('ix_phone_codes_phone')
     op.drop_table('phone_codes')
+
+    with op.batch_alter_table('event_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_messages_event_id'))
+        batch_op.drop_index(batch_op.f('ix_event_messages_author_id'))
+    op.drop_table('event_messages')
 
     with op.batch_alter_table('signups', schema=None) as batch_op:
         batch_op.drop_constraint('signup_reply', type_='check')

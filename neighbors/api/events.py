@@ -148,6 +148,14 @@ def change_status(event_id, action):
     return jsonify(event_json(events.get_event(event_id, actor)))
 
 
+@bp.post("/events/<int:event_id>/messages")
+@role_required(Role.STAFF)
+def send_message(event_id):
+    text = read_fields(json_body(), required=("text",))["text"]
+    message = events.send_message(current_actor(), event_id, text)
+    return jsonify(id=message.id, recipients=message.recipients), 202
+
+
 def signup_json(signup, position):
     return {"id": signup.id, "status": str(signup.status), "waitlist_position": position}
 

@@ -160,6 +160,22 @@ class Signup(db.Model):
     user: Mapped[User] = relationship()
 
 
+class EventMessage(db.Model):
+    """A short message from staff to everyone confirmed for an event, sent by each person's
+    channel and shown on the event's page to them."""
+
+    __tablename__ = "event_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(String(300))
+    recipients: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship()
+
+
 class CalendarFeed(db.Model):
     """A private, revocable address for a person's calendar of confirmed events."""
 

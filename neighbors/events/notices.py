@@ -10,13 +10,13 @@ from neighbors.core.timezone import to_local
 
 logger = logging.getLogger(__name__)
 
-NOTICES = ("promoted", "reminder", "cancelled")
+NOTICES = ("promoted", "reminder", "cancelled", "message")
 
 
-def notify(person, event, notice, **links):
+def notify(person, event, notice, **extra):
     """Queue one notice in the person's language by their channel(s); returns the channels
-    (none for a person with neither e-mail nor phone). links: more links for the e-mail (a
-    reminder's answers)."""
+    (none for a person with neither e-mail nor phone). extra: more values (a reminder's links,
+    a message's text)."""
     if notice not in NOTICES:
         raise ValueError(f"unknown notice {notice!r}")
     return accounts.notify(
@@ -27,5 +27,5 @@ def notify(person, event, notice, **links):
         venue=event.venue or "",
         link=absolute_url("events.show_event", event_id=event.id),
         reason=event.cancel_reason or "",
-        **links,
+        **extra,
     )

@@ -13,6 +13,7 @@ from neighbors.events.lifecycle import (
     send_reminders,
     update_event,
 )
+from neighbors.events.messages import event_messages, messages_for, send_message
 from neighbors.events.queries import (
     PUBLIC_STATUSES,
     EventFilter,
@@ -39,6 +40,9 @@ from neighbors.events.signups import (
 )
 
 __all__ = [
+    "event_messages",
+    "messages_for",
+    "send_message",
     "answer_reminder",
     "read_reply",
     "reply_links",

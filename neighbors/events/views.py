@@ -13,7 +13,13 @@ from neighbors.core.links import absolute_url
 from neighbors.core.timezone import from_local, local_today, to_local
 from neighbors.events import calendar
 from neighbors.events import services as events
-from neighbors.events.forms import CancelEventForm, EventFilterForm, EventForm, SeriesForm
+from neighbors.events.forms import (
+    CancelEventForm,
+    EventFilterForm,
+    EventForm,
+    MessageForm,
+    SeriesForm,
+)
 from neighbors.events.labels import CATEGORY_LABELS, STATUS_LABELS
 from neighbors.events.models import Category, Reply, SignupStatus
 from neighbors.web.forms import communities_by_street, options, show_error
@@ -75,6 +81,7 @@ def show_event(event_id):
         signup=signup,
         position=position,
         can_manage=events.manages(current_user, event),
+        messages=events.messages_for(current_user, event),
     )
 
 
@@ -238,9 +245,36 @@ def cancel_event(event_id):
 
 @bp.get("/staff/events/<int:event_id>/roster")
 @login_required
-def show_roster(event_id):
+def show_roster(event_id, form=None, status=200):
     event, signups, positions = events.roster(current_user, event_id)
-    return render_template("events/roster.html", event=event, signups=signups, positions=positions)
+    page = render_template(
+        "events/roster.html",
+        event=event,
+        signups=signups,
+        positions=positions,
+        form=form or MessageForm(),
+        messages=events.event_messages(event.id),
+    )
+    return page, status
+
+
+@bp.post("/staff/events/<int:event_id>/messages")
+@login_required
+def send_message(event_id):
+    """A short message to everyone confirmed, by each person's channel."""
+    events.roster(current_user, event_id)  # role and scope before the form is read
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            message = events.send_message(current_user, event_id, form.text.data)
+        except DomainError as error:
+            if error.status == 429:
+                raise
+            show_error(form, error)
+        else:
+            flash(_("Message sent to %(n)s people.", n=message.recipients), "success")
+            return redirect(url_for("events.show_roster", event_id=event_id))
+    return show_roster(event_id, form=form, status=422)
 
 
 def _event_fields(form):

@@ -79,6 +79,7 @@ ACCESS = {
     "events.cancel_event": "scoped",
     "events.edit_event": "scoped",
     "events.show_roster": "scoped",
+    "events.send_message": "scoped",
     "attendance.sheet": "scoped",
     "attendance.tap": "scoped",
     "attendance.all_present": "scoped",
@@ -118,6 +119,7 @@ ACCESS = {
     "api.list_events": "public",
     "api.get_event": "public",
     "api.create_event": "scoped",
+    "api.send_message": "scoped",
     "api.update_event": "scoped",
     "api.change_status": "scoped",
     "api.complete_event": "scoped",
@@ -296,6 +298,7 @@ def bodies(world):
         },
         "api.reverse_entry": {"reason": "录入错误"},
         "api.review_record": {"reason": "核实"},
+        "api.send_message": {"text": "明早八点在服务站门口集合。"},
     }  # fmt: skip
 
 

@@ -418,6 +418,7 @@ API = (
         lambda w: {"event_id": w.event_id, "action": "cancel"}, label="cancel"),
     Api("api.complete_event", "staff", lambda w: {}, lambda w: {"event_id": w.held_id}),
     Api("api.sign_up", "volunteer", lambda w: {}, _event),
+    Api("api.send_message", "staff", lambda w: {"text": "明早八点集合。"}, _event),
     Api(
         "api.record_attendance",
         "staff",
@@ -661,6 +662,7 @@ FORMS = (
          lambda w: {"login": w.emails["volunteer"], "password": PASSWORD, "remember": "y"}),
     Form("accounts.logout", "volunteer", lambda w: {}),
     Form("events.reply_to_reminder", None, lambda w: {}, lambda w: {"token": w.reply_token}),
+    Form("events.send_message", "staff", lambda w: {"text": "明早八点集合。"}, _event),
     Form("accounts.login_by_code", None,
          lambda w: {"phone": "13900001111", "code": w.login_code, "confirm": "1"}),
     Form("accounts.verify_phone", "volunteer",
