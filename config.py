@@ -99,6 +99,31 @@ class Config:
     MAIL_FILE_DIR = None
     OUTBOX_KEEP_DAYS = 30  # sent and failed messages (bodies name people) are deleted after
 
+    # Text messages (README, "Text messages"): console (the log, numbers masked), file (one JSON
+    # file per message in SMS_FILE_DIR) or aliyun. Unset: console, except that production keeps
+    # them waiting in the outbox.
+    SMS_PROVIDER = None
+    SMS_FILE_DIR = None
+    SMS_TIMEOUT = 10  # seconds, for the provider's answer
+    SMS_MAX_ATTEMPTS = 8  # then the message is marked failed (back-off 1, 2, 4 … minutes)
+    SMS_ALIYUN_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
+    SMS_ALIYUN_REGION = "cn-hangzhou"
+    SMS_ALIYUN_ACCESS_KEY_ID = None
+    SMS_ALIYUN_ACCESS_KEY_SECRET = None
+    SMS_ALIYUN_SIGN_NAME = None  # the registered signature (短信签名), e.g. 邻里
+    # Notice -> registered template code, or {"zh": code, "en": code}; e.g.
+    # {"events/promoted": "SMS_123456789"}. A notice without a code waits in the outbox.
+    SMS_ALIYUN_TEMPLATES = {}
+    # One-time codes by SMS: valid this many minutes; dead after this many wrong tries; how many
+    # may be asked per number (per hour and per day) and per address.
+    CODE_MINUTES = 5
+    CODE_WRONG_TRIES = 5
+    SMS_CODE_PHONE_LIMIT = "5 per hour"
+    SMS_CODE_DAY_LIMIT = "10 per day"
+    SMS_CODE_IP_LIMIT = "20 per hour"
+    # Messages staff send to an event's confirmed people, per event.
+    ROSTER_MESSAGE_LIMIT = "3 per hour"
+
     # The scheduler process (`neighbors scheduler`): job name -> cron fields in DISPLAY_TIMEZONE,
     # merged over neighbors.jobs.SCHEDULE; null turns a job off. Example for the environment:
     # NEIGHBORS_SCHEDULE='{"send_reminders": {"minute": "*"}}'
@@ -173,6 +198,11 @@ def load(app, overrides=None):
         app.config["DATABASE_URL"] or f"sqlite:///{instance / 'neighbors.db'}"
     )
     app.config["BOOKS_START"] = _books_start(app.config["BOOKS_START"])
+    if app.config["SMS_PROVIDER"] not in (None, "", "console", "file", "aliyun"):
+        raise RuntimeError(
+            "NEIGHBORS_SMS_PROVIDER must be console, file or aliyun, "
+            f"not {app.config['SMS_PROVIDER']!r}"
+        )
     if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
 

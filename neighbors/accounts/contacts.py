@@ -59,8 +59,13 @@ def _find_by_login(login):
         return None
     if phone is None:
         return None
-    # Under every configured key, so an account not yet moved to a new key still logs in.
-    return db.session.scalar(select(User).where(User.phone_hash.in_(privacy.lookup_hashes(phone))))
+    # Under every configured key, so an account not yet moved to a new key still logs in; a
+    # number counts as a login only once verified (accounts.phones).
+    return db.session.scalar(
+        select(User).where(
+            User.phone_hash.in_(privacy.lookup_hashes(phone)), User.phone_verified_at.is_not(None)
+        )
+    )
 
 
 def phone_of(user):
@@ -91,7 +96,10 @@ def _set_contact(user, email, phone):
         raise Conflict.from_fields(taken, code="already_registered")
     user.email = email
     if not keep:
-        user.phone_hash = privacy.lookup_hash(phone) if phone else None
+        new_hash = privacy.lookup_hash(phone) if phone else None
+        if new_hash is None or user.phone_hash not in privacy.lookup_hashes(phone):
+            user.phone_verified_at = None  # a new number is no login until verified
+        user.phone_hash = new_hash
         user.phone_encrypted = privacy.encrypt(phone) if phone else None
 
 

@@ -255,7 +255,10 @@ def issue_token(login, password, *, address=None):
 
     Raises NotAuthenticated, TooManyAttempts (as authenticate).
     """
-    user = authenticate(login, password, address=address)
+    return _new_token(authenticate(login, password, address=address))
+
+
+def _new_token(user):
     raw = secrets.token_urlsafe(32)
     ttl = timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
     with transaction():

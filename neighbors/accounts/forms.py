@@ -6,8 +6,10 @@ from wtforms import (
     BooleanField,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
+    SubmitField,
     TelField,
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
@@ -40,6 +42,25 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
+class CodeForm(FlaskForm):
+    """A mobile number and the code sent to it; `send` asks for a code, `confirm` uses it."""
+
+    phone = TelField(_l("Mobile number"), validators=[Optional(), Length(max=20)])
+    code = StringField(
+        _l("Code from the SMS"),
+        validators=[Optional(), Length(max=6)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    # Asked by the service only when a new number replaces the one verified before.
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[Optional(), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    send = SubmitField(_l("Send me a code"))
+    confirm = SubmitField(_l("Confirm"))
+
+
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("E-mail address"), validators=[Optional(), Length(max=254)])
@@ -47,6 +68,16 @@ class ProfileForm(FlaskForm):
     community = SelectField(_l("Home community"), validators=[DataRequired()], choices=[])
     grid = SelectField(_l("Grid"), validators=[Optional()], choices=[])
     locale = SelectField(_l("Language"), validators=[Optional()], choices=[])
+    channel = SelectField(
+        _l("Tell me by"),
+        validators=[Optional()],
+        choices=[
+            SelectChoice("", _l("E-mail, or SMS when I have no e-mail address")),
+            SelectChoice("email", _l("E-mail")),
+            SelectChoice("sms", _l("SMS")),
+            SelectChoice("both", _l("E-mail and SMS")),
+        ],
+    )
     # Asked by the service only when the e-mail address or the phone number changes.
     current_password = PasswordField(
         _l("Current password"),

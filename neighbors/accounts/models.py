@@ -2,6 +2,8 @@
 Party details (`user.party`) are the party feature's PartyMember, their memberships of
 organisations (`user.memberships`) the organisations feature's."""
 
+from enum import StrEnum
+
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +12,14 @@ from neighbors.areas.models import Community, District, Grid, Street
 from neighbors.core.db import UTCDateTime, enum_column, utcnow
 from neighbors.core.permissions import Role
 from neighbors.extensions import db
+
+
+class Channel(StrEnum):
+    """How a person is told about what concerns them."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    BOTH = "both"
 
 
 class User(UserMixin, db.Model):
@@ -25,6 +35,9 @@ class User(UserMixin, db.Model):
     # The phone number is sensitive: stored encrypted, found by a keyed hash.
     phone_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     phone_encrypted: Mapped[str | None] = mapped_column(String(200))
+    # A number counts as a login only once verified: a code sent to it was entered (or the
+    # operator who entered it, on the command line or in an import, vouched for it).
+    phone_verified_at: Mapped[object | None] = mapped_column(UTCDateTime)
     # For `neighbors keys rotate`: the encrypted columns, and each keyed hash with its source.
     ENCRYPTED = ("phone_encrypted",)
     LOOKUP_HASHES = {"phone_hash": "phone_encrypted"}
@@ -33,6 +46,9 @@ class User(UserMixin, db.Model):
     home_community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     locale: Mapped[str | None] = mapped_column(String(10))
+    # The channel the person chose; None: e-mail when they have an address, else SMS
+    # (accounts.notices.channels_of).
+    notify_channel: Mapped[Channel | None] = mapped_column(enum_column(Channel, "notify_channel"))
     privacy_consent_version: Mapped[str | None] = mapped_column(String(20))
     privacy_consent_at: Mapped[object | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
@@ -143,3 +159,26 @@ class LoginSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, index=True)
     ended_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+
+class CodePurpose(StrEnum):
+    LOGIN = "login"
+    VERIFY = "verify"
+
+
+class PhoneCode(db.Model):
+    """A one-time code sent by SMS: 6 digits, valid CODE_MINUTES, used once. Only a keyed hash
+    of the code is stored, and the number only as its keyed lookup hash."""
+
+    __tablename__ = "phone_codes"
+    __table_args__ = (Index("ix_phone_codes_phone", "phone_hash", "purpose", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[CodePurpose] = mapped_column(enum_column(CodePurpose, "code_purpose"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[object] = mapped_column(UTCDateTime)
+    used_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    wrong_tries: Mapped[int] = mapped_column(default=0)

@@ -14,7 +14,7 @@ from neighbors.accounts.contacts import (
     normalize_phone,
 )
 from neighbors.accounts.credentials import _require_password, hash_password
-from neighbors.accounts.models import RoleGrant, User
+from neighbors.accounts.models import Channel, RoleGrant, User
 from neighbors.areas import services as areas
 from neighbors.core import audit, privacy
 from neighbors.core.db import transaction, utcnow
@@ -51,11 +51,22 @@ def register(*, name, email, phone, password, community_code, consent, locale=No
 
 
 def update_profile(
-    actor, *, name, email, phone, community_code, grid_code, locale, current_password=None
+    actor,
+    *,
+    name,
+    email,
+    phone,
+    community_code,
+    grid_code,
+    locale,
+    current_password=None,
+    channel=None,
 ):
     """Change one's own profile; a blank phone keeps the current number. Changing the e-mail
     address or the phone number (the logins, where reset links and codes go) needs the current
     password: a session left open on a shared computer must not be enough to take the account.
+    channel: how the person is told about what concerns them ("email", "sms", "both"; "" for the
+    default: e-mail, or SMS without an e-mail address); None keeps it.
 
     Raises NotAuthenticated, Invalid (also a missing or wrong current password), Conflict,
     NotFound (unknown community or grid).
@@ -85,9 +96,28 @@ def update_profile(
             user.grid = None  # the old community's grid, still selected in the form
         if locale is not None:
             user.locale = locale or None
+        if channel is not None:
+            user.notify_channel = _channel_for(user, channel)
         _flush_unique()
         audit.record(actor, "account.update_profile", user)
     return user
+
+
+def _channel_for(user, channel):
+    """The chosen channel, if the person has the contact it needs. Raises Invalid."""
+    if not channel:
+        return None
+    try:
+        chosen = Channel(channel)
+    except ValueError:
+        raise Invalid.from_fields({"channel": _("Choose e-mail, SMS or both.")}) from None
+    if chosen in (Channel.EMAIL, Channel.BOTH) and not user.email:
+        message = _("Give an e-mail address to be told by e-mail.")
+        raise Invalid.from_fields({"channel": message})
+    if chosen in (Channel.SMS, Channel.BOTH) and user.phone_hash is None:
+        message = _("Give a mobile number to be told by SMS.")
+        raise Invalid.from_fields({"channel": message})
+    return chosen
 
 
 def grid_in(community, grid_code):

@@ -40,7 +40,14 @@ from neighbors.accounts.imports import (
     user_by_email,
     user_exists,
 )
+from neighbors.accounts.notices import channels_of, notify
 from neighbors.accounts.people import grant_role, revoke_role
+from neighbors.accounts.phones import (
+    issue_code_token,
+    request_code,
+    sign_in_with_code,
+    verify_phone,
+)
 from neighbors.accounts.profiles import register, set_locale, update_profile
 
 __all__ = [
@@ -54,6 +61,7 @@ __all__ = [
     "active_admins",
     "authenticate",
     "change_password",
+    "channels_of",
     "create_user",
     "end_session",
     "find_by_login",
@@ -62,16 +70,20 @@ __all__ = [
     "hash_password",
     "import_users",
     "invitation_token",
+    "issue_code_token",
     "issue_token",
     "login_key",
     "normalize_email",
     "normalize_phone",
+    "notify",
     "phone_of",
     "prune_sessions",
     "register",
+    "request_code",
     "revoke_role",
     "revoke_token",
     "set_locale",
+    "sign_in_with_code",
     "start_session",
     "update_profile",
     "user_by_email",
@@ -79,4 +91,5 @@ __all__ = [
     "user_for_invitation",
     "user_for_session",
     "user_for_token",
+    "verify_phone",
 ]

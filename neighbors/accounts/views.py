@@ -18,6 +18,7 @@ from wtforms import SelectChoice
 
 from neighbors.accounts import services as accounts
 from neighbors.accounts.forms import (
+    CodeForm,
     InvitationForm,
     LoginForm,
     PasswordForm,
@@ -80,6 +81,8 @@ def register():
         else:
             _start_session(user)
             flash(_("Welcome, %(name)s. Your account is ready.", name=user.name), "success")
+            if user.phone_hash is not None:  # registration verifies the number
+                return _send_verification(user, form.phone.data)
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/register.html", form=form, picker=picker, picked=picked)
 
@@ -107,6 +110,43 @@ def login():
     return render_template("accounts/login.html", form=form)
 
 
+@bp.route("/login/code", methods=["GET", "POST"])
+@login_limits
+def login_by_code():
+    """Sign in with a code sent by SMS to one's verified number (or to the number one registered
+    with, which the code then verifies): first the number, then the code."""
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.profile"))
+    form, status, code_sent = CodeForm(), 200, False
+    if form.validate_on_submit():
+        try:
+            if form.send.data:
+                accounts.request_code(form.phone.data, "login", address=request.remote_addr)
+                flash(_("If this number has an account, a code is on its way."), "success")
+                code_sent = True
+            else:
+                code_sent = True  # a wrong code: ask again for it
+                user = accounts.sign_in_with_code(
+                    form.phone.data, form.code.data, address=request.remote_addr
+                )
+                _start_session(user)
+                return redirect(safe_next(request.args.get("next")) or url_for("accounts.profile"))
+        except DomainError as error:
+            show_error(form, error)
+            status = 429 if isinstance(error, TooManyAttempts) else 200
+            code_sent = code_sent and "phone" not in error.fields
+            headers = retry_after(error)
+            return _code_page(form, code_sent), status, headers
+    return _code_page(form, code_sent), status
+
+
+def _code_page(form, code_sent):
+    sent_to = mask_phone((form.phone.data or "").strip())
+    return render_template(
+        "accounts/login_code.html", form=form, code_sent=code_sent, sent_to=sent_to
+    )
+
+
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
@@ -127,6 +167,7 @@ def profile():
         "accounts/profile.html",
         user=current_user,
         phone=mask_phone(accounts.phone_of(current_user)),
+        channels=accounts.channels_of(current_user),
     )
 
 
@@ -139,6 +180,7 @@ def edit_profile():
         community=user.home_community.code if user.home_community else None,
         grid=user.grid.code if user.grid else "",
         locale=user.locale or "",
+        channel=user.notify_channel or "",
     )
     picker = AreaPickerForm(request.args)
     chosen = request.form.get("community") or form.community.data
@@ -161,6 +203,7 @@ def edit_profile():
                 grid_code=form.grid.data,
                 locale=form.locale.data,
                 current_password=form.current_password.data,
+                channel=form.channel.data or "",
             )
         except DomainError as error:
             show_error(form, error)
@@ -172,6 +215,55 @@ def edit_profile():
     return render_template(
         "accounts/edit_profile.html", form=form, phone=phone, picker=picker, picked=picked
     )
+
+
+def _send_verification(user, phone):
+    try:
+        accounts.request_code(phone, "verify", address=request.remote_addr, actor=user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("We sent a code to your mobile number: enter it to verify the number."), "success")
+    return redirect(url_for("accounts.verify_phone"))
+
+
+@bp.route("/profile/phone", methods=["GET", "POST"])
+@login_required
+def verify_phone():
+    """Verify one's mobile number, or change it to a new one, with a code sent to it."""
+    user = current_user
+    form, status, code_sent, headers = CodeForm(), 200, False, {}
+    if form.validate_on_submit():
+        number = form.phone.data or accounts.phone_of(user)
+        try:
+            if form.send.data:
+                accounts.request_code(number, "verify", address=request.remote_addr, actor=user)
+                flash(_("A code is on its way to %(phone)s.", phone=mask_phone(number)), "success")
+                code_sent = True
+            else:
+                code_sent = True
+                accounts.verify_phone(
+                    user,
+                    number,
+                    form.code.data,
+                    address=request.remote_addr,
+                    current_password=form.current_password.data,
+                )
+                flash(_("Your mobile number is verified."), "success")
+                return redirect(url_for("accounts.profile"))
+        except DomainError as error:
+            show_error(form, error)
+            status = 429 if isinstance(error, TooManyAttempts) else 200
+            code_sent = code_sent and "phone" not in error.fields
+            headers = retry_after(error)
+    page = render_template(
+        "accounts/verify_phone.html",
+        form=form,
+        code_sent=code_sent,
+        phone=mask_phone(accounts.phone_of(user)),
+        verified=user.phone_verified_at is not None,
+    )
+    return page, status, headers
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])

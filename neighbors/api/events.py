@@ -174,6 +174,14 @@ def change_status(event_id, action):
     return jsonify(event_json(events.get_event(event_id, actor)))
 
 
+@bp.post("/events/<int:event_id>/messages")
+@role_required(Role.STAFF)
+def send_message(event_id):
+    text = read_fields(json_body(), required=("text",))["text"]
+    message = events.send_message(current_actor(), event_id, text)
+    return jsonify(id=message.id, recipients=message.recipients), 202
+
+
 def signup_json(signup, position):
     return {"id": signup.id, "status": str(signup.status), "waitlist_position": position}
 
@@ -203,6 +211,7 @@ def list_signups(event_id):
                 "waitlist_position": positions.get(s.id),
                 "checked_in_at": isoformat(s.checked_in_at),
                 "checked_out_at": isoformat(s.checked_out_at),
+                "reply": s.reply and str(s.reply),
             }
             for s in signups
         ]

@@ -157,6 +157,9 @@ def _network(address):
     return str(parsed)
 
 
+network = _network  # for other counts by address
+
+
 def _seconds_left(store, key):
     if not store.get(key):
         return 0

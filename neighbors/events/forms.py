@@ -110,6 +110,12 @@ class CancelEventForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 
 
+class MessageForm(FlaskForm):
+    text = TextAreaField(
+        _l("Message to everyone confirmed"), validators=[DataRequired(), Length(max=300)]
+    )
+
+
 class EventFilterForm(FlaskForm):
     """The public list's filters, read from the query string."""
 

@@ -8,6 +8,7 @@ from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from neighbors.accounts.models import User
 from neighbors.areas import services as areas
@@ -34,6 +35,7 @@ from neighbors.events.models import (
 )
 from neighbors.events.notices import notify
 from neighbors.events.queries import locked_event, staff_event
+from neighbors.events.replies import reply_links
 from neighbors.events.signups import fill_seats
 from neighbors.extensions import db
 from neighbors.stations import services as stations
@@ -331,7 +333,7 @@ def cancel_event(actor, event_id, reason):
 def send_reminders(now, lead_hours):
     """Remind everyone confirmed for an event that starts within each lead time (hours), once
     per lead time, each event in its own unit of work. An event that is already inside a
-    shorter lead time gets only that reminder. Returns the number of e-mails queued."""
+    shorter lead time gets only that reminder. Returns the number of people told."""
     queued = 0
     leads = sorted(lead_hours)
     for shorter, hours_before in zip([0, *leads], leads, strict=False):
@@ -367,18 +369,30 @@ def _remind(event_id, hours_before, window):
             return 0
         if not window[0] < event.starts_at <= window[1]:  # moved meanwhile
             return 0
-        people = db.session.scalars(
-            select(User)
-            .join(Signup, Signup.user_id == User.id)
+        signups = db.session.scalars(
+            select(Signup)
+            .join(User, Signup.user_id == User.id)
             .where(
                 Signup.event_id == event.id,
                 Signup.status == SignupStatus.CONFIRMED,
                 User.active.is_(True),
             )
             .order_by(Signup.id)
+            .options(joinedload(Signup.user))
         ).all()
-        for person in people:
-            notify(person, event, "reminder")
+        people = [signup.user for signup in signups]
+        # The reminder asks "still coming?" with links that answer without signing in, until
+        # the person has answered.
+        told = sum(
+            1
+            for signup in signups
+            if notify(
+                signup.user,
+                event,
+                "reminder",
+                **(reply_links(signup) if signup.reply is None else {}),
+            )
+        )
         db.session.add(
             Reminder(
                 event_id=event.id,
@@ -387,4 +401,4 @@ def _remind(event_id, hours_before, window):
                 recipients=len(people),
             )
         )
-    return sum(1 for person in people if person.email)
+    return told

@@ -123,6 +123,11 @@ class Event(db.Model):
         return self.ends_at <= utcnow()
 
 
+class Reply(StrEnum):
+    COMING = "coming"
+    DECLINED = "declined"
+
+
 class Signup(db.Model):
     __tablename__ = "signups"
     __table_args__ = (
@@ -156,9 +161,28 @@ class Signup(db.Model):
     walk_in: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     # Confirmed but never checked in, set when the event completes.
     no_show: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # The answer to the reminder's links ("coming" or "declined"), once: events.replies.
+    reply: Mapped[Reply | None] = mapped_column(enum_column(Reply, "signup_reply"))
+    replied_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
     user: Mapped[User] = relationship()
+
+
+class EventMessage(db.Model):
+    """A short message from staff to everyone confirmed for an event, sent by each person's
+    channel and shown on the event's page to them."""
+
+    __tablename__ = "event_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(String(300))
+    recipients: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship()
 
 
 class CalendarFeed(db.Model):

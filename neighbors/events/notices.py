@@ -1,30 +1,31 @@
-"""E-mails about events, one template each: templates/events/mail/<notice>.txt, whose first
-line is the subject and the rest the body."""
+"""Notices about events (promoted from the waitlist, reminders, cancellations), sent by each
+person's channel through accounts' notify: templates/events/mail/<notice>.txt (first line the
+subject, the rest the body) and templates/events/sms/<notice>.txt (one short text)."""
 
 import logging
 
-from flask import render_template
-
-from neighbors.core import outbox
+from neighbors.accounts import services as accounts
 from neighbors.core.links import absolute_url
 from neighbors.core.timezone import to_local
 
 logger = logging.getLogger(__name__)
 
-NOTICES = ("promoted", "reminder", "cancelled")
+NOTICES = ("promoted", "reminder", "cancelled", "message")
 
 
-def notify(person, event, notice):
-    """Queue one e-mail in the person's language (people without e-mail are not written to)."""
+def notify(person, event, notice, **extra):
+    """Queue one notice in the person's language by their channel(s); returns the channels
+    (none for a person with neither e-mail nor phone). extra: more values (a reminder's links,
+    a message's text)."""
     if notice not in NOTICES:
         raise ValueError(f"unknown notice {notice!r}")
-    if not person.email:
-        return
-    link = absolute_url("events.show_event", event_id=event.id)
-    when = to_local(event.starts_at).strftime("%Y-%m-%d %H:%M")
-    with outbox.language_of(person):
-        text = render_template(
-            f"events/mail/{notice}.txt", person=person, event=event, when=when, link=link
-        )
-    subject, body = text.split("\n", 1)
-    outbox.queue(person.email, subject, body)
+    return accounts.notify(
+        person,
+        f"events/{notice}",
+        title=event.title,
+        when=to_local(event.starts_at).strftime("%Y-%m-%d %H:%M"),
+        venue=event.venue or "",
+        link=absolute_url("events.show_event", event_id=event.id),
+        reason=event.cancel_reason or "",
+        **extra,
+    )

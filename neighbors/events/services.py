@@ -13,6 +13,7 @@ from neighbors.events.lifecycle import (
     send_reminders,
     update_event,
 )
+from neighbors.events.messages import event_messages, messages_for, send_message
 from neighbors.events.queries import (
     PUBLIC_STATUSES,
     EventFilter,
@@ -33,6 +34,7 @@ from neighbors.events.queries import (
     station_week,
     waitlist_position,
 )
+from neighbors.events.replies import answer_reminder, read_reply, reply_links, reply_token
 from neighbors.events.signups import (
     SignupResult,
     cancel_signup,
@@ -42,6 +44,13 @@ from neighbors.events.signups import (
 )
 
 __all__ = [
+    "event_messages",
+    "messages_for",
+    "send_message",
+    "answer_reminder",
+    "read_reply",
+    "reply_links",
+    "reply_token",
     "MAX_CAPACITY",
     "MAX_SERIES",
     "PUBLIC_STATUSES",

@@ -19,11 +19,12 @@ from neighbors.events.forms import (
     CancelEventForm,
     EventFilterForm,
     EventForm,
+    MessageForm,
     SeriesForm,
     room_options,
 )
 from neighbors.events.labels import CATEGORY_LABELS, STATUS_LABELS
-from neighbors.events.models import Category, SignupStatus
+from neighbors.events.models import Category, Reply, SignupStatus
 from neighbors.web import role_required
 from neighbors.web.forms import options, show_error
 
@@ -86,6 +87,7 @@ def show_event(event_id):
         signup=signup,
         position=position,
         can_manage=events.manages(current_user, event),
+        messages=events.messages_for(current_user, event),
     )
 
 
@@ -120,6 +122,21 @@ def cancel_signup(event_id):
     events.cancel_signup(current_user, event_id)
     flash(_("Your sign-up is cancelled."), "success")
     return redirect(url_for("events.show_event", event_id=event_id))
+
+
+@bp.route("/reply/<token>", methods=["GET", "POST"])
+def reply_to_reminder(token):
+    """A reminder's link: the page asks to confirm (a link opened by a mail scanner changes
+    nothing), the button answers, without signing in."""
+    signup, answer = events.read_reply(token)
+    if request.method == "POST":
+        signup, answer = events.answer_reminder(token)
+        if answer == Reply.COMING:
+            flash(_("Thank you: we are expecting you."), "success")
+        else:
+            flash(_("Thank you for telling us: your place has gone to the next person."), "success")
+        return redirect(url_for("events.show_event", event_id=signup.event_id))
+    return render_template("events/reply.html", signup=signup, answer=answer, event=signup.event)
 
 
 @bp.route("/my/calendar", methods=["GET", "POST"])
@@ -261,9 +278,36 @@ def cancel_event(event_id):
 
 @bp.get("/staff/events/<int:event_id>/roster")
 @login_required
-def show_roster(event_id):
+def show_roster(event_id, form=None, status=200):
     event, signups, positions = events.roster(current_user, event_id)
-    return render_template("events/roster.html", event=event, signups=signups, positions=positions)
+    page = render_template(
+        "events/roster.html",
+        event=event,
+        signups=signups,
+        positions=positions,
+        form=form or MessageForm(),
+        messages=events.event_messages(event.id),
+    )
+    return page, status
+
+
+@bp.post("/staff/events/<int:event_id>/messages")
+@login_required
+def send_message(event_id):
+    """A short message to everyone confirmed, by each person's channel."""
+    events.roster(current_user, event_id)  # role and scope before the form is read
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            message = events.send_message(current_user, event_id, form.text.data)
+        except DomainError as error:
+            if error.status == 429:
+                raise
+            show_error(form, error)
+        else:
+            flash(_("Message sent to %(n)s people.", n=message.recipients), "success")
+            return redirect(url_for("events.show_roster", event_id=event_id))
+    return show_roster(event_id, form=form, status=422)
 
 
 def _form_data(event):

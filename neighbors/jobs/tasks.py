@@ -13,7 +13,7 @@ from sqlalchemy import delete
 
 from neighbors.accounts import services as accounts
 from neighbors.attendance import completion
-from neighbors.core import outbox
+from neighbors.core import outbox, sms_outbox
 from neighbors.core.db import transaction
 from neighbors.events import services as events
 from neighbors.extensions import db
@@ -30,6 +30,8 @@ JOB_RUNS_KEEP = timedelta(days=90)
 SCHEDULE = {
     # Half a minute apart, so that a reminder queued on the minute goes out within the minute.
     "deliver_outbox": {"minute": "*", "second": "30"},
+    # Three times a minute: a sign-in code should not wait long.
+    "deliver_sms": {"minute": "*", "second": "10,30,50"},
     "send_reminders": {"minute": "*", "second": "0"},
     "complete_past_events": {"minute": "7,37"},
     "verify_ledger": {"hour": "2", "minute": "30"},
@@ -43,6 +45,11 @@ SCHEDULE = {
 def deliver_outbox(now):
     """Send the e-mails that are due."""
     return outbox.deliver(now)
+
+
+def deliver_sms(now):
+    """Send the text messages that are due."""
+    return sms_outbox.deliver(now)
 
 
 def send_reminders(now):
@@ -102,9 +109,10 @@ def overdue_digest(now):
 
 
 def prune(now):
-    """Delete sent e-mails after OUTBOX_KEEP_DAYS, ended or expired login sessions, and job
-    runs after 90 days."""
-    messages = outbox.prune(now, timedelta(days=current_app.config["OUTBOX_KEEP_DAYS"]))
+    """Delete sent e-mails and text messages after OUTBOX_KEEP_DAYS, ended or expired login
+    sessions, and job runs after 90 days."""
+    keep = timedelta(days=current_app.config["OUTBOX_KEEP_DAYS"])
+    messages = outbox.prune(now, keep) + sms_outbox.prune(now, keep)
     sessions = accounts.prune_sessions(now)
     with transaction():
         runs = db.session.execute(
@@ -117,6 +125,7 @@ JOBS = {
     job.__name__: job
     for job in (
         deliver_outbox,
+        deliver_sms,
         send_reminders,
         complete_past_events,
         verify_ledger,

@@ -26,7 +26,8 @@ def test_register_logs_in_and_shows_the_profile_with_a_masked_phone(client, area
     page = client.get("/register?street=210102002", headers=EN).get_data(as_text=True)
     assert "文安路社区" in page and "南湖街道" in page  # the street's communities
     response = post_form(client, "/register", register_form(), headers=EN)
-    assert response.status_code == 302 and response.location.endswith("/profile")
+    # Registered and logged in; the number is verified next, with the code sent to it.
+    assert response.status_code == 302 and response.location.endswith("/profile/phone")
     page = client.get("/profile", headers=EN).get_data(as_text=True)
     assert "王小明" in page and "138****5678" in page and "13812345678" not in page
     assert "Agreed to version 2026-11" in page

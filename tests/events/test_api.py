@@ -78,6 +78,7 @@ def test_staff_create_publish_patch_and_volunteers_sign_up(client, factory, make
         "waitlist_position",
         "checked_in_at",
         "checked_out_at",
+        "reply",
     }
     assert_error(
         client.get(f"/api/v1/events/{event_id}/signups", headers=bearer(tokens[0])),

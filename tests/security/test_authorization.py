@@ -67,8 +67,11 @@ ACCESS = {
     "events.show_event": "public",
     "events.event_ics": "public",
     "events.calendar_feed": "public",
+    "events.reply_to_reminder": "public",
     "hours.verify": "public",
     "accounts.login": "public",
+    "accounts.login_by_code": "public",
+    "accounts.verify_phone": "user",
     "accounts.register": "public",
     "accounts.accept_invitation": "public",
     "accounts.logout": "public",
@@ -94,6 +97,7 @@ ACCESS = {
     "events.cancel_event": "scoped",
     "events.edit_event": "scoped",
     "events.show_roster": "organiser",
+    "events.send_message": "scoped",
     "attendance.sheet": "organiser",
     "attendance.tap": "organiser",
     "attendance.all_present": "organiser",
@@ -143,6 +147,8 @@ ACCESS = {
     "api.create_organisation": "user",
     "api.add_member": "runs",
     "api.create_token": "public",
+    "api.send_code": "public",
+    "api.confirm_phone": "user",
     "api.delete_token": "user",
     "api.me": "user",
     "api.list_events": "public",
@@ -150,6 +156,7 @@ ACCESS = {
     "api.create_station": "scoped",
     "api.get_event": "public",
     "api.create_event": "organiser",
+    "api.send_message": "scoped",
     "api.update_event": "scoped",
     "api.change_status": "scoped",
     "api.complete_event": "organiser",
@@ -257,7 +264,8 @@ class World:
         self.request_id = organisations.request_to_join(person(asker), organisation.id).id
         self.event_id = factory.event(organisation_id=organisation.id)
         make_station(person(factory.admin_id), code="ST-MATRIX", communities=[COMMUNITY])
-        events.sign_up(volunteer, self.event_id)
+        signup = events.sign_up(volunteer, self.event_id).signup
+        self.reply_token = events.reply_token(signup, "coming")
         held = factory.held_event([self.ids["volunteer"]])
         attendance.all_present(factory.staff(), held)
         completion.complete_event(factory.staff(), held)
@@ -327,6 +335,7 @@ class World:
             "token": {
                 "events.calendar_feed": self.feed_token,
                 "accounts.accept_invitation": self.invitation,
+                "events.reply_to_reminder": self.reply_token,
             }.get(endpoint, self.certificate_token),
             "code": {
                 "areas.district": "210102",
@@ -373,6 +382,7 @@ def bodies(world):
             "name": "新社会组织", "kind": "social_org", "community": COMMUNITY,
         },
         "api.add_member": {"user_id": world.ids["volunteer"], "role": "member"},
+        "api.send_message": {"text": "明早八点在服务站门口集合。"},
     }  # fmt: skip
 
 

@@ -33,6 +33,7 @@ from neighbors.accounts import services as accounts
 from neighbors.attendance import services as attendance
 from neighbors.core import ratelimit
 from neighbors.core.db import transaction, utcnow
+from neighbors.core.sms_outbox import SmsMessage
 from neighbors.core.timezone import local_today
 from neighbors.events import services as events
 from neighbors.events.models import Event
@@ -211,7 +212,8 @@ class World:
         self.volunteer_grant_id = volunteer.roles[0].id
 
         self.event_id = factory.event()
-        events.sign_up(volunteer, self.event_id)
+        signup = events.sign_up(volunteer, self.event_id).signup
+        self.reply_token = events.reply_token(signup, "coming")
         make_station(person(factory.admin_id), code="ST-W", communities=[COMMUNITY])
         self.draft_id = factory.event(publish=False)
         self.held_id = factory.held_event([self.ids["volunteer"]])
@@ -272,6 +274,12 @@ class World:
         self.tokens = {
             who: accounts.issue_token(email, PASSWORD)[0] for who, email in self.emails.items()
         }
+        # One-time codes by SMS: to sign in, and to verify a new number (each request is rolled
+        # back, so every one finds them unused).
+        accounts.request_code("13900001111", "login")
+        accounts.request_code("13900005555", "verify", actor=volunteer)
+        sent = db.session.scalars(select(SmsMessage).order_by(SmsMessage.id)).all()
+        self.login_code, self.verify_code = (message.params["code"] for message in sent[-2:])
 
     def code(self):
         """The check-in code the screen at the door of the live event shows now."""
@@ -297,7 +305,8 @@ def world(app, db, make):
     return world
 
 
-IGNORED_TABLES = {"audit_entries", "api_tokens", "login_sessions"}
+# A wrong one-time code counts towards the code's death, as a failed login does.
+IGNORED_TABLES = {"audit_entries", "api_tokens", "login_sessions", "phone_codes"}
 
 
 def snapshot(connection):
@@ -413,6 +422,11 @@ def _held(w):
 
 API = (
     Api("api.create_token", None, lambda w: {"login": w.emails["volunteer"], "password": PASSWORD}),
+    Api("api.create_token", None, lambda w: {"phone": "13900001111", "code": w.login_code},
+        label="code"),
+    Api("api.send_code", None, lambda w: {"phone": "13900009999", "purpose": "login"}),
+    Api("api.confirm_phone", "volunteer",
+        lambda w: {"phone": "13900005555", "code": w.verify_code, "current_password": PASSWORD}),
     Api("api.create_event", "staff", _event_body, pairs=EVENT_PAIRS),
     Api("api.update_event", "staff", _patch_body, _event, EVENT_PAIRS, method="PATCH"),
     Api("api.create_station", "admin", lambda w: {
@@ -425,6 +439,7 @@ API = (
         lambda w: {"event_id": w.event_id, "action": "cancel"}, label="cancel"),
     Api("api.complete_event", "staff", lambda w: {}, lambda w: {"event_id": w.held_id}),
     Api("api.sign_up", "volunteer", lambda w: {}, _event),
+    Api("api.send_message", "staff", lambda w: {"text": "明早八点集合。"}, _event),
     Api(
         "api.record_attendance",
         "staff",
@@ -674,6 +689,13 @@ FORMS = (
     Form("accounts.login", None,
          lambda w: {"login": w.emails["volunteer"], "password": PASSWORD, "remember": "y"}),
     Form("accounts.logout", "volunteer", lambda w: {}),
+    Form("events.reply_to_reminder", None, lambda w: {}, lambda w: {"token": w.reply_token}),
+    Form("events.send_message", "staff", lambda w: {"text": "明早八点集合。"}, _event),
+    Form("accounts.login_by_code", None,
+         lambda w: {"phone": "13900001111", "code": w.login_code, "confirm": "1"}),
+    Form("accounts.verify_phone", "volunteer",
+         lambda w: {"phone": "13900005555", "code": w.verify_code, "confirm": "1",
+                    "current_password": PASSWORD}),
     Form("accounts.set_language", "volunteer", lambda w: {"lang": "en", "next": "/events"}),
     Form("accounts.edit_profile", "volunteer", lambda w: {
         "name": "新名字", "email": "new@example.org", "phone": "13900004444",
