@@ -1,10 +1,11 @@
 """The features stand in layers, each importing only those below it, so that calls go one way:
-core < areas < accounts < events < hours < attendance and party < api and jobs.
+core < areas < accounts < events < hours < attendance, party and mutual_aid < api and jobs.
 
 Attendance joins events (who signed up, who came) and hours (what they served): it reads the
 sign-ups and hands hours plain values (person, minutes, the event's facts) through
 hours.record_service, so it imports both and neither imports it. Events imports neither; hours
-reads no table of events."""
+reads no table of events. Mutual aid's points follow confirmed service by reading the
+records; hours never calls it."""
 
 import ast
 from pathlib import Path
@@ -12,7 +13,15 @@ from pathlib import Path
 import neighbors
 
 PACKAGE = Path(neighbors.__file__).resolve().parent
-LAYERS = ("core", "areas", "accounts", "events", "hours", ("attendance", "party"), ("api", "jobs"))
+LAYERS = (
+    "core",
+    "areas",
+    "accounts",
+    "events",
+    "hours",
+    ("attendance", "party", "mutual_aid"),
+    ("api", "jobs"),
+)
 RANK = {
     name: rank
     for rank, names in enumerate(LAYERS)
