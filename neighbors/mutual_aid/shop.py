@@ -203,13 +203,13 @@ def reverse(actor, redemption_id, *, reason):
     Invalid, Conflict (already_reversed)."""
     require_role(actor, Role.STAFF)
     reason = (reason or "").strip()
-    if not 1 <= len(reason) <= 200:
-        raise Invalid.from_fields({"reason": _("Say why, in at most 200 characters.")})
     with transaction():
         redemption = db.session.get(Redemption, redemption_id)
         if redemption is None:
             raise NotFound(_("Not found."))
         require_community_staff(actor, redemption.community_id)
+        if not 1 <= len(reason) <= 200:
+            raise Invalid.from_fields({"reason": _("Say why, in at most 200 characters.")})
         points.lock_account(redemption.user_id)
         now = utcnow()
         done = db.session.execute(

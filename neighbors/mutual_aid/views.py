@@ -221,7 +221,9 @@ def counter():
     form.item.choices = options(
         (item.id, f"{item.name} · {item.points} · {item.community.name}") for item in shelf
     )
-    if request.method == "POST" and form.validate_on_submit():
+    if request.method == "POST" and not form.validate_on_submit():
+        form.form_errors.append(_("Choose an item and a quantity from 1 to 100."))
+    elif request.method == "POST":
         try:
             redemption = aid.redeem(
                 current_user,

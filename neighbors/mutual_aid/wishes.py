@@ -272,11 +272,11 @@ def fulfil(actor, wish_id, *, note):
 
     Raises NotAuthenticated, NotFound (not the claimer), Conflict (not_claimed), Invalid."""
     require_user(actor)
-    note = _text(note, "note", 1, 1000)
     with transaction():
         wish = _wish_for_update(wish_id)
         if wish.claimer_id != actor.id:
             raise NotFound(_("Not found."))
+        note = _text(note, "note", 1, 1000)
         if wish.status != WishStatus.CLAIMED:
             raise Conflict(_("This wish is not waiting to be fulfilled."), code="not_claimed")
         wish.status, wish.fulfilled_at, wish.fulfil_note = WishStatus.FULFILLED, utcnow(), note
@@ -296,13 +296,17 @@ def confirm(actor, wish_id, *, minutes):
     Raises NotAllowed (also for a wish one claimed oneself), NotFound, Conflict
     (not_fulfilled), Invalid."""
     require_role(actor, Role.STAFF)
-    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_MINUTES:
-        raise Invalid.from_fields(
-            {"minutes": _("Enter the minutes served, from 1 to %(n)s.", n=MAX_MINUTES)}
-        )
     with transaction():
         wish = _wish_for_update(wish_id)
         require_community_staff(actor, wish.community_id)
+        if (
+            not isinstance(minutes, int)
+            or isinstance(minutes, bool)
+            or not 1 <= minutes <= MAX_MINUTES
+        ):
+            raise Invalid.from_fields(
+                {"minutes": _("Enter the minutes served, from 1 to %(n)s.", n=MAX_MINUTES)}
+            )
         if wish.status != WishStatus.FULFILLED:
             raise Conflict(_("Only a fulfilled wish can be confirmed."), code="not_fulfilled")
         if wish.claimer_id == actor.id and not has_role(actor, Role.ADMIN):
@@ -338,14 +342,12 @@ def confirm(actor, wish_id, *, minutes):
 
 def release(actor, wish_id, *, reason=None):
     """Put a claimed (or fulfilled, not yet confirmed) wish back on the wall: staff of its
-    community, or the claimer (anyone else: NotFound). Raises NotAuthenticated, NotFound,
-    Conflict (not_claimed)."""
+    community, or the claimer. Raises NotAuthenticated, NotAllowed, NotFound (another
+    community's), Conflict (not_claimed)."""
     require_user(actor)
     with transaction():
         wish = _wish_for_update(wish_id)
         is_claimer = wish.claimer_id == actor.id
-        if not is_claimer and not has_role(actor, Role.STAFF):
-            raise NotFound(_("Not found."))
         if not is_claimer:
             require_community_staff(actor, wish.community_id)
         if wish.status not in (WishStatus.CLAIMED, WishStatus.FULFILLED):

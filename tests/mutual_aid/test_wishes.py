@@ -146,7 +146,7 @@ def test_confirm_needs_a_fulfilled_wish_and_other_staff(hood, make):
 def test_release_puts_the_wish_back_and_tells_the_claimer(hood):
     wish_id = hood.wish()
     aid.claim(hood.member, wish_id)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotAllowed):
         aid.release(hood.volunteer, wish_id)
     wish = aid.release(hood.staff, wish_id, reason="联系不上")
     assert (wish.status, wish.claimer_id) == (WishStatus.PUBLISHED, None)
