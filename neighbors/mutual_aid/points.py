@@ -16,7 +16,7 @@ import logging
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -32,10 +32,10 @@ logger = logging.getLogger(__name__)
 
 EARNING = (EntryKind.EARNED, EntryKind.CORRECTED)
 REASON_LABELS = {
-    EntryKind.EARNED: lazy_gettext("Confirmed service"),
-    EntryKind.CORRECTED: lazy_gettext("Service record corrected"),
-    EntryKind.REDEEMED: lazy_gettext("Love supermarket"),
-    EntryKind.REVERSED: lazy_gettext("Redemption reversed"),
+    EntryKind.EARNED: _l("Confirmed service"),
+    EntryKind.CORRECTED: _l("Service record corrected"),
+    EntryKind.REDEEMED: _l("Love supermarket"),
+    EntryKind.REVERSED: _l("Redemption reversed"),
 }
 HISTORY = 200
 

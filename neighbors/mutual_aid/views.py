@@ -124,14 +124,14 @@ def release_wish(wish_id):
     return redirect(url_for("mutual_aid.show_wish", wish_id=wish_id))
 
 
-@bp.get("/me/wishes")
+@bp.get("/my/wishes")
 @login_required
 def my_wishes():
     asked, claimed = aid.my_wishes(current_user)
     return render_template("mutual_aid/my_wishes.html", asked=asked, claimed=claimed)
 
 
-@bp.get("/me/points")
+@bp.get("/my/points")
 @login_required
 def my_points():
     balance, entries = aid.my_points(current_user)

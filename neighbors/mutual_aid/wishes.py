@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
@@ -48,20 +48,20 @@ OPEN_CLAIM = (WishStatus.CLAIMED,)
 AMOUNT = re.compile(r"^[0-9]{1,8}(\.[0-9]{1,2})?$")
 
 CATEGORY_LABELS = {
-    WishCategory.DAILY: lazy_gettext("Daily goods"),
-    WishCategory.STUDY: lazy_gettext("Study"),
-    WishCategory.HEALTH: lazy_gettext("Health"),
-    WishCategory.REPAIR: lazy_gettext("Repairs"),
-    WishCategory.COMPANY: lazy_gettext("Company and care"),
-    WishCategory.OTHER: lazy_gettext("Other"),
+    WishCategory.DAILY: _l("Daily goods"),
+    WishCategory.STUDY: _l("Study"),
+    WishCategory.HEALTH: _l("Health"),
+    WishCategory.REPAIR: _l("Repairs"),
+    WishCategory.COMPANY: _l("Company and care"),
+    WishCategory.OTHER: _l("Other"),
 }
 STATUS_LABELS = {
-    WishStatus.SUBMITTED: lazy_gettext("Waiting for vetting"),
-    WishStatus.PUBLISHED: lazy_gettext("On the wall"),
-    WishStatus.REJECTED: lazy_gettext("Not accepted"),
-    WishStatus.CLAIMED: lazy_gettext("Claimed"),
-    WishStatus.FULFILLED: lazy_gettext("Fulfilled"),
-    WishStatus.CONFIRMED: lazy_gettext("Confirmed"),
+    WishStatus.SUBMITTED: _l("Waiting for vetting"),
+    WishStatus.PUBLISHED: _l("On the wall"),
+    WishStatus.REJECTED: _l("Not accepted"),
+    WishStatus.CLAIMED: _l("Claimed"),
+    WishStatus.FULFILLED: _l("Fulfilled"),
+    WishStatus.CONFIRMED: _l("Confirmed"),
 }
 
 

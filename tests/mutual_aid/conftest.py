@@ -70,3 +70,9 @@ class Neighbourhood:
 @pytest.fixture
 def hood(ctx, make):
     return Neighbourhood(make)
+
+
+@pytest.fixture
+def town_hall(app, make):
+    """The same people for tests that go through the client (no request context of their own)."""
+    return Neighbourhood(make)
