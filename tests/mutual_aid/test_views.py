@@ -48,14 +48,14 @@ def test_the_journey_through_the_pages(app, town_hall):
     counter = staff.get(f"/staff/shop/counter?q=V{hood.member_id:08d}").get_data(as_text=True)
     assert "王建国" in counter and "Balance: 15 points" in counter
     item_id = re.search(r'<option value="(\d+)">毛巾', counter).group(1)
-    redeemed = post_form(staff, f"/staff/shop/counter?q=V{hood.member_id:08d}",
-                         {"user_id": str(hood.member_id), "item": item_id, "quantity": "1"})  # fmt: skip
+    at_counter = f"/staff/shop/counter?q=V{hood.member_id:08d}"
+    sale = {"user_id": str(hood.member_id), "item": item_id, "quantity": "1"}
+    redeemed = post_form(staff, at_counter, sale)
     assert redeemed.status_code == 302 and "/staff/shop/redemptions/" in redeemed.location
     slip = staff.get(redeemed.location).get_data(as_text=True)
     assert "Love supermarket slip" in slip and "毛巾 × 1" in slip and "王**" in slip
     assert "Balance: 5 points" in member.get("/my/points").get_data(as_text=True)
-    refused = post_form(staff, f"/staff/shop/counter?q=V{hood.member_id:08d}",
-                        {"user_id": str(hood.member_id), "item": item_id, "quantity": "1"})  # fmt: skip
+    refused = post_form(staff, at_counter, sale)
     assert refused.status_code == 200 and "Not enough points." in refused.get_data(as_text=True)
 
 
