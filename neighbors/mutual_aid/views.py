@@ -11,6 +11,7 @@ from neighbors.core.exports import XLSX, download, xlsx_bytes
 from neighbors.core.permissions import Role, has_role, require_role
 from neighbors.core.privacy import mask_name
 from neighbors.hours.services import volunteer_number
+from neighbors.mutual_aid import reports
 from neighbors.mutual_aid import services as aid
 from neighbors.mutual_aid.forms import (
     ConfirmWishForm,
@@ -21,7 +22,7 @@ from neighbors.mutual_aid.forms import (
     StockForm,
     WishForm,
 )
-from neighbors.web.forms import communities_by_street, options, show_error
+from neighbors.web.forms import communities_by_street, options, show_error, year_arg
 
 bp = Blueprint("mutual_aid", __name__, template_folder="templates")
 
@@ -144,6 +145,14 @@ def staff_wishes():
     queue = aid.staff_queue(current_user)
     return render_template("mutual_aid/staff_wishes.html", queue=queue,
                            confirm_form=ConfirmWishForm())  # fmt: skip
+
+
+@bp.get("/staff/mutual-aid")
+@login_required
+def dashboard():
+    year = year_arg()
+    data = reports.dashboard(current_user, year)
+    return render_template("mutual_aid/dashboard.html", year=year, data=data)
 
 
 @bp.post("/staff/wishes/<int:wish_id>/<any(publish, reject):decision>")

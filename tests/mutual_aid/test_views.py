@@ -4,9 +4,13 @@ them at the counter; in English and in Chinese."""
 
 import re
 
+from neighbors.core.timezone import local_today
 from neighbors.extensions import db
+from neighbors.mutual_aid import reports
+from neighbors.mutual_aid import services as aid
 from neighbors.mutual_aid.models import Wish
 from tests.conftest import COMMUNITY, log_in, post_form
+from tests.events.conftest import person
 
 
 def test_the_journey_through_the_pages(app, town_hall):
@@ -78,3 +82,24 @@ def test_a_wish_waiting_for_vetting_is_not_public(app, town_hall):
     resident = app.test_client()
     log_in(resident, hood.resident_email)
     assert resident.get(f"/wishes/{wish_id}").status_code == 200
+
+
+def test_the_dashboard_counts_wishes_and_points_by_month(app, town_hall):
+    hood = town_hall
+    with app.app_context():
+        claimed = hood.wish(title="已认领")
+        hood.wish(title="待审核", publish=False)
+        aid.claim(hood.member, claimed)
+        aid.fulfil(hood.member, claimed, note="完成")
+        aid.confirm(hood.staff, claimed, minutes=60)
+        item_id = hood.item(points=4, stock=5)
+        aid.redeem(hood.staff, item_id=item_id, user_id=hood.member_id)
+        today = local_today()
+        data = reports.dashboard(person(hood.staff_id), today.year)
+    assert data.wishes == [("文安路社区", today.month, 2, 1, 1)]
+    assert data.points == [(today.month, 10, 4)]
+    client = app.test_client()
+    log_in(client, hood.staff_email)
+    post_form(client, "/language", {"lang": "en", "next": "/"})
+    page = client.get(f"/staff/mutual-aid?year={today.year}").get_data(as_text=True)
+    assert "Micro-wishes by community and month" in page and "文安路社区" in page

@@ -117,6 +117,7 @@ ACCESS = {
     "mutual_aid.vet_wish": "scoped",
     "mutual_aid.confirm_wish": "scoped",
     "mutual_aid.shop": "staff",
+    "mutual_aid.dashboard": "staff",
     "mutual_aid.add_stock": "scoped",
     "mutual_aid.counter": "staff",
     "mutual_aid.slip": "scoped",

@@ -969,6 +969,7 @@ QUERIES = (
     Query("mutual_aid.wish_wall", None, lambda w: {"community": COMMUNITY,
                                                    "status": "claimed"}),
     Query("mutual_aid.counter", "staff", lambda w: {"q": "13900001111"}),
+    Query("mutual_aid.dashboard", "staff", lambda w: {"year": "2026"}),
     Query("api.list_wishes", None, lambda w: {"community": COMMUNITY, "status": "published"}),
     Query("api.list_events", None, lambda w: {
         "limit": "5", "community": COMMUNITY, "street": COMMUNITY[:9], "category": "warmth",
