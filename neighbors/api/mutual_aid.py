@@ -55,8 +55,9 @@ def post_wish():
 @bp.get("/wishes")
 def list_wishes():
     community = (request.args.get("community") or "").strip()[:20] or None
+    street = (request.args.get("street") or "").strip()[:20] or None
     status = (request.args.get("status") or "").strip()[:20] or None
-    wishes = aid.wall(community_code=community, status=status)
+    wishes = aid.wall(community_code=community, street_code=street, status=status)
     return jsonify(
         items=[
             {

@@ -41,16 +41,17 @@ def inject_labels():
 @bp.get("/wishes")
 def wish_wall():
     community = (request.args.get("community") or "").strip()[:20] or None
+    street = (request.args.get("street") or "").strip()[:20] or None
     status = (request.args.get("status") or "").strip()[:20] or None
     try:
-        wishes = aid.wall(community_code=community, status=status)
+        wishes = aid.wall(community_code=community, street_code=street, status=status)
     except DomainError as error:
         flash(error.message, "error")
-        wishes, community, status = aid.wall(), None, None
-    choices = communities_by_street(areas.community_choices())
+        wishes, community, street, status = aid.wall(), None, None, None
     return render_template(
-        "mutual_aid/wall.html", wishes=wishes, community=community, status=status,
-        communities=choices,
+        "mutual_aid/wall.html", wishes=wishes, community=community, street=street,
+        status=status, communities=communities_by_street(areas.community_choices()),
+        streets=areas.street_choices(),
     )  # fmt: skip
 
 

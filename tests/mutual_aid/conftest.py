@@ -28,6 +28,8 @@ class Neighbourhood:
                 community_code=COMMUNITY, grid_code=None, reported_on=local_today(),
             )  # fmt: skip
             accounts.review_party_report(person(self.staff_id), self.member_id, confirm=True)
+            for user_id in (self.staff_id, self.member_id, self.volunteer_id, self.resident_id):
+                accounts.set_locale(person(user_id), "en")  # their e-mails in English
 
     @property
     def staff(self):

@@ -33,6 +33,9 @@ def test_a_wish_waits_for_vetting_and_stays_off_the_wall_until_published(hood):
     aid.vet(hood.staff, wish_id, publish=True)
     [shown] = aid.wall()
     assert shown.id == wish_id
+    assert [w.id for w in aid.wall(street_code="210102002")] == [wish_id]  # 南湖街道
+    assert aid.wall(street_code="210103001") == []
+    assert aid.wall(community_code=OTHER_COMMUNITY) == []
     assert "Your micro-wish is on the wall" in mail_to(hood.resident_email)
     with pytest.raises(Conflict) as vetted:
         aid.vet(hood.staff, wish_id, publish=False)
