@@ -5,7 +5,7 @@ import re
 from werkzeug.http import parse_options_header
 
 from neighbors.accounts import services as accounts
-from tests.conftest import PASSWORD, log_in
+from tests.conftest import COMMUNITY, PASSWORD, log_in
 from tests.events.conftest import EventFactory
 from tests.foundation.conftest import Team
 
@@ -64,6 +64,7 @@ def test_every_download_has_one_well_formed_content_type(app, make):
         ("api.export_ledger", api, "/api/v1/ledger?format=csv", "text/csv"),
         ("api.export_ledger", api, "/api/v1/ledger?format=xlsx", XLSX),
         ("api.export_ledger", api, "/api/v1/ledger?format=beancount", "text/plain"),
+        ("mutual_aid.shop_report", staff, f"/staff/shop/report.xlsx?community={COMMUNITY}", XLSX),
     ]
     # A new download route must be added above (and so checked).
     assert {endpoint for endpoint, *_rest in downloads} == file_routes(app) | BY_QUERY
