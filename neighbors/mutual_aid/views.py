@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError
 from neighbors.core.exports import XLSX, download, xlsx_bytes
-from neighbors.core.permissions import Role, has_role, require_role
+from neighbors.core.permissions import Role, has_role, managed_community_ids, require_role
 from neighbors.core.privacy import mask_name
 from neighbors.hours.services import volunteer_number
 from neighbors.mutual_aid import reports
@@ -58,7 +58,9 @@ def wish_wall():
 @bp.get("/wishes/<int:wish_id>")
 def show_wish(wish_id):
     wish = aid.visible_wish(current_user, wish_id)
-    staff = has_role(current_user, Role.STAFF)
+    # Staff of the wish's own community (an admin: all) see the notes and confirm it.
+    scope = managed_community_ids(current_user) if has_role(current_user, Role.STAFF) else set()
+    staff = scope is None or wish.community_id in scope
     return render_template(
         "mutual_aid/wish.html", wish=wish, fulfil_form=FulfilForm(), confirm_form=ConfirmWishForm(),
         staff=staff, party_until=aid.party_window_ends(wish),

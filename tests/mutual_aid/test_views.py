@@ -103,3 +103,20 @@ def test_the_dashboard_counts_wishes_and_points_by_month(app, town_hall):
     post_form(client, "/language", {"lang": "en", "next": "/"})
     page = client.get(f"/staff/mutual-aid?year={today.year}").get_data(as_text=True)
     assert "Micro-wishes by community and month" in page and "文安路社区" in page
+
+
+def test_only_the_communitys_staff_read_the_fulfilment_note(app, town_hall, make):
+    hood = town_hall
+    wish_id = hood.wish()
+    with app.app_context():
+        aid.claim(hood.member, wish_id)
+        aid.fulfil(hood.member, wish_id, note="钥匙放在门口地垫下")
+    _other_id, other_email = make.user(role="staff", community="210103001001")
+    readers = {}
+    for who, email in (("staff", hood.staff_email), ("other", other_email)):
+        client = app.test_client()
+        log_in(client, email)
+        readers[who] = client.get(f"/wishes/{wish_id}").get_data(as_text=True)
+    assert "钥匙放在门口地垫下" in readers["staff"]
+    assert "钥匙放在门口地垫下" not in readers["other"]
+    assert 'name="minutes"' in readers["staff"] and 'name="minutes"' not in readers["other"]
