@@ -86,6 +86,15 @@ class Config:
     PARTY_TARGET_ACTIVITIES = 4
     PARTY_TARGET_HOURS = 50
 
+    # Micro-wishes: the most a wish may be worth (yuan), the hours after publishing when Party
+    # members alone may claim, the days a claim may stay unfulfilled, open claims per person.
+    WISH_VALUE_CAP = 200
+    WISH_PARTY_HOURS = 24
+    WISH_CLAIM_DAYS = 14
+    WISH_MAX_OPEN_CLAIMS = 3
+    # Volunteer points per hour of confirmed service (prorated by minutes, rounded down).
+    POINTS_PER_HOUR = 10
+
     MAIL_SERVER = None
     MAIL_PORT = 25
     MAIL_USE_TLS = False

@@ -26,6 +26,7 @@ from neighbors.extensions import babel, csrf, db, limiter, login_manager, migrat
 from neighbors.foundation.views import bp as foundation_bp
 from neighbors.foundation.views import public as disclosure_bp
 from neighbors.hours.views import bp as hours_bp
+from neighbors.mutual_aid.views import bp as mutual_aid_bp
 from neighbors.organisations.views import bp as organisations_bp
 from neighbors.party.views import bp as party_bp
 from neighbors.stations.views import bp as stations_bp
@@ -87,6 +88,7 @@ def register_blueprints(app):
     app.register_blueprint(party_bp)
     app.register_blueprint(organisations_bp)
     app.register_blueprint(stations_bp)
+    app.register_blueprint(mutual_aid_bp)
     app.register_blueprint(foundation_bp)
     app.register_blueprint(disclosure_bp)
     app.register_blueprint(api_bp)

@@ -1,6 +1,6 @@
 """The features stand in layers, each importing only those below it, so that calls go one way:
-core < areas < stations < accounts < events < hours < attendance, party and organisations < api
-and jobs.
+core < areas < stations < accounts < events < hours < attendance, party, organisations and
+mutual_aid < api and jobs.
 
 Stations (and their rooms) sit below events: an event takes a room, and the events lifecycle
 asks stations for it; a station's week of events is read and shown by events.
@@ -8,7 +8,8 @@ asks stations for it; a station's week of events is read and shown by events.
 Attendance joins events (who signed up, who came) and hours (what they served): it reads the
 sign-ups and hands hours plain values (person, minutes, the event's facts) through
 hours.record_service, so it imports both and neither imports it. Events imports neither; hours
-reads no table of events."""
+reads no table of events. Mutual aid's points follow confirmed service by reading the
+records; hours never calls it."""
 
 import ast
 from pathlib import Path
@@ -23,7 +24,7 @@ LAYERS = (
     "accounts",
     "events",
     "hours",
-    ("attendance", "party", "organisations"),
+    ("attendance", "party", "organisations", "mutual_aid"),
     ("api", "jobs"),
 )
 RANK = {

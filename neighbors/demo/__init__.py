@@ -13,11 +13,12 @@ from neighbors.areas import services as areas
 from neighbors.attendance import completion
 from neighbors.attendance import services as attendance
 from neighbors.core.cli import reports_errors
-from neighbors.core.db import utcnow
+from neighbors.core.db import transaction, utcnow
 from neighbors.core.timezone import from_local, local_today
 from neighbors.events import services as events
 from neighbors.foundation import services as foundation
 from neighbors.hours import services as hours
+from neighbors.mutual_aid import services as aid
 from neighbors.organisations import services as organisations
 from neighbors.party import members as party_members
 from neighbors.stations import services as stations
@@ -173,6 +174,7 @@ def load_demo():
     _demo_organisations(residents)
     _demo_events(residents)
     _demo_foundation()
+    _demo_mutual_aid()
 
 
 def _demo_organisations(residents):
@@ -361,3 +363,64 @@ def _demo_foundation():
         reason="助残器具",
         household_size=2,
     )  # the approver's to decide
+
+
+# (title, category, value, how far it gets: submitted, rejected, fresh (Party members first),
+# published, claimed, fulfilled, confirmed)
+WISHES = [
+    ("一个新的电水壶", "daily", "80", "submitted"),
+    ("想要一台平板电脑", "daily", "200", "rejected"),
+    ("孙子上学用的新书包", "study", "120", "fresh"),
+    ("一副老花镜", "health", "60", "published"),
+    ("修好卫生间漏水的水龙头", "repair", "50", "claimed"),
+    ("周末有人陪我去公园走走", "company", "20", "fulfilled"),
+    ("冬天用的电热毯", "daily", "150", "confirmed"),
+]
+SHOP = [("大米 5kg", 50, 20), ("食用油 1.8L", 40, 15), ("洗衣液", 25, 30), ("毛巾", 10, 50)]
+
+
+def _demo_mutual_aid():
+    """Micro-wishes at every step for an old resident without a phone of her own, and a stocked
+    love supermarket; the volunteer's confirmed wish earns points, some spent at the counter."""
+    staff = accounts.user_by_email("staff@example.org")
+    volunteer = accounts.user_by_email("volunteer@example.org")
+    elder = accounts.create_user(
+        email="elder@example.org",
+        password=PASSWORD,
+        name="张桂芳",
+        role="volunteer",
+        community_code=HOME,
+    )
+    for title, category, value, step in WISHES:
+        wish = aid.post_wish(
+            staff,
+            title=title,
+            description="社区工作人员代独居老人张阿姨登记。",
+            category=category,
+            value_cap=value,
+            for_user_id=elder.id,
+        )
+        if step == "submitted":
+            continue
+        if step == "rejected":
+            aid.vet(staff, wish.id, publish=False, note="不属于微心愿范围，已转交社区救助。")
+            continue
+        aid.vet(staff, wish.id, publish=True)
+        if step == "fresh":
+            continue
+        with transaction():  # on the wall for two days: past the Party members' first hours
+            db_wish = aid.public_wish(wish.id)
+            db_wish.published_at -= timedelta(days=2)
+        if step == "published":
+            continue
+        aid.claim(volunteer, wish.id)
+        if step == "claimed":
+            continue
+        aid.fulfil(volunteer, wish.id, note="已办好，张阿姨很满意。")
+        if step == "confirmed":
+            aid.confirm(staff, wish.id, minutes=120)
+    for name, points, stock in SHOP:
+        aid.add_item(staff, community_code=HOME, name=name, points=points, stock=stock)
+    aid.settle_everyone()
+    towel = next(item for item in aid.items(staff) if item.name == "毛巾")
+    aid.redeem(staff, item_id=towel.id, user_id=volunteer.id)

@@ -21,6 +21,7 @@ from neighbors.foundation import reports
 from neighbors.foundation import services as foundation
 from neighbors.hours import services as hours
 from neighbors.jobs.models import JobRun
+from neighbors.mutual_aid import services as aid
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ SCHEDULE = {
     # Just after midnight: a fund that ended yesterday is released today, dated today.
     "release_ended_funds": {"hour": "0", "minute": "20"},
     "overdue_digest": {"day_of_week": "mon", "hour": "8", "minute": "0"},
+    "expire_wish_claims": {"minute": "12"},
+    "settle_points": {"minute": "*/10"},
     "prune": {"hour": "3", "minute": "15"},
 }
 
@@ -108,6 +111,16 @@ def overdue_digest(now):
     return {"queued": hours.queue_overdue_digests(now)}
 
 
+def expire_wish_claims(now):
+    """Claims on micro-wishes not fulfilled within WISH_CLAIM_DAYS go back to the wall."""
+    return {"released": aid.expire_claims(now)}
+
+
+def settle_points(now):
+    """Volunteer points for service confirmed (or corrected) since the last run."""
+    return {"settled": aid.settle_everyone()}
+
+
 def prune(now):
     """Delete sent e-mails and text messages after OUTBOX_KEEP_DAYS, ended or expired login
     sessions, and job runs after 90 days."""
@@ -131,6 +144,8 @@ JOBS = {
         verify_ledger,
         release_ended_funds,
         overdue_digest,
+        expire_wish_claims,
+        settle_points,
         prune,
     )
 }

@@ -17,7 +17,10 @@ from neighbors.attendance import services as attendance
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.timezone import local_today
 from neighbors.events import services as events
+from neighbors.extensions import db
 from neighbors.hours import services as hours
+from neighbors.mutual_aid import services as aid
+from neighbors.mutual_aid.models import Wish
 from neighbors.organisations import services as organisations
 from neighbors.party import members as party_members
 from tests.clients import log_in
@@ -124,6 +127,24 @@ ACCESS = {
     "foundation.list_export": ("accountant", "approver"),
     "foundation.reverse": ("approver",),
     "foundation.verify": ("accountant", "approver"),
+    "mutual_aid.wish_wall": "public",
+    "mutual_aid.show_wish": "public",
+    "mutual_aid.new_wish": "user",
+    "mutual_aid.claim_wish": "user",
+    "mutual_aid.fulfil_wish": "own",
+    "mutual_aid.release_wish": "scoped",
+    "mutual_aid.my_wishes": "user",
+    "mutual_aid.my_points": "user",
+    "mutual_aid.staff_wishes": "staff",
+    "mutual_aid.vet_wish": "scoped",
+    "mutual_aid.confirm_wish": "scoped",
+    "mutual_aid.shop": "staff",
+    "mutual_aid.dashboard": "staff",
+    "mutual_aid.add_stock": "scoped",
+    "mutual_aid.counter": "staff",
+    "mutual_aid.slip": "scoped",
+    "mutual_aid.reverse_redemption": "scoped",
+    "mutual_aid.shop_report": "scoped",
     "areas.index": "admin",
     "areas.district": "admin",
     "areas.street": "admin",
@@ -176,6 +197,16 @@ ACCESS = {
     "api.subsidy_step": FOUNDATION,
     "api.reverse_entry": ("approver",),
     "api.export_ledger": ("accountant", "approver"),
+    "api.post_wish": "user",
+    "api.list_wishes": "public",
+    "api.vet_wish": "scoped",
+    "api.confirm_wish": "scoped",
+    "api.release_wish": "scoped",
+    "api.claim_wish": "user",
+    "api.fulfil_wish": "own",
+    "api.my_points": "user",
+    "api.add_shop_item": "scoped",
+    "api.redeem": "scoped",
 }
 
 # Per step, the role that may take it (the others of the foundation get 403).
@@ -300,6 +331,26 @@ class World:
             person(invited).password_hash = None
             self.invitation = accounts.invitation_token(person(invited))
 
+        # Micro-wishes: one waiting for vetting, one claimed by the volunteer, one claimed by
+        # another; and a shop item the volunteer redeemed (their confirmed hours paid for it).
+        staff = factory.staff()
+        resident, _email = make.user()
+        self.wishes = {}
+        for name in ("submitted", "mine", "theirs"):
+            wish = aid.post_wish(staff, title=name, description="", category="daily",
+                                 value_cap="50", for_user_id=resident)  # fmt: skip
+            self.wishes[name] = wish.id
+            if name != "submitted":
+                aid.vet(staff, wish.id, publish=True)
+                with transaction():  # past the Party members' first hours
+                    db.session.get(Wish, wish.id).published_at -= timedelta(days=2)
+        aid.claim(volunteer, self.wishes["mine"])
+        other, _email = make.user()
+        aid.claim(person(other), self.wishes["theirs"])
+        item = aid.add_item(staff, community_code=COMMUNITY, name="毛巾", points=1, stock=5)
+        self.item_id = item.id
+        self.redemption_id = aid.redeem(staff, item_id=item.id, user_id=self.ids["volunteer"]).id
+
         team.fund("EDU", opening="500.00")
         donation = team.donate("EDU", "100.00")
         self.entry_id = donation.entry_id
@@ -329,6 +380,13 @@ class World:
                 self.record_id
             ),
             "entry_id": self.entry_id,
+            "wish_id": self.wishes[
+                "mine" if "fulfil" in endpoint
+                else "submitted" if "vet" in endpoint
+                else "theirs"
+            ],
+            "item_id": self.item_id,
+            "redemption_id": self.redemption_id,
             "subsidy_id": self.subsidy_id,
             "beneficiary_id": self.beneficiary_id,
             "serial": self.serial,
@@ -383,11 +441,21 @@ def bodies(world):
         },
         "api.add_member": {"user_id": world.ids["volunteer"], "role": "member"},
         "api.send_message": {"text": "明早八点在服务站门口集合。"},
+        "api.post_wish": {
+            "title": "新书包", "category": "study", "value_cap": "60", "community": COMMUNITY,
+        },
+        "api.confirm_wish": {"minutes": 30},
+        "api.fulfil_wish": {"note": "已送到"},
+        "api.add_shop_item": {"community": COMMUNITY, "name": "香皂", "points": 5, "stock": 3},
+        "api.redeem": {"item": world.item_id, "user_id": world.ids["volunteer"], "quantity": 1},
     }  # fmt: skip
 
 
 # Query strings some pages need to show anything.
-QUERIES = {"foundation.detail": "?fund=EDU"}
+QUERIES = {
+    "foundation.detail": "?fund=EDU",
+    "mutual_aid.shop_report": f"?community={COMMUNITY}",
+}
 
 
 def cases(app):

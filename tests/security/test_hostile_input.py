@@ -40,6 +40,8 @@ from neighbors.events.models import Event
 from neighbors.extensions import db, limiter
 from neighbors.foundation import services as foundation
 from neighbors.hours import services as hours
+from neighbors.mutual_aid import services as aid
+from neighbors.mutual_aid.models import Wish
 from neighbors.organisations import services as organisations
 from neighbors.party import members as party_members
 from tests.clients import csrf_token, log_in
@@ -250,6 +252,28 @@ class World:
         with transaction():  # imported without a password: invited to set one
             person(invited).password_hash = None
             self.invitation = accounts.invitation_token(person(invited))
+
+        # Micro-wishes in every state a route takes, an item and a redemption of the volunteer.
+        resident, _email = make.user()
+        other, _email = make.user()
+        self.wishes = {}
+        for name in ("submitted", "open", "claimed", "fulfilled"):
+            wish = aid.post_wish(staff, title=name, description="", category="daily",
+                                 value_cap="50", for_user_id=resident)  # fmt: skip
+            self.wishes[name] = wish.id
+            if name != "submitted":
+                aid.vet(staff, wish.id, publish=True)
+                with transaction():  # past the Party members' first hours
+                    db.session.get(Wish, wish.id).published_at -= timedelta(days=2)
+        aid.claim(volunteer, self.wishes["claimed"])
+        aid.claim(person(other), self.wishes["fulfilled"])
+        aid.fulfil(person(other), self.wishes["fulfilled"], note="已送到")
+        self.item_id = aid.add_item(
+            staff, community_code=COMMUNITY, name="毛巾", points=1, stock=50
+        ).id
+        self.redemption_id = aid.redeem(
+            staff, item_id=self.item_id, user_id=self.ids["volunteer"]
+        ).id
 
         team.fund("EDU", opening="500.00")
         self.entry_id = team.donate("EDU", "100.00").entry_id
@@ -522,6 +546,24 @@ API = (
     Api("api.add_member", "coordinator",
         lambda w: {"user_id": w.ids["volunteer"], "role": "coordinator"},
         lambda w: {"organisation_id": w.organisation_id}),
+    Api("api.post_wish", "volunteer", lambda w: {
+        "title": "新书包", "description": "孩子上学用", "category": "study",
+        "community": COMMUNITY, "value_cap": "60.50"}),
+    Api("api.vet_wish", "staff", lambda w: {},
+        lambda w: {"wish_id": w.wishes["submitted"], "decision": "publish"}, label="publish"),
+    Api("api.vet_wish", "staff", lambda w: {"note": "超出范围"},
+        lambda w: {"wish_id": w.wishes["submitted"], "decision": "reject"}, label="reject"),
+    Api("api.claim_wish", "volunteer", lambda w: {}, lambda w: {"wish_id": w.wishes["open"]}),
+    Api("api.fulfil_wish", "volunteer", lambda w: {"note": "已送到"},
+        lambda w: {"wish_id": w.wishes["claimed"]}),
+    Api("api.release_wish", "volunteer", lambda w: {"reason": "没时间"},
+        lambda w: {"wish_id": w.wishes["claimed"]}),
+    Api("api.confirm_wish", "staff", lambda w: {"minutes": 60},
+        lambda w: {"wish_id": w.wishes["fulfilled"]}),
+    Api("api.add_shop_item", "staff", lambda w: {
+        "community": COMMUNITY, "name": "香皂", "points": 5, "stock": 3}),
+    Api("api.redeem", "staff", lambda w: {
+        "item": w.item_id, "user_id": w.ids["volunteer"], "quantity": 1}),
 )  # fmt: skip
 
 
@@ -795,6 +837,32 @@ FORMS = (
          lambda w: {"user_id": w.ids["volunteer"], "action": "deactivate"}, label="deactivate"),
     Form("people.set_active", "admin", lambda w: {},
          lambda w: {"user_id": w.ids["volunteer"], "action": "reactivate"}, label="reactivate"),
+    Form("mutual_aid.new_wish", "volunteer", lambda w: {
+        "title": "新书包", "description": "孩子上学用", "category": "study",
+        "value_cap": "60.50", "community": COMMUNITY}),
+    Form("mutual_aid.new_wish", "staff", lambda w: {
+        "person": "13900001111", "title": "新水壶", "description": "", "category": "daily",
+        "value_cap": "80", "community": ""}, label="for a resident"),
+    Form("mutual_aid.claim_wish", "volunteer", lambda w: {},
+         lambda w: {"wish_id": w.wishes["open"]}),
+    Form("mutual_aid.fulfil_wish", "volunteer", lambda w: {"note": "已送到"},
+         lambda w: {"wish_id": w.wishes["claimed"]}),
+    Form("mutual_aid.release_wish", "volunteer", lambda w: {"reason": "没时间"},
+         lambda w: {"wish_id": w.wishes["claimed"]}),
+    Form("mutual_aid.vet_wish", "staff", lambda w: {},
+         lambda w: {"wish_id": w.wishes["submitted"], "decision": "publish"}, label="publish"),
+    Form("mutual_aid.vet_wish", "staff", lambda w: {"note": "超出范围"},
+         lambda w: {"wish_id": w.wishes["submitted"], "decision": "reject"}, label="reject"),
+    Form("mutual_aid.confirm_wish", "staff", lambda w: {"minutes": "60"},
+         lambda w: {"wish_id": w.wishes["fulfilled"]}),
+    Form("mutual_aid.shop", "staff", lambda w: {
+        "community": COMMUNITY, "name": "香皂", "points": "5", "stock": "3"}),
+    Form("mutual_aid.add_stock", "staff", lambda w: {"quantity": "5", "reason": "到货"},
+         lambda w: {"item_id": w.item_id}),
+    Form("mutual_aid.counter", "staff", lambda w: {
+        "user_id": str(w.ids["volunteer"]), "item": str(w.item_id), "quantity": "1"}),
+    Form("mutual_aid.reverse_redemption", "staff", lambda w: {"reason": "退回"},
+         lambda w: {"redemption_id": w.redemption_id}),
 )  # fmt: skip
 
 
@@ -989,6 +1057,11 @@ QUERIES = (
     Query("party.report", "staff", lambda w: {"year": "2026", "unit": "市图书馆"}),
     Query("hours.dashboard", "staff", lambda w: {"year": "2026"}),
     Query("party.reports", "staff", lambda w: {"status": "confirmed"}),
+    Query("mutual_aid.wish_wall", None, lambda w: {"community": COMMUNITY,
+                                                   "status": "claimed"}),
+    Query("mutual_aid.counter", "staff", lambda w: {"q": "13900001111"}),
+    Query("mutual_aid.dashboard", "staff", lambda w: {"year": "2026"}),
+    Query("api.list_wishes", None, lambda w: {"community": COMMUNITY, "status": "published"}),
     Query("api.list_events", None, lambda w: {
         "limit": "5", "community": COMMUNITY, "street": COMMUNITY[:9], "category": "warmth",
         "q": "清扫", "from": _days(0), "to": _days(30), "status": "published", "cursor": ""},

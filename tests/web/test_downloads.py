@@ -6,7 +6,7 @@ from werkzeug.http import parse_options_header
 
 from neighbors.accounts import services as accounts
 from tests.clients import log_in
-from tests.factories import PASSWORD, EventFactory, Team
+from tests.factories import COMMUNITY, PASSWORD, EventFactory, Team
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Downloads chosen by a query string rather than by a file name in the path.
@@ -63,6 +63,7 @@ def test_every_download_has_one_well_formed_content_type(app, make):
         ("api.export_ledger", api, "/api/v1/ledger?format=csv", "text/csv"),
         ("api.export_ledger", api, "/api/v1/ledger?format=xlsx", XLSX),
         ("api.export_ledger", api, "/api/v1/ledger?format=beancount", "text/plain"),
+        ("mutual_aid.shop_report", staff, f"/staff/shop/report.xlsx?community={COMMUNITY}", XLSX),
     ]
     # A new download route must be added above (and so checked).
     assert {endpoint for endpoint, *_rest in downloads} == file_routes(app) | BY_QUERY
