@@ -29,6 +29,7 @@ from neighbors.foundation.subsidies import (
     prepare_subsidy,
     reject_subsidy,
     subsidies,
+    subsidy_for_step,
 )
 
 __all__ = [
@@ -54,4 +55,5 @@ __all__ = [
     "require_preparer",
     "reverse_entry",
     "subsidies",
+    "subsidy_for_step",
 ]

@@ -252,7 +252,9 @@ def test_the_access_log_keeps_no_token(front):
         get(nginx.port, path + "?lang=en")
     # nginx writes a request's log line after it has sent the answer: wait for the last one
     deadline = time.monotonic() + 5
-    while "/certificates/verify/" not in (logged := log.read_text()) and time.monotonic() < deadline:
+    while (
+        "/certificates/verify/" not in (logged := log.read_text()) and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     assert "/invitation/[token]" in logged and "/certificates/verify/[token]" in logged
     assert token not in logged and "lang=en" not in logged

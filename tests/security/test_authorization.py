@@ -42,6 +42,8 @@ ACCESS = {
     "web.index": "public",
     "web.healthz": "public",
     "web.privacy_notice": "public",
+    "web.home": "public",
+    "web.favicon": "public",
     "web.set_language": "public",
     "static": "public",
     "disclosure.disclosure": "public",
@@ -78,6 +80,7 @@ ACCESS = {
     "events.show_roster": "scoped",
     "attendance.sheet": "scoped",
     "attendance.tap": "scoped",
+    "attendance.confirm_remove": "scoped",
     "attendance.all_present": "scoped",
     "attendance.walk_in": "scoped",
     "attendance.code_screen": "scoped",
@@ -95,6 +98,7 @@ ACCESS = {
     "foundation.new_subsidy": ("preparer",),
     "foundation.new_fund": ("approver",),
     "foundation.subsidy_step": FOUNDATION,
+    "foundation.confirm_step": FOUNDATION,
     "foundation.beneficiary": ("approver", "cashier"),
     "foundation.ledger_page": ("accountant", "approver"),
     "foundation.detail": ("accountant", "approver"),
@@ -333,7 +337,7 @@ def test_every_route_answers_every_person_as_the_table_says(app, db, make, monke
             path = url_for(endpoint, **{k: v for k, v in values.items() if k in rule.arguments})
             path += QUERIES.get(endpoint, "")
         access = ACCESS[endpoint]
-        if endpoint.endswith("subsidy_step"):
+        if endpoint.endswith(("subsidy_step", "confirm_step")):
             access = STEP_ROLES[variant["step"]]
         for who in PEOPLE:
             savepoint = connection.begin_nested()
