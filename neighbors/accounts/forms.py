@@ -56,9 +56,14 @@ class RegisterForm(FlaskForm):
         _l("Password again"),
         validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
-    community = SelectField(_l("Home community"), validators=[DataRequired()], choices=[])
+    community = SelectField(
+        _l("Home community"),
+        validators=[DataRequired(message=_l("Please choose your community."))],
+        choices=[],
+    )
     consent = BooleanField(
-        _l("I have read and agree to the privacy notice"), validators=[DataRequired()]
+        _l("I have read and agree to the privacy notice"),
+        validators=[DataRequired(message=_l("Please tick the box to agree to the notice."))],
     )
 
 

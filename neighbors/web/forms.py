@@ -7,10 +7,10 @@ import secrets
 
 import wtforms
 from flask import request
-from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import HiddenField, SelectChoice
 
 from neighbors.core.errors import DomainError
@@ -59,17 +59,17 @@ PLAIN_MESSAGES = {
 
 
 class PlainMessages:
-    """WTForms' translations: our plain sentences where we have one, else Flask-WTF's."""
+    """WTForms' translations: our plain sentences where we have one, else WTForms' own."""
 
     def gettext(self, string):
         plain = PLAIN_MESSAGES.get(string)
-        return str(plain) if plain is not None else get_translations().gettext(string)
+        return str(plain) if plain is not None else wtforms_translations.gettext(string)
 
     def ngettext(self, singular, plural, n):
         plain = PLAIN_MESSAGES.get(singular if n == 1 else plural)
         if plain is not None:
             return str(plain)
-        return get_translations().ngettext(singular, plural, n)
+        return wtforms_translations.ngettext(singular, plural, n)
 
 
 def _plain_translations(self, form):

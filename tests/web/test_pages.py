@@ -338,3 +338,26 @@ NOT_PAGES = {
     "foundation.list_export",
     "accounts.accept_invitation",  # needs an invitation token; the same form as the password
 }
+
+
+BROKEN = """<!doctype html><html lang="en"><head><title>Broken</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>Broken</h1><a href="/x">x</a> <img src="data:,">
+<label><input type="checkbox"> tiny</label>
+<div style="width: 900px">too wide</div></main></body></html>"""
+
+
+def test_the_checks_find_what_they_look_for(browser):
+    """The checks above, on a page that breaks each rule, say so (they can fail)."""
+    if not AXE.exists():
+        missing(f"no axe-core at {AXE}: `python3 manage.py test` installs it with npm")
+    page = browser.new_page(viewport=PHONE)
+    page.set_content(BROKEN)
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = page.evaluate(AXE_RUN, [])
+    measured = page.evaluate(MEASURE, TAP)
+    page.close()
+    assert any(v.startswith("image-alt (critical)") for v in violations), violations
+    assert measured["scrollWidth"] > measured["innerWidth"]
+    assert any(s.startswith('a "x"') for s in measured["small"]), measured["small"]
+    assert any(s.startswith("input") for s in measured["small"]), measured["small"]
