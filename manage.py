@@ -143,8 +143,29 @@ def run(argv):
     sys.exit(code)
 
 
+AXE = ROOT / "tests" / "web" / "axe"
+
+
+def install_axe():
+    """axe-core, which the browser checks inject into every page, from the npm registry as
+    tests/web/axe/package-lock.json pins it (npm ci checks its integrity hash); again only when
+    the lock file changed. Without npm the browser checks say so (and skip, or fail in CI)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        print("npm not found: the browser checks will report axe-core missing", flush=True)
+        return
+    lock = (AXE / "package-lock.json").read_bytes()
+    stamp = AXE / "node_modules" / ".neighbors-installed"
+    wanted = hashlib.sha256(lock).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    sh(npm, "ci", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", AXE)
+    stamp.write_text(wanted)
+
+
 def test(argv):
     install("test")
+    install_axe()
     os.execv(PYTHON, [str(PYTHON), "-m", "pytest", *argv])
 
 

@@ -104,6 +104,11 @@ def db(app):
 def committing_db(app):
     """Real commits on real connections (for concurrency and live-server tests); emptied after."""
     yield _db
+    empty_database(app)
+
+
+def empty_database(app):
+    """Delete every row that tests committed for real."""
     with app.app_context():
         _db.session.remove()
         with _db.engine.begin() as conn:

@@ -12,25 +12,60 @@ from wtforms import (
     SubmitField,
     TelField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
-from neighbors.accounts.services import PASSWORD_MAX, PASSWORD_MIN
+from neighbors.accounts.services import (
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    normalize_email,
+    normalize_phone,
+)
+from neighbors.core.errors import Invalid
+
+
+def _shape(normalize):
+    """The service's own shape check, run with the other fields' on the first submit."""
+
+    def check(_form, field):
+        try:
+            normalize(field.data)
+        except Invalid as error:
+            raise ValidationError(error.message) from None
+
+    return check
+
 
 _password = [InputRequired(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)]
 
 
 class RegisterForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    email = EmailField(_l("E-mail address"), validators=[Optional(), Length(max=254)])
-    phone = TelField(_l("Mobile number"), validators=[Optional(), Length(max=20)])
+    email = EmailField(
+        _l("E-mail address"), validators=[Optional(), Length(max=254), _shape(normalize_email)]
+    )
+    phone = TelField(
+        _l("Mobile number"), validators=[Optional(), Length(max=20), _shape(normalize_phone)]
+    )
     password = PasswordField(_l("Password"), validators=_password)
     confirm = PasswordField(
         _l("Password again"),
         validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
-    community = SelectField(_l("Home community"), validators=[DataRequired()], choices=[])
+    community = SelectField(
+        _l("Home community"),
+        validators=[DataRequired(message=_l("Please choose your community."))],
+        choices=[],
+    )
     consent = BooleanField(
-        _l("I have read and agree to the privacy notice"), validators=[DataRequired()]
+        _l("I have read and agree to the privacy notice"),
+        validators=[DataRequired(message=_l("Please tick the box to agree to the notice."))],
     )
 
 
@@ -63,8 +98,12 @@ class CodeForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    email = EmailField(_l("E-mail address"), validators=[Optional(), Length(max=254)])
-    phone = TelField(_l("New mobile number"), validators=[Optional(), Length(max=20)])
+    email = EmailField(
+        _l("E-mail address"), validators=[Optional(), Length(max=254), _shape(normalize_email)]
+    )
+    phone = TelField(
+        _l("New mobile number"), validators=[Optional(), Length(max=20), _shape(normalize_phone)]
+    )
     community = SelectField(_l("Home community"), validators=[DataRequired()], choices=[])
     grid = SelectField(_l("Grid"), validators=[Optional()], choices=[])
     locale = SelectField(_l("Language"), validators=[Optional()], choices=[])

@@ -91,7 +91,7 @@ def register():
 @login_limits
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("accounts.profile"))
+        return redirect(url_for("web.home"))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -106,7 +106,7 @@ def login():
             show_error(form, error)
         else:
             _start_session(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")) or url_for("accounts.profile"))
+            return redirect(safe_next(request.args.get("next")) or url_for("web.home"))
     return render_template("accounts/login.html", form=form)
 
 

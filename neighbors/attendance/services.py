@@ -42,6 +42,13 @@ def checkin_code(event, at=None):
     return f"{int.from_bytes(digest[:4], 'big') % 1_000_000:06d}"
 
 
+def next_code_at(at=None):
+    """When the code shown now gives way to the next one (every event changes together)."""
+    at = at or utcnow()
+    period = CODE_PERIOD.total_seconds()
+    return at + timedelta(seconds=period - at.timestamp() % period)
+
+
 def staff_checkin_code(actor, event_id):
     """The current code for staff of the event's community, or None outside the event's time.
 

@@ -276,17 +276,23 @@ def roster(actor, event_id):
 
 
 def staff_events(actor, *, limit=200):
-    """Events of the communities the actor manages, newest start first. Raises NotAllowed."""
+    """Events of the communities the actor manages: those not yet over, soonest first, then
+    the past ones, latest first (what staff act on next comes first). Raises NotAllowed."""
     require_role(actor, Role.STAFF)
-    query = (
-        select(Event)
-        .options(joinedload(Event.community))
-        .order_by(Event.starts_at.desc(), Event.id.desc())
-    )
+    query = select(Event).options(joinedload(Event.community))
     scope = managed_community_ids(actor)
     if scope is not None:
         query = query.where(Event.community_id.in_(scope))
-    return db.session.scalars(query.limit(limit)).all()
+    now = utcnow()
+    coming = db.session.scalars(
+        query.where(Event.ends_at >= now).order_by(Event.starts_at, Event.id).limit(limit)
+    ).all()
+    past = db.session.scalars(
+        query.where(Event.ends_at < now)
+        .order_by(Event.starts_at.desc(), Event.id.desc())
+        .limit(limit)
+    ).all()
+    return coming, past
 
 
 def organisation_events(actor, organisation_id, *, limit=100):

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from neighbors.areas.picker import narrow
-from neighbors.core.errors import DomainError
+from neighbors.core.errors import DomainError, NotFound
 from neighbors.core.exports import ICALENDAR, download
 from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role
@@ -26,9 +26,14 @@ from neighbors.events.forms import (
 from neighbors.events.labels import CATEGORY_LABELS, STATUS_LABELS
 from neighbors.events.models import Category, Reply, SignupStatus
 from neighbors.web import role_required
+from neighbors.web import timespan as _timespan
 from neighbors.web.forms import options, show_error
 
 bp = Blueprint("events", __name__, template_folder="templates")
+
+
+def timespan(event):
+    return _timespan(event.starts_at, event.ends_at)
 
 
 @bp.app_context_processor
@@ -116,9 +121,40 @@ def sign_up(event_id):
     return redirect(url_for("events.show_event", event_id=event_id))
 
 
-@bp.post("/events/<int:event_id>/cancel-signup")
+@bp.route("/events/<int:event_id>/cancel-signup", methods=["GET", "POST"])
 @login_required
 def cancel_signup(event_id):
+    """GET asks first and says where the place goes; POST cancels."""
+    if request.method == "GET":
+        event = events.get_event(event_id, current_user)
+        signup, position = events.my_signup(current_user, event)
+        if signup is None:
+            raise NotFound(_("You are not signed up for this event."), code="not_signed_up")
+        if signup.status != SignupStatus.CONFIRMED:
+            consequence = _(
+                "You leave the waitlist, where you are number %(n)s. If you join again, you "
+                "start at the end.",
+                n=position,
+            )
+        elif event.waitlist_count:
+            consequence = _(
+                "Your place goes to the next person on the waitlist straight away. If you "
+                "join again, you start at the end of the waitlist."
+            )
+        else:
+            consequence = _("Your place becomes free for someone else.")
+        back = url_for("events.show_event", event_id=event_id)
+        return render_template(
+            "confirm.html",
+            title=_("Cancel my sign-up"),
+            details=[(_("Event"), event.title), (_("When"), timespan(event))],
+            question=_("Cancel your sign-up for %(title)s?", title=event.title),
+            consequence=consequence,
+            action=url_for("events.cancel_signup", event_id=event_id),
+            yes=_("Yes, cancel my sign-up"),
+            back_url=back,
+            back_label=_("No, keep my place"),
+        )
     events.cancel_signup(current_user, event_id)
     flash(_("Your sign-up is cancelled."), "success")
     return redirect(url_for("events.show_event", event_id=event_id))
@@ -142,12 +178,36 @@ def reply_to_reminder(token):
 @bp.route("/my/calendar", methods=["GET", "POST"])
 @login_required
 def my_calendar():
+    """Put my events in my phone's calendar: a webcal:// link to tap, the address to copy,
+    short steps per phone. A new address (the old one stops working) asks first."""
+    if request.method == "GET" and request.args.get("renew"):
+        return render_template(
+            "confirm.html",
+            title=_("A new calendar address"),
+            question=_("Make a new address?"),
+            consequence=_(
+                "The address you have now stops working at once: calendars that use it stop "
+                "showing your events until you add the new one. Do this only if someone else "
+                "may have your address."
+            ),
+            action=url_for("events.my_calendar"),
+            yes=_("Yes, make a new address"),
+            back_url=url_for("events.my_calendar"),
+            back_label=_("No, keep my address"),
+        )
     token = events.calendar_feed(current_user, renew=request.method == "POST")
     if request.method == "POST":
-        flash(_("You have a new calendar address; the old one no longer works."), "success")
+        flash(
+            _(
+                "You have a new calendar address; the old one no longer works. Add the new "
+                "one to your calendar."
+            ),
+            "success",
+        )
         return redirect(url_for("events.my_calendar"))
     feed = absolute_url("events.calendar_feed", token=token)
-    return render_template("events/calendar.html", feed=feed)
+    webcal = "webcal://" + feed.split("://", 1)[1]
+    return render_template("events/calendar.html", feed=feed, webcal=webcal)
 
 
 @bp.get("/calendar/<token>.ics")
@@ -190,7 +250,8 @@ def show_station(code):
 @bp.get("/staff/events")
 @role_required(Role.STAFF)
 def staff_events():
-    return render_template("events/staff_list.html", events=events.staff_events(current_user))
+    coming, past = events.staff_events(current_user)
+    return render_template("events/staff_list.html", coming=coming, past=past)
 
 
 @bp.route("/staff/events/new", methods=["GET", "POST"])
@@ -292,7 +353,7 @@ def show_roster(event_id, form=None, status=200):
 
 
 @bp.post("/staff/events/<int:event_id>/messages")
-@login_required
+@role_required(Role.STAFF)
 def send_message(event_id):
     """A short message to everyone confirmed, by each person's channel."""
     events.roster(current_user, event_id)  # role and scope before the form is read

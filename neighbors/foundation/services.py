@@ -27,6 +27,7 @@ from neighbors.foundation.subsidies import (
     prepare_subsidy,
     reject_subsidy,
     subsidies,
+    subsidy_for_step,
 )
 
 __all__ = [
@@ -50,4 +51,5 @@ __all__ = [
     "request_hash",
     "reverse_entry",
     "subsidies",
+    "subsidy_for_step",
 ]

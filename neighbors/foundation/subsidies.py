@@ -233,6 +233,26 @@ def subsidies(actor, limit=200):
     ).all()
 
 
+STEP_ROLES = {"approve": Role.APPROVER, "pay": Role.CASHIER, "reject": Role.APPROVER}
+STEP_FROM = {"approve": SubsidyStatus.PREPARED, "pay": SubsidyStatus.APPROVED}
+
+
+def subsidy_for_step(actor, subsidy_id, step):
+    """The subsidy that `step` (approve, pay, reject) would change, for the page that asks
+    first; None when it is past that step. Raises NotAllowed (not the step's role), NotFound."""
+    require_role(actor, STEP_ROLES[step])
+    subsidy = db.session.scalars(
+        select(Subsidy)
+        .options(joinedload(Subsidy.beneficiary), joinedload(Subsidy.fund))
+        .where(Subsidy.id == subsidy_id)
+    ).one_or_none()
+    if subsidy is None:
+        raise NotFound(_("Not found."))
+    waiting = STEP_FROM.get(step, (SubsidyStatus.PREPARED, SubsidyStatus.APPROVED))
+    waiting = waiting if isinstance(waiting, tuple) else (waiting,)
+    return subsidy if subsidy.status in waiting else None
+
+
 def beneficiary_details(actor, beneficiary_id):
     """A beneficiary's sensitive fields in full, for approvers and cashiers; each view is
     written to the audit log. Raises NotAllowed, NotFound."""

@@ -182,8 +182,56 @@ def subsidy_step(subsidy_id, step):
         foundation.reject_subsidy(
             current_user, subsidy_id, request.form.get("reason"), idempotency=once
         )
-    flash(_("Done."), "success")
+    done = {
+        "approve": _("Subsidy no. %(id)s is approved; it waits for the cashier.", id=subsidy_id),
+        "pay": _("Subsidy no. %(id)s is paid and entered in the ledger.", id=subsidy_id),
+        "reject": _("Subsidy no. %(id)s is rejected.", id=subsidy_id),
+    }
+    flash(done[step], "success")
     return redirect(url_for("foundation.subsidies"))
+
+
+@bp.get("/subsidies/<int:subsidy_id>/<any(pay, reject):step>")
+@role_required(*FOUNDATION_ROLES)
+def confirm_step(subsidy_id, step):
+    """Paying or rejecting asks first, saying what will happen."""
+    subsidy = foundation.subsidy_for_step(current_user, subsidy_id, step)
+    if subsidy is None:
+        flash(_("This subsidy is past that step already."), "error")
+        return redirect(url_for("foundation.subsidies"))
+    amount = f"{subsidy.amount:.2f}"
+    name = mask_name(subsidy.beneficiary.name)
+    if step == "pay":
+        question = _("Pay %(amount)s yuan to %(name)s?", amount=amount, name=name)
+        consequence = _(
+            "%(amount)s yuan leaves fund %(fund)s and is entered in the ledger. Only a "
+            "reversing entry can undo it.",
+            amount=amount,
+            fund=subsidy.fund.name,
+        )
+        yes = _("Yes, pay")
+    else:
+        question = _("Reject subsidy no. %(id)s?", id=subsidy.id)
+        consequence = _("The subsidy is closed and nothing is paid; a new one must be prepared.")
+        yes = _("Yes, reject")
+    return render_template(
+        "confirm.html",
+        title=_("Subsidy no. %(id)s", id=subsidy.id),
+        details=[
+            (_("Beneficiary"), name),
+            (_("Fund"), f"{subsidy.fund.code} {subsidy.fund.name}"),
+            (_("Amount (yuan)"), amount),
+            (_("Reason"), subsidy.reason),
+        ],
+        question=question,
+        consequence=consequence,
+        action=url_for("foundation.subsidy_step", subsidy_id=subsidy.id, step=step),
+        fields={"once": new_form_token()},
+        reason_label=_("Why (optional)") if step == "reject" else None,
+        yes=yes,
+        back_url=url_for("foundation.subsidies"),
+        back_label=_("No, go back"),
+    )
 
 
 @bp.get("/beneficiaries/<int:beneficiary_id>")

@@ -4,12 +4,12 @@ dashboards."""
 import re
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from neighbors.core.errors import Conflict, DomainError, Invalid
+from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound
 from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
@@ -20,7 +20,7 @@ from neighbors.hours import services as hours
 from neighbors.hours.forms import CertificateForm, CorrectionForm, ServiceForm
 from neighbors.hours.models import RecordStatus
 from neighbors.hours.qr import qr_svg
-from neighbors.web import role_required
+from neighbors.web import day, hours_unit, role_required
 from neighbors.web.forms import show_error, year_arg
 
 bp = Blueprint("hours", __name__, template_folder="templates")
@@ -164,7 +164,10 @@ def show_certificate(serial):
 
 @bp.get("/certificates/verify/<token>")
 def verify(token):
-    certificate = hours.verify_certificate(token)
+    try:
+        certificate = hours.verify_certificate(token)
+    except NotFound:
+        return render_template("hours/verify.html", certificate=None), 404
     return render_template(
         "hours/verify.html", certificate=certificate, name=mask_name(certificate.user.name)
     )
@@ -190,6 +193,8 @@ def review():
     decision = request.form.get("decision")
     if decision not in ("confirm", "reject"):
         ids = []  # nothing is decided without a decision; the service still checks who asks
+    if ids and decision == "reject" and request.form.get("sure") != "yes":
+        return _confirm_rejection(ids, request.form.get("reason", ""))
     try:
         done = hours.review(
             current_user, ids, confirm=decision == "confirm", reason=request.form.get("reason")
@@ -204,6 +209,35 @@ def review():
         "success",
     )
     return redirect(url_for("hours.queue"))
+
+
+def _confirm_rejection(ids, reason):
+    """Rejecting asks first (the ticked records, by name), on the same form: no script."""
+    chosen = [r for r in hours.records_to_confirm(current_user) if r.id in set(ids)]
+    if not chosen:
+        flash(_("Tick the records first."), "error")
+        return redirect(url_for("hours.queue"))
+    fields = [("record", r.id) for r in chosen] + [("decision", "reject"), ("sure", "yes")]
+    return render_template(
+        "confirm.html",
+        title=_("Reject service hours"),
+        details=[
+            (r.user.name, f"{r.activity} · {day(r.served_on)} · {hours_unit(r.minutes)}")
+            for r in chosen
+        ],
+        question=ngettext("Reject %(num)s record?", "Reject %(num)s records?", len(chosen)),
+        consequence=_(
+            "The hours do not count and the volunteer sees the reason; to count them later, "
+            "they report the service again."
+        ),
+        reason_label=_("Reason (the volunteer sees it)"),
+        reason=reason,
+        action=url_for("hours.review"),
+        fields=fields,
+        yes=_("Yes, reject"),
+        back_url=url_for("hours.queue"),
+        back_label=_("No, go back"),
+    )
 
 
 @bp.route("/staff/hours/<int:record_id>/correct", methods=["GET", "POST"])

@@ -22,6 +22,7 @@ from neighbors.mutual_aid.forms import (
     StockForm,
     WishForm,
 )
+from neighbors.web import role_required
 from neighbors.web.forms import communities_by_street, options, show_error, year_arg
 
 bp = Blueprint("mutual_aid", __name__, template_folder="templates")
@@ -143,7 +144,7 @@ def my_points():
 
 
 @bp.get("/staff/wishes")
-@login_required
+@role_required(Role.STAFF)
 def staff_wishes():
     queue = aid.staff_queue(current_user)
     return render_template("mutual_aid/staff_wishes.html", queue=queue,
@@ -151,7 +152,7 @@ def staff_wishes():
 
 
 @bp.get("/staff/mutual-aid")
-@login_required
+@role_required(Role.STAFF)
 def dashboard():
     year = year_arg()
     data = reports.dashboard(current_user, year)
@@ -159,7 +160,7 @@ def dashboard():
 
 
 @bp.post("/staff/wishes/<int:wish_id>/<any(publish, reject):decision>")
-@login_required
+@role_required(Role.STAFF)
 def vet_wish(wish_id, decision):
     aid.vet(current_user, wish_id, publish=decision == "publish",
             note=request.form.get("note", "")[:500])  # fmt: skip
@@ -171,7 +172,7 @@ def vet_wish(wish_id, decision):
 
 
 @bp.post("/staff/wishes/<int:wish_id>/confirm")
-@login_required
+@role_required(Role.STAFF)
 def confirm_wish(wish_id):
     require_role(current_user, Role.STAFF)
     form = ConfirmWishForm()
@@ -187,7 +188,7 @@ def _item_form(form):
 
 
 @bp.route("/staff/shop", methods=["GET", "POST"])
-@login_required
+@role_required(Role.STAFF)
 def shop():
     require_role(current_user, Role.STAFF)
     form = _item_form(ItemForm())
@@ -205,7 +206,7 @@ def shop():
 
 
 @bp.post("/staff/shop/items/<int:item_id>/stock")
-@login_required
+@role_required(Role.STAFF)
 def add_stock(item_id):
     require_role(current_user, Role.STAFF)
     form = StockForm()
@@ -217,7 +218,7 @@ def add_stock(item_id):
 
 
 @bp.route("/staff/shop/counter", methods=["GET", "POST"])
-@login_required
+@role_required(Role.STAFF)
 def counter():
     require_role(current_user, Role.STAFF)
     query = (request.values.get("q") or "").strip()[:254]
@@ -253,14 +254,14 @@ def counter():
 
 
 @bp.get("/staff/shop/redemptions/<int:redemption_id>")
-@login_required
+@role_required(Role.STAFF)
 def slip(redemption_id):
     redemption = aid.redemption_for_staff(current_user, redemption_id)
     return render_template("mutual_aid/slip.html", redemption=redemption, form=ReverseForm())
 
 
 @bp.post("/staff/shop/redemptions/<int:redemption_id>/reverse")
-@login_required
+@role_required(Role.STAFF)
 def reverse_redemption(redemption_id):
     require_role(current_user, Role.STAFF)
     form = ReverseForm()
@@ -270,7 +271,7 @@ def reverse_redemption(redemption_id):
 
 
 @bp.get("/staff/shop/report.xlsx")
-@login_required
+@role_required(Role.STAFF)
 def shop_report():
     require_role(current_user, Role.STAFF)
     code = (request.args.get("community") or "").strip()[:20]

@@ -2,6 +2,7 @@
 feature: features build on it."""
 
 import logging
+from datetime import date
 from urllib.parse import urlsplit
 
 from flask import (
@@ -14,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -62,17 +63,57 @@ bp.add_app_template_filter(format_date, "format_date")
 bp.add_app_template_filter(format_datetime, "format_datetime")
 
 
+# One way to write a date per language: 2026年12月2日 周三 09:00 / Wed 2 Dec 2026, 09:00.
+DATE_PATTERNS = {"zh": "y年M月d日 EEE", "en": "EEE d MMM y"}
+DATETIME_PATTERNS = {"zh": "y年M月d日 EEE HH:mm", "en": "EEE d MMM y, HH:mm"}
+MONTH_PATTERNS = {"zh": "y年M月", "en": "MMM y"}
+
+
+def _pattern(patterns):
+    locale = get_locale()
+    return patterns.get(locale.language if locale else "zh", patterns["en"])
+
+
+@bp.app_template_filter("day")
+def day(value):
+    """A date (or the date of a moment) the one way this language writes it."""
+    return format_date(value, _pattern(DATE_PATTERNS)) if value else ""
+
+
+@bp.app_template_filter("iso_day")
+def iso_day(text):
+    """A date kept as text (2026-12-02, as in a certificate's list) written the one way."""
+    try:
+        return day(date.fromisoformat(text))
+    except (TypeError, ValueError):
+        return text
+
+
+@bp.app_template_filter("month")
+def month(value):
+    """2026年1月 / Jan 2026."""
+    return format_date(value, _pattern(MONTH_PATTERNS)) if value else ""
+
+
 @bp.app_template_filter("when")
 def when(moment):
-    """2030-05-01 (Wed) 09:00 in the display zone and the reader's language."""
-    return format_datetime(moment, "yyyy-MM-dd (EEE) HH:mm") if moment else ""
+    """A moment in the display zone, the one way this language writes it."""
+    return format_datetime(moment, _pattern(DATETIME_PATTERNS)) if moment else ""
 
 
 @bp.app_template_filter("timespan")
 def timespan(start, end):
     """A start and an end; the end's date only when it is another day."""
     same_day = to_local(start).date() == to_local(end).date()
-    return f"{when(start)} – {format_datetime(end, 'HH:mm' if same_day else 'yyyy-MM-dd HH:mm')}"
+    return f"{when(start)} – {format_datetime(end, 'HH:mm') if same_day else when(end)}"
+
+
+@bp.app_template_filter("hours_unit")
+def hours_unit(minutes):
+    """Minutes as hours with their unit, always: "1.5 hours" / "1.5 小时"."""
+    value = round((minutes or 0) / 60, 1)
+    shown = f"{value:g}"
+    return ngettext("%(hours)s hour", "%(hours)s hours", 1 if value == 1 else 2, hours=shown)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -94,6 +135,30 @@ def refuse_nul_characters():
 @bp.get("/")
 def index():
     return render_template("index.html")
+
+
+@bp.get("/home")
+def home():
+    """Where a login lands: each role's own first page (the manifest's start page too)."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("events.list_events"))
+    for roles, endpoint in HOMES:
+        if has_role(current_user, *roles):
+            return redirect(url_for(endpoint))
+    return redirect(url_for("attendance.my_events"))
+
+
+HOMES = (
+    ((Role.STAFF,), "events.staff_events"),
+    ((Role.PREPARER, Role.APPROVER, Role.CASHIER, Role.ACCOUNTANT), "foundation.index"),
+    ((Role.ADMIN,), "areas.index"),
+)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links: send them to the icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.get("/privacy")

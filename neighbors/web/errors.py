@@ -124,9 +124,24 @@ def _message_for(status):
     }.get(status, "")
 
 
+def _heading_for(status):
+    return {
+        400: _("Something is not right"),
+        401: _("Please log in"),
+        403: _("Not for you"),
+        404: _("Not found"),
+        405: _("Not like this"),
+        413: _("Too large"),
+        429: _("Please wait a moment"),
+        500: _("Sorry, something went wrong"),
+    }.get(status, _("Something is not right"))
+
+
 def _page(status, message, headers=None):
     try:
-        body = render_template("errors/error.html", status=status, message=message)
+        body = render_template(
+            "errors/error.html", status=status, heading=_heading_for(status), message=message
+        )
     except Exception:  # a broken template must not hide the original error
         logger.exception("error page could not be rendered")
         body = InternalServerError.description

@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from tests.clients import log_in, post_form
 from tests.factories import COMMUNITY, OTHER_COMMUNITY, PASSWORD
 
@@ -116,12 +118,34 @@ def test_login_redirects_only_to_local_pages(client, make):
     response = post_form(
         client, "/login?next=https://evil.example/", {"login": email, "password": PASSWORD}
     )
-    assert response.location == "/profile"
+    assert response.location == "/home"
     client.post("/logout", data={"csrf_token": _token(client)})
     response = post_form(
         client, "/login?next=/profile/edit", {"login": email, "password": PASSWORD}
     )
     assert response.location == "/profile/edit"
+
+
+@pytest.mark.parametrize(
+    ("role", "home"),
+    [
+        ("volunteer", "/my/events"),
+        ("staff", "/staff/events"),
+        ("cashier", "/foundation/"),
+        ("accountant", "/foundation/"),
+        ("admin", "/staff/events"),
+    ],
+)
+def test_a_login_lands_on_the_roles_own_home(client, make, role, home):
+    _id, email = make.user(role=role)
+    response = post_form(client, "/login", {"login": email, "password": PASSWORD})
+    assert response.location == "/home"
+    assert client.get("/home").location == home
+    assert client.get("/login").location == "/home"  # already in: home again
+
+
+def test_home_for_a_visitor_is_the_event_list(client):
+    assert client.get("/home").location == "/events"
 
 
 def test_changing_the_password_logs_out_a_copied_session(app, client, make):

@@ -61,8 +61,8 @@ def test_upcoming_and_past_are_apart_and_past_events_say_how_they_went(app, clie
     upcoming_part, past_part = page.split('id="past"', 1)
     assert "下周的活动" in upcoming_part and "提前结束的活动" not in upcoming_part
     for title, outcome in (
-        ("来了的活动", "Attended: 2.5 h, waiting for confirmation"),
-        ("确认了的活动", "Attended: 1 h, confirmed"),
+        ("来了的活动", "Attended: 2.5 hours, waiting for confirmation"),
+        ("确认了的活动", "Attended: 1 hour, confirmed"),
         ("没来的活动", "Did not come (no-show)"),
         ("没排上的活动", "Did not get a place"),
         ("取消了的活动", "Cancelled by the organiser</span> · 暴雨"),

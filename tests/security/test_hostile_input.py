@@ -940,7 +940,9 @@ ERROR_MARKERS = ('class="error"', 'class="flash error"', 'aria-invalid="true"')
 
 def page_message(page):
     """The message of an error page, or the errors of a re-shown form."""
-    found = re.search(r"<h1>\d{3}</h1>\s*<p>(.*?)</p>", page, re.DOTALL)
+    found = re.search(
+        r'<h1>[^<]*</h1>\s*<p>(.*?)</p>\s*<p class="hint" id="error-status">', page, re.DOTALL
+    )
     if found:
         return found.group(1).strip()
     return " ".join(m for m in ERROR_MARKERS if m in page)

@@ -18,7 +18,9 @@ def file_routes(app):
     return {
         rule.endpoint
         for rule in app.url_map.iter_rules()
-        if "GET" in rule.methods and "." in rule.rule.rsplit("/", 1)[-1]
+        if "GET" in rule.methods
+        and "." in rule.rule.rsplit("/", 1)[-1]
+        and rule.endpoint != "web.favicon"  # /favicon.ico only redirects to the icon
     }
 
 
