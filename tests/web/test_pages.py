@@ -34,6 +34,7 @@ LOGINS = {  # the demo city's people (password: demo-password)
     "cashier": "cashier@example.org",
     "accountant": "accountant@example.org",
     "admin": "admin@example.org",
+    "coordinator": "coordinator@example.org",
 }
 
 
@@ -109,6 +110,30 @@ PAGES = [
     Page("a-street", "admin", "/admin/areas/streets/210102002"),
     Page("a-community", "admin", "/admin/areas/communities/210102002001"),
     Page("a-audit", "admin", "/admin/audit"),
+    Page("a-people", "admin", "/admin/people/?q=刘"),
+    Page("a-person", "admin", "/admin/people/{volunteer}"),
+    Page("login-code", "anonymous", "/login/code"),
+    Page("reply", "anonymous", "/reply/{reply}"),
+    Page("v-phone", "volunteer", "/profile/phone"),
+    Page("stations", "anonymous", "/stations?district=210102&street=210102002"),
+    Page("station", "anonymous", "/stations/{station}"),
+    Page("organisations", "anonymous", "/organisations"),
+    Page("organisation", "anonymous", "/organisations/{organisation}"),
+    Page("v-register-org", "volunteer", "/organisations/new"),
+    Page("v-my-organisations", "volunteer", "/my/organisations"),
+    Page("c-manage", "coordinator", "/organisations/{organisation}/manage", shot=True),
+    Page("c-new-event", "coordinator", "/organisations/{organisation}/events/new"),
+    Page("s-organisations", "staff", "/staff/organisations"),
+    Page("wishes", "anonymous", "/wishes", shot=True),
+    Page("wish", "anonymous", "/wishes/{wish}"),
+    Page("v-new-wish", "volunteer", "/wishes/new"),
+    Page("v-my-wishes", "volunteer", "/my/wishes"),
+    Page("v-my-points", "volunteer", "/my/points"),
+    Page("s-wishes", "staff", "/staff/wishes"),
+    Page("s-mutual-aid", "staff", "/staff/mutual-aid"),
+    Page("s-shop", "staff", "/staff/shop"),
+    Page("s-counter", "staff", "/staff/shop/counter"),
+    Page("s-slip", "staff", "/staff/shop/redemptions/{redemption}"),
 ]
 
 # Run in the page: what a finger cannot hit, and what scrolls sideways.
@@ -184,7 +209,23 @@ def ids(app):
         approved = next(s for s in subsidies if s.status == "approved")
         prepared = next(s for s in subsidies if s.status == "prepared")
         donation = foundation.donations(approver)[0]
+        from sqlalchemy import select
+
+        from neighbors.events.models import Signup
+        from neighbors.extensions import db
+        from neighbors.mutual_aid.models import Redemption, Wish
+        from neighbors.organisations import services as organisations
+
+        signup = db.session.scalar(
+            select(Signup).where(Signup.user_id == volunteer.id, Signup.status == "confirmed")
+        )
+        team = next(o for o, _n in organisations.directory() if o.kind == "volunteer_team")
         return {
+            "reply": events.reply_token(signup, "coming"),
+            "station": "ST210102002",
+            "organisation": team.id,
+            "wish": db.session.scalar(select(Wish.id).where(Wish.status == "published")),
+            "redemption": db.session.scalar(select(Redemption.id)),
             "event": listed[0].id,
             "past": past[0].id,
             "ended": ended.id,
@@ -309,9 +350,14 @@ def test_the_list_names_every_page_a_person_reaches(app):
                     "approved",
                     "prepared",
                     "beneficiary",
+                    "organisation",
+                    "wish",
+                    "redemption",
                 ),
                 1,
             ),
+            reply="r",
+            station="ST1",
             serial="S-1",
             token="t",
             entry=1,
@@ -341,6 +387,7 @@ NOT_PAGES = {
     "events.calendar_feed",
     "foundation.export",
     "foundation.list_export",
+    "mutual_aid.shop_report",
     "accounts.accept_invitation",  # needs an invitation token; the same form as the password
 }
 
