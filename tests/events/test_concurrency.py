@@ -295,17 +295,20 @@ def test_two_gunicorn_instances_on_one_database_never_overbook(city, database_ur
     ]
 
     def request(port, method, path, token=None):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        connection.request(method, path, headers=headers)
-        response = connection.getresponse()
-        body = response.read()
-        connection.close()
-        return response.status, body
+        # A busy machine may take long to start gunicorn: generous timeouts, and the socket
+        # closed whatever happens (a leaked one fails the next test as a ResourceWarning).
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            connection.request(method, path, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
 
     try:
         for port in ports:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 120
             while True:
                 try:
                     if request(port, "GET", "/healthz")[0] == 200:
