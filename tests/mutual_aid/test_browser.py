@@ -10,7 +10,8 @@ from neighbors.accounts import services as accounts
 from neighbors.core.timezone import local_today
 from neighbors.party import members as party_members
 from tests.factories import COMMUNITY, PASSWORD
-from tests.web.test_browser import browser, logged_in, server  # noqa: F401 (fixtures)
+from tests.web.conftest import browser  # noqa: F401 (a fixture)
+from tests.web.test_browser import logged_in, server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
