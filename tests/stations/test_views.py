@@ -31,7 +31,10 @@ def test_the_station_page_shows_its_week_day_by_day(app, client, factory):
     assert page.index("书法班") < page.index("党课")
     assert "未发布" not in page and "隔周" not in page
     assert "09:00–11:00" in page and "会议室" in page
-    assert '<style media="print">' in page  # the notice board's copy leaves the menus out
+    # The notice board's copy leaves the menus and the week's navigation out (the stylesheet).
+    with client.get("/static/style.css") as sheet:
+        printed = sheet.text.split("@media print", 1)[1]
+    assert 'class="week subnav"' in page and "nav.week { display: none; }" in printed
     # Any day of the week shows the same week; the links go a week back and forth.
     midweek = client.get(
         f"/stations/ST-T1?week={(next_monday + timedelta(3)).isoformat()}", headers=EN
