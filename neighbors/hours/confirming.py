@@ -5,10 +5,11 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, or_, select
+from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from neighbors.accounts.models import RoleGrant, User
+from neighbors.areas.models import Community, Street
 from neighbors.core import audit, outbox
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound
@@ -115,13 +116,22 @@ def is_overdue(record, today=None):
 
 
 def queue_overdue_digests(now):
-    """The weekly digest: one e-mail to each staff member whose communities have records waiting
-    longer than 10 working days, in their language. Returns the number queued."""
+    """The weekly digest: one e-mail to each staff member whose communities (granted one by one,
+    or by their street or district) have records waiting longer than 10 working days, in their
+    language. Returns the number queued."""
     cutoff = overdue_before(to_local(now).date())
+    in_scope = or_(
+        RoleGrant.community_id == ServiceRecord.community_id,
+        RoleGrant.street_id == Community.street_id,
+        RoleGrant.district_id == Street.district_id,
+    )
     waiting = db.session.execute(
-        select(User, func.count(ServiceRecord.id), func.min(ServiceRecord.served_on))
-        .join(RoleGrant, RoleGrant.user_id == User.id)
-        .join(ServiceRecord, ServiceRecord.community_id == RoleGrant.community_id)
+        select(User, func.count(distinct(ServiceRecord.id)), func.min(ServiceRecord.served_on))
+        .select_from(ServiceRecord)
+        .join(Community, Community.id == ServiceRecord.community_id)
+        .join(Street, Street.id == Community.street_id)
+        .join(RoleGrant, in_scope)
+        .join(User, User.id == RoleGrant.user_id)
         .where(
             RoleGrant.role == Role.STAFF,
             User.active.is_(True),

@@ -6,6 +6,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select, update
 
+from neighbors.accounts import services as accounts
 from neighbors.accounts.models import User
 from neighbors.attendance import completion
 from neighbors.attendance import services as attendance
@@ -119,6 +120,22 @@ def test_the_weekly_digest_tells_each_staff_member_about_their_own_overdue_recor
     assert message.to_address == factory.staff_email
     assert message.subject == "2 service records wait for confirmation"
     assert "/staff/hours?overdue=1" in message.body
+
+
+def test_street_staff_hear_of_overdue_records_in_every_community_of_their_street(
+    ctx, factory, make
+):
+    street_id, street_email = make.user()
+    accounts.grant_role(street_email, "staff", street_code="210102002")
+    speaks(street_id, "en")
+    for _ in range(3):
+        factory.held_event(factory.volunteers(1))
+    for event in db.session.scalars(select(Event)):
+        attendance.all_present(factory.staff(), event.id)
+        completion.complete_event(factory.staff(), event.id)
+    assert tasks.overdue_digest(utcnow() + timedelta(days=20)) == {"queued": 2}
+    to_street = [message for message in mail() if message.to_address == street_email]
+    assert [message.subject for message in to_street] == ["3 service records wait for confirmation"]
 
 
 def test_a_ledger_that_does_not_verify_alerts_every_admin(ctx, make):
