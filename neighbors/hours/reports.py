@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import distinct, func, select
 
@@ -132,3 +133,8 @@ def organisation_people(organisation_id, year):
             .order_by(minutes.desc(), User.name)
         )
     ]
+
+
+def decimal_hours(minutes):
+    """Minutes as hours with two decimals, for a spreadsheet's number cells."""
+    return (Decimal(minutes) / 60).quantize(Decimal("0.01"))

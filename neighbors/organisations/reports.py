@@ -1,8 +1,6 @@
 """Hours and activities by organisation: a table of the organisations of the staff's
 communities, and one organisation's people for those who run it; each with its XLSX."""
 
-from decimal import Decimal
-
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -45,10 +43,6 @@ def organisation_people(actor, organisation_id, year, export=None):
     return organisation, people, total.get(organisation.id, (0, 0, 0))
 
 
-def _hours(minutes):
-    return (Decimal(minutes) / 60).quantize(Decimal("0.01"))
-
-
 def organisations_table(rows):
     """by_organisation's rows for XLSX."""
     header = [
@@ -60,7 +54,14 @@ def organisations_table(rows):
         _("People"),
     ]
     body = [
-        [o.name, str(KIND_LABELS[o.kind]), o.community.name, activities, _hours(minutes), people]
+        [
+            o.name,
+            str(KIND_LABELS[o.kind]),
+            o.community.name,
+            activities,
+            hours_reports.decimal_hours(minutes),
+            people,
+        ]
         for o, activities, minutes, people in rows
     ]
     return header, body
@@ -69,6 +70,15 @@ def organisations_table(rows):
 def people_table(people, total):
     """organisation_people's rows, and the total, for XLSX."""
     header = [_("Name"), _("Activities"), _("Hours")]
-    body = [[name, activities, _hours(minutes)] for name, activities, minutes in people]
-    body.append([_("In total (%(num)s people)", num=total[2]), total[0], _hours(total[1])])
+    body = [
+        [name, activities, hours_reports.decimal_hours(minutes)]
+        for name, activities, minutes in people
+    ]
+    body.append(
+        [
+            _("In total (%(num)s people)", num=total[2]),
+            total[0],
+            hours_reports.decimal_hours(total[1]),
+        ]
+    )
     return header, body

@@ -5,7 +5,6 @@ contact through the outbox, once a year by the scheduler and on demand from the 
 import logging
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from flask import current_app
 from flask_babel import force_locale
@@ -60,10 +59,6 @@ def _build(report, year):
     )
 
 
-def _hours(minutes):
-    return (Decimal(minutes) / 60).quantize(Decimal("0.01"))
-
-
 def table(data):
     """The feedback's header and rows: one a member, their total, and the organisation's own."""
     header = [
@@ -75,10 +70,26 @@ def table(data):
         _("Hours"),
     ]
     body = [
-        [name, branch, community, _("Yes") if confirmed else _("No"), activities, _hours(minutes)]
+        [
+            name,
+            branch,
+            community,
+            _("Yes") if confirmed else _("No"),
+            activities,
+            hours_reports.decimal_hours(minutes),
+        ]
         for name, branch, community, confirmed, activities, minutes in data.members
     ]
-    body.append([_("Members in total"), "", "", "", data.activities, _hours(data.minutes)])
+    body.append(
+        [
+            _("Members in total"),
+            "",
+            "",
+            "",
+            data.activities,
+            hours_reports.decimal_hours(data.minutes),
+        ]
+    )
     body.append(
         [
             _("Activities the organisation ran (%(num)s people)", num=data.run[2]),
@@ -86,7 +97,7 @@ def table(data):
             data.report.community.name,
             "",
             data.run[0],
-            _hours(data.run[1]),
+            hours_reports.decimal_hours(data.run[1]),
         ]
     )
     return header, body

@@ -272,12 +272,7 @@ def report_for(actor, report_id):
 
 def may_see(actor, report):
     """Staff of the report's community, or those who run the organisation."""
-    if report.organisation_id in organised_ids(actor):
-        return True
-    if not has_role(actor, Role.STAFF):
-        return False
-    scope = managed_community_ids(actor)
-    return scope is None or report.community_id in scope
+    return report.organisation_id in organised_ids(actor) or may_review(actor, report)
 
 
 def may_review(actor, report):
