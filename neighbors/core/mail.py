@@ -112,7 +112,11 @@ class SMTPSender:
                     self.smtp.rset()
                     return _refused(code, reply)
             handing_over = True
-            code, reply = self.smtp.data(message.as_bytes())
+            # CRLF line ends, as SMTP wants them: bare LFs make a message longer than 1,000
+            # bytes one "line too long" for a strict server (an attachment always is).
+            code, reply = self.smtp.data(
+                message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+            )
             if code >= 400:  # the server answered the message with a refusal: it has none
                 return _refused(code, reply)
             return SENT
