@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from neighbors.areas import services as areas
+from neighbors.areas.picker import AreaPickerForm, narrow
 from neighbors.core.errors import DomainError, Invalid
 from neighbors.core.exports import XLSX, download
 from neighbors.core.permissions import Role
@@ -13,7 +14,7 @@ from neighbors.events import services as events
 from neighbors.party import feedback, reporting
 from neighbors.party.forms import OrganisationReportForm, PostForm
 from neighbors.web import role_required
-from neighbors.web.forms import communities_by_street, options, show_error, year_arg
+from neighbors.web.forms import options, show_error, year_arg
 
 bp = Blueprint("party_orgs", __name__, template_folder="templates")
 
@@ -77,6 +78,7 @@ def report_in(organisation_id):
             flash(_("The report-in is sent: the community's staff confirm it."), "success")
             return redirect(url_for("party_orgs.report_in", organisation_id=organisation_id))
     form.community.data = code
+    picker = AreaPickerForm(request.args)  # 955 communities: district, street, then community
     return render_template(
         "party/report_in.html",
         organisation=organisation,
@@ -84,7 +86,8 @@ def report_in(organisation_id):
         form=form,
         posts=posts,
         community=areas.community_by_code(code) if code else None,
-        communities=communities_by_street(areas.community_choices()),
+        picker=picker,
+        picked=narrow(request.args, picker, community=code or None),
     )
 
 

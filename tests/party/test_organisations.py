@@ -223,6 +223,10 @@ def test_the_pages_of_the_coordinator_and_of_staff(client, app, hours_factory, p
     org = party["org"]
     manage = client.get(f"/organisations/{org}/manage", headers=EN).text
     assert f"/organisations/{org}/report-in" in manage
+    start = client.get(f"/organisations/{org}/report-in", headers=EN).text
+    assert "Choose a district" in start and f'value="{COMMUNITY}"' not in start  # not all 955
+    street = client.get(f"/organisations/{org}/report-in?street={COMMUNITY[:9]}", headers=EN)
+    assert f'<option value="{COMMUNITY}"' in street.text and "楼道清扫" not in street.text
     page = client.get(f"/organisations/{org}/report-in?community={COMMUNITY}", headers=EN)
     assert page.status_code == 200 and "楼道清扫" in page.text and "it needs 4" in page.text
     clean, meals = party["posts"]
