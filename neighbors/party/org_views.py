@@ -59,7 +59,9 @@ def report_in(organisation_id):
     form = OrganisationReportForm()
     code = form.community.data or request.args.get("community") or ""
     posts = reporting.open_posts(code) if code else []
-    if code and form.validate_on_submit():
+    if request.method == "POST" and not code:
+        form.form_errors.append(_("Choose the community you report in to."))
+    elif code and form.validate_on_submit():
         try:
             reporting.report_in(
                 current_user,
@@ -96,7 +98,7 @@ def _claims(posts):
     claims, problems = {}, {}
     for post in posts:
         value = request.form.get(f"post-{post.id}", "").strip()
-        if value.isdigit() and len(value) <= 4:
+        if value.isascii() and value.isdigit() and len(value) <= 4:
             claims[post.id] = int(value)
         elif value:
             problems[f"post-{post.id}"] = _("Enter a number of people.")
