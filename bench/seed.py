@@ -9,7 +9,10 @@ sizes the platform for: 13 districts, 110 streets, 955 communities and 14,265 gr
 volunteers (u1@example.org … u1000000@example.org, user id = the number) with their "volunteer"
 role, 156,000 of them Party members; one staff member per community (staff0001@example.org …,
 in community id order), admin@example.org and preparer@ / approver@ / cashier@ /
-accountant@example.org; 1,850 Party and mass service stations (ST00001 …), each serving 3 or 4
+accountant@example.org; 11,000 organisations (social organisations, volunteer teams, Party
+organisations and work units, 11 or 12 a community, each with a leader, a coordinator and three
+members; a fifth of a community's events run by one of them, their service records naming it);
+1,850 Party and mass service stations (ST00001 …), each serving 3 or 4
 neighbouring communities, with three rooms (60, 30 and 20 places); 200,000 events from a year
 ago to a year ahead, those at a community's 党群服务站 in a room of a station serving it when one
 is big enough and free (never two at once: the exclusion constraint stays during the load);
@@ -73,7 +76,17 @@ FULL = {
     "entries": 1_000_000,
     "beneficiaries": 21_000,
     "stations": 1_850,
+    "organisations": 11_000,
 }
+# Kinds of organisation and their shares of the city's 11,000 (with a name's ending).
+ORGANISATION_KINDS = (
+    ("social_org", 0.6, "邻里互助会"),
+    ("volunteer_team", 0.25, "志愿服务队"),
+    ("party_org", 0.1, "机关党支部"),
+    ("work_unit", 0.05, "驻区单位"),
+)
+ORGANISATION_MEMBERS = 5  # a leader, a coordinator and three members each
+ORGANISED_SHARE = 0.2  # events of a community with organisations that one of them runs
 # A station's rooms: (name, capacity). Events at a community's 党群服务站 take one of them.
 ROOMS = (("多功能厅", 60), ("活动室", 30), ("会议室", 20))
 PARTY_SHARE = 0.156  # 156,000 Party members in a million accounts
@@ -418,6 +431,7 @@ class Event:
         "dedication",
         "description",
         "room",
+        "organisation",
     )
 
 
@@ -555,8 +569,50 @@ class City:
         for number, e in enumerate(events, 1):
             e.id = number
         self.events, self.hot = events, hot
+        self.plan_organisations()
         self.plan_stations()
         self.plan_signups()
+
+    def plan_organisations(self):
+        """Organisations spread over the communities, each with a leader, a coordinator and
+        members; a share of each community's events run by one of its organisations (their
+        service records name it). A random stream of its own: the rest of the city is the
+        same with or without them."""
+        rng, count = random.Random(20261202), self.n["organisations"]  # noqa: S311
+        self.organisations, self.organisation_members, by_community = [], [], {}
+        kinds = list(itertools.accumulate(share for _k, share, _e in ORGANISATION_KINDS))
+        for k in range(1, count + 1):
+            index = (k - 1) % COMMUNITIES
+            community = self.communities[index]
+            golden = (k * 0.618034) % 1  # spreads the kinds evenly over the numbers
+            kind, _share, ending = ORGANISATION_KINDS[
+                next((i for i, top in enumerate(kinds) if golden < top), 3)
+            ]
+            created = self.now - timedelta(days=rng.randint(30, 900))
+            self.organisations.append(
+                (
+                    k,
+                    f"{community[2]}第{(k - 1) // COMMUNITIES + 1}{ending}",
+                    kind,
+                    community[0],
+                    "联系人",
+                    f"024-{rng.randint(2000_0000, 8999_9999)}",
+                    "",
+                    "active",
+                    self.first_staff + index,
+                    created,
+                )
+            )
+            by_community.setdefault(index, []).append(k)
+            people = rng.sample(range(1, self.n["users"] + 1), ORGANISATION_MEMBERS)
+            for position, user_id in enumerate(people):
+                role = ("leader", "coordinator")[position] if position < 2 else "member"
+                self.organisation_members.append(
+                    (len(self.organisation_members) + 1, k, user_id, role, "active", created)
+                )
+        for e in self.events:
+            own = by_community.get(e.community)
+            e.organisation = rng.choice(own) if own and rng.random() < ORGANISED_SHARE else None
 
     def plan_stations(self):
         """Stations, each serving 3 or 4 neighbouring communities, with three rooms each; an
@@ -666,6 +722,7 @@ class City:
                 e.description,
                 e.venue,
                 e.room,
+                e.organisation,
                 e.starts,
                 e.ends,
                 e.capacity,
@@ -786,6 +843,7 @@ class City:
                 record_id,
                 user_id,
                 e.id,
+                e.organisation,
                 self.communities[e.community][0],
                 e.category,
                 e.title,
@@ -813,6 +871,7 @@ class City:
             yield (
                 record_id,
                 user_id,
+                None,
                 None,
                 self.communities[community][0],
                 None,
@@ -1246,13 +1305,25 @@ def load_events(load, city):
     started = time.perf_counter()
     city.plan_events()
     print(f"  (events and sign-ups planned in {time.perf_counter() - started:.1f} s)", flush=True)
+    load.copy(
+        "organisations",
+        "id:int name kind community_id:int contact_name contact_phone description status "
+        "created_by_id:int created_at:time",
+        city.organisations,
+    )
+    load.copy(
+        "organisation_members",
+        "id:int organisation_id:int user_id:int role status created_at:time",
+        city.organisation_members,
+    )
     load.copy("stations", "id:int code name address opening_hours created_at:time", city.stations)
     load.copy("station_communities", "station_id:int community_id:int", city.station_communities)
     load.copy("rooms", "id:int station_id:int name capacity:int", city.rooms)
     load.copy(
         "events",
         (
-            "id:int community_id:int category title description venue room_id:int starts_at:time "
+            "id:int community_id:int category title description venue room_id:int "
+            "organisation_id:int starts_at:time "
             "ends_at:time capacity:int confirmed_count:int waitlist_count:int "
             "waitlist_seq:int signup_closes_at:time cancel_cutoff_at:time "
             "dedication_day:bool status cancel_reason created_by_id:int created_at:time "
@@ -1272,7 +1343,8 @@ def load_events(load, city):
     load.copy(
         "service_records",
         (
-            "id:int user_id:int event_id:int community_id:int category activity place "
+            "id:int user_id:int event_id:int organisation_id:int community_id:int category "
+            "activity place "
             "organiser served_on:date minutes:int status review_note recorded_by_id:int "
             "recorded_at:time reviewed_by_id:int reviewed_at:time"
         ),

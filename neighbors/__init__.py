@@ -28,6 +28,7 @@ from neighbors.foundation.views import public as disclosure_bp
 from neighbors.hours.views import bp as hours_bp
 from neighbors.mutual_aid.views import bp as mutual_aid_bp
 from neighbors.organisations.views import bp as organisations_bp
+from neighbors.party.org_views import bp as party_orgs_bp
 from neighbors.party.views import bp as party_bp
 from neighbors.stations.views import bp as stations_bp
 from neighbors.web import bp as web_bp
@@ -86,6 +87,7 @@ def register_blueprints(app):
     app.register_blueprint(attendance_bp)
     app.register_blueprint(hours_bp)
     app.register_blueprint(party_bp)
+    app.register_blueprint(party_orgs_bp)
     app.register_blueprint(organisations_bp)
     app.register_blueprint(stations_bp)
     app.register_blueprint(mutual_aid_bp)

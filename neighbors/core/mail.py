@@ -32,8 +32,9 @@ class Outcome(NamedTuple):
 SENT = Outcome(True)
 
 
-def build(sender, to_address, subject, body):
-    """The message as sent: UTF-8 body, encoded headers, a Message-ID of the sender's domain."""
+def build(sender, to_address, subject, body, attachment=None):
+    """The message as sent: UTF-8 body, encoded headers, a Message-ID of the sender's domain,
+    and the attachment (file name, content type, bytes) if any."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to_address
@@ -41,6 +42,10 @@ def build(sender, to_address, subject, body):
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     message.set_content(body, charset="utf-8", cte="base64")
+    if attachment is not None:
+        filename, content_type, data = attachment
+        maintype, _, subtype = content_type.partition(";")[0].strip().partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
 
@@ -88,8 +93,8 @@ class SMTPSender:
             raise
         self.smtp = smtp
 
-    def send(self, to_address, subject, body):
-        message = build(self.config["MAIL_DEFAULT_SENDER"], to_address, subject, body)
+    def send(self, to_address, subject, body, attachment=None):
+        message = build(self.config["MAIL_DEFAULT_SENDER"], to_address, subject, body, attachment)
         if self.smtp is None:
             if self.unreachable:  # one failed connection per batch is enough
                 return self.unreachable
@@ -107,7 +112,11 @@ class SMTPSender:
                     self.smtp.rset()
                     return _refused(code, reply)
             handing_over = True
-            code, reply = self.smtp.data(message.as_bytes())
+            # CRLF line ends, as SMTP wants them: bare LFs make a message longer than 1,000
+            # bytes one "line too long" for a strict server (an attachment always is).
+            code, reply = self.smtp.data(
+                message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+            )
             if code >= 400:  # the server answered the message with a refusal: it has none
                 return _refused(code, reply)
             return SENT
@@ -156,8 +165,8 @@ class FileSender:
         self.folder = Path(config["MAIL_FILE_DIR"])
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def send(self, to_address, subject, body):
-        message = build(self.config["MAIL_DEFAULT_SENDER"], to_address, subject, body)
+    def send(self, to_address, subject, body, attachment=None):
+        message = build(self.config["MAIL_DEFAULT_SENDER"], to_address, subject, body, attachment)
         (self.folder / f"{uuid.uuid4().hex}.eml").write_bytes(message.as_bytes())
         return SENT
 
@@ -172,8 +181,9 @@ class LogSender:
     def __init__(self, config):
         self.config = config
 
-    def send(self, to_address, subject, body):
-        logger.info("e-mail to %s: %s\n%s", mask_email(to_address), subject, body)
+    def send(self, to_address, subject, body, attachment=None):
+        attached = f"\n[attached: {attachment[0]}]" if attachment else ""
+        logger.info("e-mail to %s: %s\n%s%s", mask_email(to_address), subject, body, attached)
         return SENT
 
     def close(self):

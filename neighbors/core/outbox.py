@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import Index, String, Text, delete, select, update
+from sqlalchemy import Index, LargeBinary, String, Text, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from neighbors.core import mail
@@ -51,6 +51,17 @@ class OutboxMessage(db.Model):
     claimed_at: Mapped[object | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # One file sent with the message (a report as XLSX): its name, type and bytes.
+    attachment_name: Mapped[str | None] = mapped_column(String(200))
+    attachment_type: Mapped[str | None] = mapped_column(String(200))
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    @property
+    def attached(self):
+        """(name, content type, bytes) for mail.build, or None."""
+        if self.attachment is None:
+            return None
+        return (self.attachment_name, self.attachment_type, self.attachment)
 
 
 @contextmanager
@@ -60,12 +71,15 @@ def language_of(person):
         yield
 
 
-def queue(to_address, subject, body):
-    """Queue a message in the current unit of work; the scheduler delivers it after commit."""
+def queue(to_address, subject, body, attachment=None):
+    """Queue a message in the current unit of work; the scheduler delivers it after commit.
+    `attachment`: (file name, content type, bytes) sent with it."""
     # A subject is one line of at most 200 characters, whatever titles it quotes.
     subject = " ".join(str(subject).split())
     subject = subject if len(subject) <= 200 else subject[:199] + "…"
     message = OutboxMessage(to_address=to_address, subject=subject, body=body)
+    if attachment is not None:
+        message.attachment_name, message.attachment_type, message.attachment = attachment
     db.session.add(message)
     db.session.flush()
     return message
@@ -92,7 +106,9 @@ def deliver(now=None, limit=BATCH):
     try:
         with mail.connection(config) as sender:
             for message in messages:
-                outcome = sender.send(message.to_address, message.subject, message.body)
+                outcome = sender.send(
+                    message.to_address, message.subject, message.body, message.attached
+                )
                 _record(message, outcome, now)
                 counts[_outcome_name(message)] += 1
                 done += 1

@@ -21,6 +21,7 @@ from neighbors.hours import services as hours
 from neighbors.mutual_aid import services as aid
 from neighbors.organisations import services as organisations
 from neighbors.party import members as party_members
+from neighbors.party import reporting as party_reporting
 from neighbors.stations import services as stations
 
 AREAS_CSV = Path(__file__).with_name("areas.csv")
@@ -66,9 +67,13 @@ LOGINS = [
         "volunteer@example.org or 13800000001",
         ["volunteer@example.org", "13800000001"],
     ),
-    ("Party member (report-in waiting for staff)", "party@example.org", ["party@example.org"]),
     (
-        "coordinator of a volunteer team (文安路社区)",
+        "Party member (report-in waiting for staff), leads a Party organisation reporting in",
+        "party@example.org",
+        ["party@example.org"],
+    ),
+    (
+        "coordinator of a volunteer team and a social organisation (文安路社区)",
         "coordinator@example.org",
         ["coordinator@example.org"],
     ),
@@ -179,7 +184,8 @@ def load_demo():
 
 def _demo_organisations(residents):
     """A volunteer team run by coordinator@, with a draft waiting for staff; a social
-    organisation; and a resident's application for staff to decide."""
+    organisation coordinated by them too; a resident's application for staff to decide; and a
+    Party organisation led by party@, reporting in to the community with posts it took on."""
     staff = accounts.user_by_email("staff@example.org")
     team = organisations.register(
         staff,
@@ -193,13 +199,15 @@ def _demo_organisations(residents):
     coordinator = accounts.user_by_email("coordinator@example.org")
     organisations.add_member(staff, team.id, coordinator.id, "leader")
     organisations.add_member(staff, team.id, accounts.user_by_email("volunteer@example.org").id)
-    organisations.register(
+    choir = organisations.register(
         staff,
         name="夕阳红合唱团",
         kind="social_org",
         community_code=HOME,
         credit_code="91350100M000100Y43",
     )
+    organisations.add_member(staff, choir.id, coordinator.id, "coordinator")
+    _demo_party_organisation(staff)
     organisations.register(residents[0], name="邻里书法社", kind="social_org", community_code=HOME)
     start = from_local(datetime.combine(local_today() + timedelta(days=9), time(9)))
     events.create_event(
@@ -213,6 +221,44 @@ def _demo_organisations(residents):
         ends_at=start + timedelta(hours=2),
         capacity=8,
     )
+
+
+def _demo_party_organisation(staff):
+    """双报到: the tax bureau's Party branch reports in to 文安路社区 and takes on two of the
+    posts the community keeps; staff confirmed it. party@ leads it (and reported in as a
+    member too), so it is listed under it."""
+    leader = accounts.user_by_email("party@example.org")
+    branch = organisations.register(
+        staff,
+        name="沈阳市税务局第三党支部",
+        kind="party_org",
+        community_code=HOME,
+        contact_name="陈红",
+        contact_phone="024-2288 1234",
+    )
+    organisations.add_member(staff, branch.id, leader.id, "leader")
+    posts = [
+        party_reporting.add_post(
+            staff, community_code=HOME, name=name, people_needed=needed, description=about
+        )
+        for name, needed, about in (
+            ("楼道清扫", 6, "每月第一个周六上午"),
+            ("老年人助餐", 4, "工作日中午送餐到家"),
+            ("政策宣讲", 2, "税收政策进社区"),
+        )
+    ]
+    report = party_reporting.report_in(
+        leader,
+        branch.id,
+        community_code=HOME,
+        starts_on=date(local_today().year, 1, 1),
+        ends_on=date(local_today().year + 1, 12, 31),
+        contact_name="陈红",
+        contact_email="party@example.org",
+        contact_phone="024-2288 1234",
+        claims={posts[0].id: 4, posts[2].id: 2},
+    )
+    party_reporting.review(staff, report.id, confirm=True)
 
 
 def _room(title):

@@ -1,7 +1,8 @@
-"""The hours dashboards: aggregates, each in a fixed number of queries."""
+"""The hours dashboards: aggregates, each in a fixed number of queries; also by organisation."""
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import distinct, func, select
 
@@ -84,3 +85,56 @@ def dashboard(actor, year=None):
         top=[(name, int(minutes)) for name, minutes in top],
         areas=[tuple(row) for row in areas],
     )
+
+
+def organisation_totals(year, *, community_ids=None, organisation_ids=None):
+    """Confirmed service at the events organisations ran in a year, in one query:
+    {organisation_id: (activities, minutes, people)}, for the communities or organisations
+    given (None: all)."""
+    query = (
+        select(
+            ServiceRecord.organisation_id,
+            func.count(distinct(ServiceRecord.event_id)),
+            func.sum(ServiceRecord.minutes),
+            func.count(distinct(ServiceRecord.user_id)),
+        )
+        .where(
+            is_effective(),
+            ServiceRecord.organisation_id.is_not(None),
+            ServiceRecord.served_on.between(date(year, 1, 1), date(year, 12, 31)),
+        )
+        .group_by(ServiceRecord.organisation_id)
+    )
+    if community_ids is not None:
+        query = query.where(ServiceRecord.community_id.in_(community_ids))
+    if organisation_ids is not None:
+        query = query.where(ServiceRecord.organisation_id.in_(organisation_ids))
+    return {
+        organisation_id: (int(activities), int(minutes or 0), int(people))
+        for organisation_id, activities, minutes, people in db.session.execute(query)
+    }
+
+
+def organisation_people(organisation_id, year):
+    """Who served at an organisation's events in a year, most hours first, in one query:
+    [(name, activities, minutes)]."""
+    minutes = func.sum(ServiceRecord.minutes)
+    return [
+        (name, int(activities), int(total))
+        for name, activities, total in db.session.execute(
+            select(User.name, func.count(distinct(ServiceRecord.event_id)), minutes)
+            .join(User, User.id == ServiceRecord.user_id)
+            .where(
+                is_effective(),
+                ServiceRecord.organisation_id == organisation_id,
+                ServiceRecord.served_on.between(date(year, 1, 1), date(year, 12, 31)),
+            )
+            .group_by(User.id, User.name)
+            .order_by(minutes.desc(), User.name)
+        )
+    ]
+
+
+def decimal_hours(minutes):
+    """Minutes as hours with two decimals, for a spreadsheet's number cells."""
+    return (Decimal(minutes) / 60).quantize(Decimal("0.01"))

@@ -15,6 +15,7 @@ from neighbors.accounts import services as accounts
 from neighbors.attendance import completion
 from neighbors.core import outbox, sms_outbox
 from neighbors.core.db import transaction
+from neighbors.core.timezone import local_today
 from neighbors.events import services as events
 from neighbors.extensions import db
 from neighbors.foundation import reports
@@ -22,6 +23,7 @@ from neighbors.foundation import services as foundation
 from neighbors.hours import services as hours
 from neighbors.jobs.models import JobRun
 from neighbors.mutual_aid import services as aid
+from neighbors.party import feedback as yearly_feedback
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ SCHEDULE = {
     "expire_wish_claims": {"minute": "12"},
     "settle_points": {"minute": "*/10"},
     "prune": {"hour": "3", "minute": "15"},
+    # Once a year, when the year's confirmations are in: last year's 双报到 feedback.
+    "party_feedback": {"month": "1", "day": "15", "hour": "9", "minute": "0"},
 }
 
 
@@ -121,6 +125,12 @@ def settle_points(now):
     return {"settled": aid.settle_everyone()}
 
 
+def party_feedback(now):
+    """Send last year's feedback table to each Party organisation that reported in."""
+    year = local_today().year - 1
+    return {"year": year, "queued": yearly_feedback.send_yearly(year)}
+
+
 def prune(now):
     """Delete sent e-mails and text messages after OUTBOX_KEEP_DAYS, ended or expired login
     sessions, and job runs after 90 days."""
@@ -146,6 +156,7 @@ JOBS = {
         overdue_digest,
         expire_wish_claims,
         settle_points,
+        party_feedback,
         prune,
     )
 }

@@ -9,17 +9,19 @@ from neighbors.accounts import services as accounts
 from neighbors.areas import services as areas
 from neighbors.core.db import utcnow
 from neighbors.core.errors import DomainError, NotFound
+from neighbors.core.exports import XLSX, download, xlsx_bytes
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_phone
 from neighbors.events import services as events
 from neighbors.events.forms import EventForm, room_options
 from neighbors.events.labels import CATEGORY_LABELS
 from neighbors.hours import services as hours
+from neighbors.organisations import reports
 from neighbors.organisations import services as organisations
 from neighbors.organisations.forms import MemberForm, OrganisationForm
 from neighbors.organisations.labels import KIND_LABELS, ROLE_LABELS, STATUS_LABELS
 from neighbors.web import role_required
-from neighbors.web.forms import communities_by_street, options, show_error
+from neighbors.web.forms import communities_by_street, options, show_error, year_arg
 
 bp = Blueprint("organisations", __name__, template_folder="templates")
 
@@ -201,3 +203,35 @@ def review(organisation_id, decision):
     else:
         flash(_("%(name)s is not approved.", name=organisation.name), "success")
     return redirect(url_for("organisations.waiting"))
+
+
+@bp.get("/staff/organisations/hours")
+@bp.get("/staff/organisations/hours.xlsx", defaults={"fmt": "xlsx"})
+@role_required(Role.STAFF)
+def hours_by_organisation(fmt=None):
+    year = year_arg()
+    rows = reports.by_organisation(current_user, year, export=fmt)
+    if fmt is None:
+        return render_template("organisations/hours_table.html", rows=rows, year=year)
+    body = xlsx_bytes(str(year), *reports.organisations_table(rows))
+    return download(body, XLSX, f"organisations-hours-{year}.xlsx")
+
+
+@bp.get("/organisations/<int:organisation_id>/hours")
+@bp.get("/organisations/<int:organisation_id>/hours.xlsx", defaults={"fmt": "xlsx"})
+@login_required
+def organisation_hours(organisation_id, fmt=None):
+    year = year_arg()
+    organisation, people, total = reports.organisation_people(
+        current_user, organisation_id, year, export=fmt
+    )
+    if fmt is None:
+        return render_template(
+            "organisations/hours.html",
+            organisation=organisation,
+            people=people,
+            total=total,
+            year=year,
+        )
+    body = xlsx_bytes(str(year), *reports.people_table(people, total))
+    return download(body, XLSX, f"organisation-{organisation_id}-hours-{year}.xlsx")

@@ -36,6 +36,23 @@ def test_a_message_arrives_with_its_chinese_subject_and_body(ctx, inbox):
     assert len(inbox.messages) == 1
 
 
+def test_a_message_arrives_with_its_attachment(ctx, inbox):
+    """A report goes out as a file: the body as text, the XLSX beside it, named and typed."""
+    from neighbors.core.exports import XLSX, xlsx_bytes
+
+    data = xlsx_bytes("2026", ["姓名", "时长"], [["王建国", 3]])
+    with transaction():
+        outbox.queue(
+            "branch@example.org", "2026 年度反馈表", "附件是反馈表。\n", ("反馈.xlsx", XLSX, data)
+        )
+    assert outbox.deliver()["sent"] == 1, db.session.scalar(select(OutboxMessage.last_error))
+    [message] = inbox.messages
+    assert message.get_body(("plain",)).get_content() == "附件是反馈表。\n"
+    [attached] = list(message.iter_attachments())
+    assert attached.get_filename() == "反馈.xlsx" and attached.get_content_type() == XLSX
+    assert attached.get_content() == data
+
+
 def test_a_temporary_refusal_is_tried_again_after_the_back_off(ctx, inbox):
     inbox.replies = ["451 4.3.0 try again later"]
     message_id = queued()

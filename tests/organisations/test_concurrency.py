@@ -5,6 +5,7 @@ on SQLite and on PostgreSQL, with real threads and committed transactions."""
 from sqlalchemy import func, select
 
 from neighbors.accounts.models import User
+from neighbors.core.errors import NotAllowed
 from neighbors.extensions import db
 from neighbors.organisations import services as organisations
 from neighbors.organisations.models import Membership
@@ -63,3 +64,63 @@ def test_many_requests_and_additions_at_once_make_one_membership(app, live_make)
             ).all()
         )
         assert roles[people[1]] == "active" and roles[people[2]] == "active"
+
+
+def test_coordinators_and_staff_deciding_one_record_at_once_decide_it_once(app, live_make):
+    """谁组织谁记录 under concurrency: the organisation's coordinators confirm and the
+    community's staff reject the same record at the same moment; one decision stands, once,
+    and a coordinator of another organisation is never let in."""
+    from neighbors.areas import services as areas
+    from neighbors.core.audit import AuditEntry
+    from neighbors.core.db import transaction
+    from neighbors.core.timezone import local_today
+    from neighbors.hours import services as hours
+    from neighbors.hours.models import ServiceRecord
+
+    staff_id, _email = live_make.user(role="staff", community=COMMUNITY)
+    coordinators = [live_make.user()[0] for _ in range(3)]
+    outsider, volunteer = live_make.user()[0], live_make.user()[0]
+    with app.app_context():
+        staff = db.session.get(User, staff_id)
+        team = organisations.register(
+            staff, name="红马甲志愿服务队", kind="volunteer_team", community_code=COMMUNITY
+        ).id
+        other = organisations.register(
+            staff, name="夕阳红合唱团", kind="social_org", community_code=COMMUNITY
+        ).id
+        for user_id in coordinators:
+            organisations.add_member(staff, team, user_id, "coordinator")
+        organisations.add_member(staff, other, outsider, "coordinator")
+        with transaction():
+            record = hours.record_service(
+                None, user_id=volunteer, event_id=None,
+                community_id=areas.community_by_code(COMMUNITY).id, category="warmth",
+                activity="看望独居老人", place="文安路", organiser="红马甲志愿服务队",
+                served_on=local_today(), minutes=120, organisation_id=team,
+            )  # fmt: skip
+        record_id = record.id
+
+    def decide(user_id, confirm):
+        def run():
+            with app.app_context():
+                actor = db.session.get(User, user_id)
+                return hours.review(actor, [record_id], confirm=confirm, reason="核实")[0].status
+
+        return run
+
+    calls = [decide(user_id, True) for user_id in coordinators * 2]
+    calls += [decide(staff_id, False) for _ in range(3)] + [decide(outsider, True)]
+    *results, outsider_result = at_once(calls)
+    assert isinstance(outsider_result, NotAllowed)  # not staff, and not their organisation's
+    decided = [r for r in results if isinstance(r, str)]
+    codes = [getattr(r, "code", repr(r)) for r in results if not isinstance(r, str)]
+    assert len(decided) == 1 and codes == ["not_pending"] * 8
+    with app.app_context():
+        record = db.session.get(ServiceRecord, record_id)
+        assert record.status == decided[0]
+        reviews = db.session.scalar(
+            select(func.count(AuditEntry.id)).where(
+                AuditEntry.action.in_(("hours.confirm", "hours.reject"))
+            )
+        )
+        assert reviews == 1

@@ -23,6 +23,7 @@ from neighbors.mutual_aid import services as aid
 from neighbors.mutual_aid.models import Wish
 from neighbors.organisations import services as organisations
 from neighbors.party import members as party_members
+from neighbors.party import reporting as party_reporting
 from tests.clients import log_in
 from tests.factories import (
     COMMUNITY,
@@ -168,6 +169,16 @@ ACCESS = {
     "organisations.new_event": "runs",
     "organisations.waiting": "staff",
     "organisations.review": "scoped",
+    "organisations.hours_by_organisation": "staff",
+    "organisations.organisation_hours": "runs",
+    "party_orgs.posts": "staff",
+    "party_orgs.close_post": "scoped",
+    "party_orgs.report_in": "runs",
+    "party_orgs.reports": "staff",
+    "party_orgs.review": "scoped",
+    "party_orgs.show": "runs",
+    "party_orgs.feedback_xlsx": "runs",
+    "party_orgs.send_feedback": "scoped",
     "api.list_organisations": "public",
     "api.create_organisation": "user",
     "api.add_member": "runs",
@@ -297,6 +308,25 @@ class World:
         )
         asker, _email = make.user()
         self.request_id = organisations.request_to_join(person(asker), organisation.id).id
+        # 双报到: a Party organisation the coordinator leads reports in to the community.
+        party_org = organisations.register(
+            factory.staff(), name="市图书馆党支部", kind="party_org", community_code=COMMUNITY
+        )
+        organisations.add_member(factory.staff(), party_org.id, self.ids["coordinator"], "leader")
+        post = party_reporting.add_post(
+            factory.staff(), community_code=COMMUNITY, name="楼道清扫", people_needed=3
+        )
+        self.post_id = post.id
+        self.report_id = party_reporting.report_in(
+            person(self.ids["coordinator"]),
+            party_org.id,
+            community_code=COMMUNITY,
+            starts_on=local_today(),
+            ends_on=local_today() + timedelta(days=365),
+            contact_name="周书记",
+            contact_email="branch@example.org",
+            claims={post.id: 2},
+        ).id
         self.event_id = factory.event(organisation_id=organisation.id)
         make_station(person(factory.admin_id), code="ST-MATRIX", communities=[COMMUNITY])
         signup = events.sign_up(volunteer, self.event_id).signup
@@ -408,6 +438,8 @@ class World:
             "organisation_id": self.organisation_id,
             "grant_id": self.volunteer_grant_id,
             "membership_id": self.request_id,
+            "report_id": self.report_id,
+            "post_id": self.post_id,
         }  # fmt: skip
 
 

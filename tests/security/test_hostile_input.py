@@ -44,6 +44,7 @@ from neighbors.mutual_aid import services as aid
 from neighbors.mutual_aid.models import Wish
 from neighbors.organisations import services as organisations
 from neighbors.party import members as party_members
+from neighbors.party import reporting as party_reporting
 from tests.clients import csrf_token, log_in
 from tests.factories import COMMUNITY, PASSWORD, HoursFactory, Team, make_station, person
 
@@ -294,6 +295,30 @@ class World:
         self.applied_id = organisations.register(
             volunteer, name="书法兴趣小组", kind="social_org", community_code=COMMUNITY
         ).id
+        # 双报到: Party organisations the coordinator leads, one to report in through the form, one
+        # whose report-in waits for staff and one confirmed; a post on the community's list.
+        branches = [
+            organisations.register(
+                staff, name=f"党支部{n}", kind="party_org", community_code=COMMUNITY
+            ).id
+            for n in range(3)
+        ]
+        for branch in branches:
+            organisations.add_member(staff, branch, self.ids["coordinator"], "leader")
+        self.party_org_id = branches[0]
+        self.post_id = party_reporting.add_post(
+            staff, community_code=COMMUNITY, name="楼道清扫", people_needed=4
+        ).id
+        self.declared_report_id, self.confirmed_report_id = (
+            party_reporting.report_in(
+                person(self.ids["coordinator"]), branch, community_code=COMMUNITY,
+                starts_on=local_today(), ends_on=local_today() + timedelta(days=365),
+                contact_name="周书记", contact_email="branch@example.org",
+                claims={self.post_id: 2},
+            ).id
+            for branch in branches[1:]
+        )  # fmt: skip
+        party_reporting.review(staff, self.confirmed_report_id, confirm=True)
 
         self.tokens = {
             who: accounts.issue_token(email, PASSWORD)[0] for who, email in self.emails.items()
@@ -824,6 +849,21 @@ FORMS = (
          lambda w: {"membership_id": w.request_id, "decision": "decline"}, label="decline"),
     Form("organisations.new_event", "coordinator", _new_event_form,
          lambda w: {"organisation_id": w.organisation_id}, EVENT_PAIRS),
+    Form("party_orgs.posts", "staff", lambda w: {
+        "community": COMMUNITY, "name": "老年人助餐", "people_needed": "3",
+        "description": "工作日中午送餐"}),
+    Form("party_orgs.close_post", "staff", lambda w: {}, lambda w: {"post_id": w.post_id}),
+    Form("party_orgs.report_in", "coordinator", lambda w: {
+        "community": COMMUNITY, "starts_on": _days(0), "ends_on": _days(365),
+        "contact_name": "周书记", "contact_email": "branch@example.org",
+        "contact_phone": "024-2288 1234", f"post-{w.post_id}": "2"},
+        lambda w: {"organisation_id": w.party_org_id}, pairs=(("starts_on", "ends_on"),)),
+    Form("party_orgs.review", "staff", lambda w: {},
+         lambda w: {"report_id": w.declared_report_id, "decision": "confirm"}, label="confirm"),
+    Form("party_orgs.review", "staff", lambda w: {},
+         lambda w: {"report_id": w.declared_report_id, "decision": "reject"}, label="reject"),
+    Form("party_orgs.send_feedback", "staff", lambda w: {},
+         lambda w: {"report_id": w.confirmed_report_id}),
     Form("organisations.review", "staff", lambda w: {},
          lambda w: {"organisation_id": w.applied_id, "decision": "approve"}, label="approve"),
     Form("organisations.review", "staff", lambda w: {},

@@ -48,6 +48,19 @@ def test_every_download_has_one_well_formed_content_type(app, make):
         token = accounts.issue_token(team.emails["accountant"], PASSWORD)[0]
     api = app.test_client()
     api.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    with app.app_context():
+        from datetime import date
+
+        from neighbors.organisations import services as organisations
+        from neighbors.party import reporting
+
+        branch = organisations.register(
+            events.staff(), name="党支部", kind="party_org", community_code=COMMUNITY
+        ).id
+        report_id = reporting.report_in(
+            events.staff(), branch, community_code=COMMUNITY, starts_on=date(2026, 1, 1),
+            ends_on=date(2026, 12, 31), contact_name="周", contact_email="b@example.org",
+        ).id  # fmt: skip
 
     downloads = [
         ("events.event_ics", volunteer, f"/events/{event_id}.ics", "text/calendar"),
@@ -66,6 +79,14 @@ def test_every_download_has_one_well_formed_content_type(app, make):
         ("api.export_ledger", api, "/api/v1/ledger?format=xlsx", XLSX),
         ("api.export_ledger", api, "/api/v1/ledger?format=beancount", "text/plain"),
         ("mutual_aid.shop_report", staff, f"/staff/shop/report.xlsx?community={COMMUNITY}", XLSX),
+        ("organisations.hours_by_organisation", staff, "/staff/organisations/hours.xlsx", XLSX),
+        ("organisations.organisation_hours", staff, f"/organisations/{branch}/hours.xlsx", XLSX),
+        (
+            "party_orgs.feedback_xlsx",
+            staff,
+            f"/party-organisations/{report_id}/feedback.xlsx",
+            XLSX,
+        ),
     ]
     # A new download route must be added above (and so checked).
     assert {endpoint for endpoint, *_rest in downloads} == file_routes(app) | BY_QUERY

@@ -35,6 +35,7 @@ LOGINS = {  # the demo city's people (password: demo-password)
     "accountant": "accountant@example.org",
     "admin": "admin@example.org",
     "coordinator": "coordinator@example.org",
+    "party": "party@example.org",
 }
 
 
@@ -124,6 +125,13 @@ PAGES = [
     Page("c-manage", "coordinator", "/organisations/{organisation}/manage", shot=True),
     Page("c-new-event", "coordinator", "/organisations/{organisation}/events/new"),
     Page("s-organisations", "staff", "/staff/organisations"),
+    Page("s-organisations-hours", "staff", "/staff/organisations/hours"),
+    Page("c-organisation-hours", "coordinator", "/organisations/{organisation}/hours"),
+    Page("p-report-in", "party", "/organisations/{party_org}/report-in?community=210102002001"),
+    Page("s-party-orgs", "staff", "/staff/party-organisations?status=confirmed", shot=True),
+    Page("s-party-posts", "staff", "/staff/party-posts"),
+    Page("s-party-org", "staff", "/party-organisations/{party_report}", shot=True),
+    Page("s-party-feedback", "staff", "/staff/party-organisations/{party_report}/feedback"),
     Page("wishes", "anonymous", "/wishes", shot=True),
     Page("wish", "anonymous", "/wishes/{wish}"),
     Page("v-new-wish", "volunteer", "/wishes/new"),
@@ -219,8 +227,13 @@ def ids(app):
         signup = db.session.scalar(
             select(Signup).where(Signup.user_id == volunteer.id, Signup.status == "confirmed")
         )
+        from neighbors.party import reporting
+
         team = next(o for o, _n in organisations.directory() if o.kind == "volunteer_team")
+        (party_report,) = reporting.reports_in_scope(staff)
         return {
+            "party_org": party_report.organisation_id,
+            "party_report": party_report.id,
             "reply": events.reply_token(signup, "coming"),
             "station": "ST210102002",
             "organisation": team.id,
@@ -351,6 +364,8 @@ def test_the_list_names_every_page_a_person_reaches(app):
                     "prepared",
                     "beneficiary",
                     "organisation",
+                    "party_org",
+                    "party_report",
                     "wish",
                     "redemption",
                 ),
@@ -388,6 +403,7 @@ NOT_PAGES = {
     "foundation.export",
     "foundation.list_export",
     "mutual_aid.shop_report",
+    "party_orgs.feedback_xlsx",
     "accounts.accept_invitation",  # needs an invitation token; the same form as the password
 }
 

@@ -178,3 +178,70 @@ DIRECTORY = "/stations?district=210102&street=210102002"
 
 def tomorrow_1am():
     return from_local(datetime.combine(local_today() + timedelta(days=1), time(1)))
+
+
+def test_party_organisations_and_hours_by_organisation_do_not_grow_with_their_rows(
+    app, client, hours_factory
+):
+    """The staff's report-ins (each with its organisation, community and posts), a report-in's
+    page with its members' feedback, and hours by organisation for staff and coordinators."""
+    from datetime import date
+
+    from neighbors.organisations import services as organisations
+    from neighbors.party import members as party_members
+    from neighbors.party import reporting
+
+    community = "210102002001"
+    with app.app_context():
+        staff = hours_factory.staff()
+        branch = organisations.register(
+            staff, name="党支部", kind="party_org", community_code=community
+        ).id
+        report_id = reporting.report_in(
+            staff, branch, community_code=community, starts_on=date(2026, 1, 1),
+            ends_on=date(2027, 1, 1), contact_name="周", contact_email="b@example.org",
+        ).id  # fmt: skip
+    made = [0]
+
+    def add(n):
+        with app.app_context():
+            staff = hours_factory.staff()
+            for _ in range(n):
+                made[0] += 1
+                other = organisations.register(
+                    staff, name=f"支部{made[0]}", kind="party_org", community_code=community
+                ).id
+                post = reporting.add_post(
+                    staff, community_code=community, name=f"岗位{made[0]}", people_needed=5
+                )
+                reporting.report_in(
+                    staff, other, community_code=community, starts_on=date(2026, 1, 1),
+                    ends_on=date(2027, 1, 1), contact_name="周", contact_email="b@example.org",
+                    claims={post.id: 2},
+                )  # fmt: skip
+                member_id, _email = hours_factory.make.user()
+                organisations.add_member(staff, branch, member_id)
+                party_members.declare_party_membership(
+                    person(member_id), branch="一支部", work_unit="单位",
+                    community_code=community, grid_code="", reported_on=date(2026, 3, 5),
+                )  # fmt: skip
+                for runner in (other, branch):
+                    event_id = hours_factory.held_event([member_id], organisation_id=runner)
+                    attendance.all_present(staff, event_id)
+                    completion.complete_event(staff, event_id)
+            pending = hours.records_to_confirm(staff)
+            hours.review(staff, [record.id for record in pending], confirm=True)
+
+    log_in(client, hours_factory.staff_email)
+    paths = (
+        "/staff/party-organisations",
+        f"/party-organisations/{report_id}",
+        "/staff/organisations/hours",
+        f"/organisations/{branch}/hours",
+        "/staff/party-posts",
+    )
+    add(2)
+    few = [queries(app, client, path) for path in paths]
+    add(5)
+    many = [queries(app, client, path) for path in paths]
+    assert many == few, f"{paths}: {few} queries with few rows, {many} with more"
