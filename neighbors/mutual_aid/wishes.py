@@ -174,12 +174,7 @@ def post_wish(actor, *, title, description, category, value_cap, community_code=
         audit.record(actor, "wish.post", wish, for_someone=asker.id != actor.id)
         for staff in _staff_of(community_id):
             if staff.id != actor.id:
-                notify(
-                    staff,
-                    lambda: _("A micro-wish waits for vetting"),
-                    lambda: _("A new micro-wish waits for vetting: %(title)s\n\n%(link)s\n",
-                              title=wish.title, link=absolute_url("mutual_aid.staff_wishes")),
-                )  # fmt: skip
+                notify(staff, wish, "to_vet", link=absolute_url("mutual_aid.staff_wishes"))
     return wish
 
 
@@ -200,13 +195,9 @@ def vet(actor, wish_id, *, publish, note=None):
             wish.published_at = utcnow()
         audit.record(actor, "wish.publish" if publish else "wish.reject", wish)
         if publish:
-            notify(wish.asker, lambda: _("Your micro-wish is on the wall"),
-                   lambda: _("Your wish \"%(title)s\" is on the community's wish wall now.\n\n"
-                             "%(link)s\n", title=wish.title, link=_link(wish)))  # fmt: skip
+            notify(wish.asker, wish, "published", link=_link(wish))
         else:
-            notify(wish.asker, lambda: _("Your micro-wish was not accepted"),
-                   lambda: _("Your wish \"%(title)s\" was not accepted. %(note)s\n",
-                             title=wish.title, note=note or ""))  # fmt: skip
+            notify(wish.asker, wish, "rejected", note=note or "")
     return wish
 
 
@@ -261,10 +252,7 @@ def claim(actor, wish_id):
             raise Conflict(_("Someone has claimed this wish already."), code="already_claimed")
         db.session.refresh(wish)
         audit.record(actor, "wish.claim", wish)
-        notify(wish.asker, lambda: _("Your micro-wish has been claimed"),
-               lambda: _("A volunteer has claimed your wish \"%(title)s\" and will be in touch "
-                         "through the community.\n\n%(link)s\n", title=wish.title,
-                         link=_link(wish)))  # fmt: skip
+        notify(wish.asker, wish, "claimed", link=_link(wish))
     return wish
 
 
@@ -283,10 +271,7 @@ def fulfil(actor, wish_id, *, note):
         wish.status, wish.fulfilled_at, wish.fulfil_note = WishStatus.FULFILLED, utcnow(), note
         audit.record(actor, "wish.fulfil", wish)
         for staff in _staff_of(wish.community_id):
-            notify(staff, lambda: _("A micro-wish waits for confirmation"),
-                   lambda: _("The wish \"%(title)s\" has been fulfilled; please confirm it.\n\n"
-                             "%(link)s\n", title=wish.title,
-                             link=absolute_url("mutual_aid.staff_wishes")))  # fmt: skip
+            notify(staff, wish, "to_confirm", link=absolute_url("mutual_aid.staff_wishes"))
     return wish
 
 
@@ -332,12 +317,8 @@ def confirm(actor, wish_id, *, minutes):
         wish.minutes, wish.service_record_id = minutes, record.id
         earned = points.settle(wish.claimer_id)
         audit.record(actor, "wish.confirm", wish, minutes=minutes, record=record.id)
-        notify(wish.claimer, lambda: _("Thank you for making a wish come true"),
-               lambda: _("Thank you! The community confirmed that you fulfilled the wish "
-                         "\"%(title)s\": %(minutes)s minutes of service are on your record and "
-                         "%(points)s points in your account.\n\n%(link)s\n", title=wish.title,
-                         minutes=minutes, points=earned,
-                         link=absolute_url("mutual_aid.my_points")))  # fmt: skip
+        notify(wish.claimer, wish, "thanks", link=absolute_url("mutual_aid.my_points"),
+               minutes=minutes, points=earned)  # fmt: skip
     return wish
 
 
@@ -357,13 +338,8 @@ def release(actor, wish_id, *, reason=None):
         _back_to_wall(wish)
         audit.record(actor, "wish.release", wish, by_claimer=is_claimer)
         if not is_claimer:
-            notify(claimer, lambda: _("A micro-wish was released"),
-                   lambda: _("The community released your claim on the wish \"%(title)s\"; it is "
-                             "back on the wall. %(reason)s\n", title=wish.title,
-                             reason=(reason or "").strip()[:500]))  # fmt: skip
-        notify(wish.asker, lambda: _("Your micro-wish is back on the wall"),
-               lambda: _("Your wish \"%(title)s\" is back on the wall for another volunteer.\n",
-                         title=wish.title))  # fmt: skip
+            notify(claimer, wish, "released_claim", reason=(reason or "").strip()[:500])
+        notify(wish.asker, wish, "back_on_wall", link=_link(wish))
     return wish
 
 
@@ -388,10 +364,7 @@ def expire_claims(now):
             claimer = wish.claimer
             _back_to_wall(wish)
             audit.record(None, "wish.expire", wish)
-            notify(claimer, lambda: _("Your claim on a micro-wish has expired"),
-                   lambda title=wish.title: _("The wish \"%(title)s\" was not fulfilled "
-                             "within %(days)s days and is back on the wall.\n", title=title,
-                             days=current_app.config["WISH_CLAIM_DAYS"]))  # fmt: skip
+            notify(claimer, wish, "expired", days=current_app.config["WISH_CLAIM_DAYS"])
             released += 1
     return released
 

@@ -16,6 +16,7 @@ from neighbors.hours.models import RecordStatus
 from neighbors.jobs import tasks
 from neighbors.mutual_aid import services as aid
 from neighbors.mutual_aid.models import WishStatus
+from tests.conftest import sent_texts
 from tests.factories import OTHER_COMMUNITY
 
 
@@ -192,3 +193,34 @@ def test_staff_queue_and_my_wishes(hood):
     asked, _claims = aid.my_wishes(hood.resident)
     assert {w.id for w in asked} == {waiting, claimed}
     assert [w.id for w in aid.my_wishes(hood.member)[1]] == [claimed]
+
+
+def test_a_phone_only_asker_gets_a_text_when_their_wish_is_claimed(hood, make, sms_files):
+    old_id, _email = make.user(email=None, phone="13912340000", name="孙奶奶")
+    wish = aid.post_wish(hood.staff, title="一副老花镜", description="", category="health",
+                         value_cap="60", for_user_id=old_id)  # fmt: skip
+    aid.vet(hood.staff, wish.id, publish=True)
+    tasks.deliver_sms(utcnow())
+    aid.claim(hood.member, wish.id)
+    assert tasks.deliver_sms(utcnow())["sent"] == 1
+    published, claimed = sent_texts(sms_files)
+    assert published["template"] == "mutual_aid/published"
+    assert claimed["to"] == "13912340000" and claimed["template"] == "mutual_aid/claimed"
+    assert "一副老花镜" in claimed["text"] and len(claimed["text"]) <= 70
+    assert claimed["params"] == {"title": "一副老花镜"}  # no link in a provider's template
+    assert mail_to(None) == []
+
+
+def test_every_step_of_a_wish_tells_the_people_concerned_by_their_channel(hood, sms_files):
+    wish_id = hood.wish(age_hours=25)  # the resident has e-mail and a phone: e-mail by default
+    aid.claim(hood.volunteer, wish_id)
+    aid.fulfil(hood.volunteer, wish_id, note="送到家了")
+    aid.confirm(hood.staff, wish_id, minutes=90)
+    assert "Your micro-wish has been claimed" in mail_to(hood.resident_email)
+    assert "A micro-wish waits for confirmation" in mail_to(hood.staff_email)
+    assert "Thank you for making a wish come true" in mail_to(hood.volunteer_email)
+    [thanks] = [
+        m.body for m in db.session.scalars(select(OutboxMessage)) if m.to_address ==
+        hood.volunteer_email
+    ]  # fmt: skip
+    assert "90 minutes" in thanks and "15 points" in thanks
