@@ -115,7 +115,7 @@ def _staff_of(community_id):
     ).all()
 
 
-def _wish_for_update(wish_id):
+def wish_for_update(wish_id):
     wish = db.session.get(Wish, wish_id, with_for_update=True, populate_existing=True)
     if wish is None:
         raise NotFound(_("Not found."))
@@ -185,7 +185,7 @@ def vet(actor, wish_id, *, publish, note=None):
     require_role(actor, Role.STAFF)
     note = (note or "").strip()[:500] or None
     with transaction():
-        wish = _wish_for_update(wish_id)
+        wish = wish_for_update(wish_id)
         require_community_staff(actor, wish.community_id)
         if wish.status != WishStatus.SUBMITTED:
             raise Conflict(_("This wish has been vetted already."), code="not_submitted")
@@ -262,7 +262,7 @@ def fulfil(actor, wish_id, *, note):
     Raises NotAuthenticated, NotFound (not the claimer), Conflict (not_claimed), Invalid."""
     require_user(actor)
     with transaction():
-        wish = _wish_for_update(wish_id)
+        wish = wish_for_update(wish_id)
         if wish.claimer_id != actor.id:
             raise NotFound(_("Not found."))
         note = _text(note, "note", 1, 1000)
@@ -283,7 +283,7 @@ def confirm(actor, wish_id, *, minutes):
     (not_fulfilled), Invalid."""
     require_role(actor, Role.STAFF)
     with transaction():
-        wish = _wish_for_update(wish_id)
+        wish = wish_for_update(wish_id)
         require_community_staff(actor, wish.community_id)
         if (
             not isinstance(minutes, int)
@@ -328,7 +328,7 @@ def release(actor, wish_id, *, reason=None):
     community's), Conflict (not_claimed)."""
     require_user(actor)
     with transaction():
-        wish = _wish_for_update(wish_id)
+        wish = wish_for_update(wish_id)
         is_claimer = wish.claimer_id == actor.id
         if not is_claimer:
             require_community_staff(actor, wish.community_id)
@@ -358,7 +358,7 @@ def expire_claims(now):
     released = 0
     for wish_id in ids:
         with transaction():
-            wish = _wish_for_update(wish_id)
+            wish = wish_for_update(wish_id)
             if wish.status != WishStatus.CLAIMED or wish.claimed_at >= cutoff:
                 continue
             claimer = wish.claimer
@@ -411,13 +411,18 @@ def visible_wish(actor, wish_id):
     wish = db.session.get(Wish, wish_id)
     if wish is None:
         raise NotFound(_("Not found."))
-    if getattr(actor, "is_authenticated", False):
-        if actor.id in (wish.asker_id, wish.posted_by_id, wish.claimer_id):
-            return wish
-        scope = managed_community_ids(actor) if has_role(actor, Role.STAFF) else set()
-        if scope is None or wish.community_id in scope:
-            return wish
-    return public_wish(wish_id)
+    return wish if concerned(actor, wish) else public_wish(wish_id)
+
+
+def concerned(actor, wish):
+    """The asker (and who posted it for them), the claimer and the community's staff: they
+    see the wish in any state, and its photo before the asker's consent."""
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    if actor.id in (wish.asker_id, wish.posted_by_id, wish.claimer_id):
+        return True
+    scope = managed_community_ids(actor) if has_role(actor, Role.STAFF) else set()
+    return scope is None or wish.community_id in scope
 
 
 def staff_queue(actor):

@@ -130,6 +130,7 @@ PAGES = [
     Page("v-my-wishes", "volunteer", "/my/wishes"),
     Page("v-my-points", "volunteer", "/my/points"),
     Page("s-wishes", "staff", "/staff/wishes"),
+    Page("s-wish-fulfilled", "staff", "/wishes/{fulfilled}"),
     Page("s-mutual-aid", "staff", "/staff/mutual-aid"),
     Page("s-shop", "staff", "/staff/shop"),
     Page("s-counter", "staff", "/staff/shop/counter"),
@@ -225,6 +226,7 @@ def ids(app):
             "station": "ST210102002",
             "organisation": team.id,
             "wish": db.session.scalar(select(Wish.id).where(Wish.status == "published")),
+            "fulfilled": db.session.scalar(select(Wish.id).where(Wish.status == "fulfilled")),
             "redemption": db.session.scalar(select(Redemption.id)),
             "event": listed[0].id,
             "past": past[0].id,
@@ -388,6 +390,7 @@ NOT_PAGES = {
     "foundation.export",
     "foundation.list_export",
     "mutual_aid.shop_report",
+    "mutual_aid.wish_photo",  # a JPEG, not a page
     "accounts.accept_invitation",  # needs an invitation token; the same form as the password
 }
 
