@@ -3,6 +3,7 @@
 from flask import g, jsonify, request, url_for
 
 from neighbors.api.base import bp, current_actor, json_body, read_fields, role_required
+from neighbors.core.paging import cursor_arg
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
 from neighbors.core.timezone import isoformat
@@ -62,8 +63,10 @@ def list_wishes():
     community = (request.args.get("community") or "").strip()[:20] or None
     street = (request.args.get("street") or "").strip()[:20] or None
     status = (request.args.get("status") or "").strip()[:20] or None
-    wishes = aid.wall(community_code=community, street_code=street, status=status)
+    wishes = aid.wall(community_code=community, street_code=street, status=status,
+                      cursor=cursor_arg(request.args))  # fmt: skip
     return jsonify(
+        next=wishes.next,
         items=[
             {
                 "id": w.id,
@@ -75,7 +78,7 @@ def list_wishes():
                 "value_cap": f"{w.value_cap:.2f}",
             }
             for w in wishes
-        ]
+        ],
     )
 
 
@@ -137,9 +140,10 @@ def wish_photo_consent(wish_id):
 
 @bp.get("/me/points")
 def my_points():
-    balance, entries = aid.my_points(current_actor())
+    balance, entries = aid.my_points(current_actor(), cursor=cursor_arg(request.args))
     return jsonify(
         balance=balance,
+        next=entries.next,
         items=[
             {"points": e.points, "reason": str(e.kind), "note": e.note, "at": isoformat(e.at)}
             for e in entries

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from neighbors.core import paging
 from neighbors.core.db import transaction
 from neighbors.core.errors import Conflict
 from neighbors.core.permissions import require_user
@@ -37,7 +38,7 @@ REASON_LABELS = {
     EntryKind.REDEEMED: _l("Love supermarket"),
     EntryKind.REVERSED: _l("Redemption reversed"),
 }
-HISTORY = 200
+HISTORY = 50
 
 
 def rate():
@@ -220,14 +221,10 @@ def settle_everyone(since=None):
     return settled
 
 
-def my_points(actor, limit=HISTORY):
-    """(balance, entries newest first) of the actor, settled first. Raises NotAuthenticated."""
+def my_points(actor, *, cursor=None, limit=HISTORY):
+    """(balance, a page of entries newest first, from `cursor` on) of the actor, settled
+    first. Raises NotAuthenticated."""
     require_user(actor)
     settle_person(actor.id)
-    entries = db.session.scalars(
-        select(PointsEntry)
-        .where(PointsEntry.user_id == actor.id)
-        .order_by(PointsEntry.id.desc())
-        .limit(limit)
-    ).all()
-    return balance(actor.id), entries
+    query = select(PointsEntry).where(PointsEntry.user_id == actor.id)
+    return balance(actor.id), paging.by_id(query, PointsEntry.id, cursor=cursor, limit=limit)

@@ -25,6 +25,7 @@ from neighbors.mutual_aid.shop import (
 )
 from neighbors.mutual_aid.wishes import (
     CATEGORY_LABELS,
+    QUEUES,
     STATUS_LABELS,
     claim,
     confirm,
@@ -50,6 +51,7 @@ __all__ = [
     "shown",
     "REASON_LABELS",
     "CATEGORY_LABELS",
+    "QUEUES",
     "STATUS_LABELS",
     "add_item",
     "balance",

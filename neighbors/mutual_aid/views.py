@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError
 from neighbors.core.exports import XLSX, download, xlsx_bytes
+from neighbors.core.paging import cursor_arg
 from neighbors.core.permissions import Role, has_role, managed_community_ids, require_role
 from neighbors.core.privacy import mask_name
 from neighbors.hours.services import volunteer_number
@@ -49,14 +50,18 @@ def wish_wall():
     street = (request.args.get("street") or "").strip()[:20] or None
     status = (request.args.get("status") or "").strip()[:20] or None
     try:
-        wishes = aid.wall(community_code=community, street_code=street, status=status)
+        wishes = aid.wall(community_code=community, street_code=street, status=status,
+                          cursor=cursor_arg(request.args))  # fmt: skip
     except DomainError as error:
         flash(error.message, "error")
         wishes, community, street, status = aid.wall(), None, None, None
+    args = {
+        k: v for k, v in (("community", community), ("street", street), ("status", status)) if v
+    }
     return render_template(
         "mutual_aid/wall.html", wishes=wishes, community=community, street=street,
         status=status, communities=communities_by_street(areas.community_choices()),
-        streets=areas.street_choices(),
+        streets=areas.street_choices(), args=args,
     )  # fmt: skip
 
 
@@ -176,14 +181,15 @@ def my_wishes():
 @bp.get("/my/points")
 @login_required
 def my_points():
-    balance, entries = aid.my_points(current_user)
+    balance, entries = aid.my_points(current_user, cursor=cursor_arg(request.args))
     return render_template("mutual_aid/my_points.html", balance=balance, entries=entries)
 
 
 @bp.get("/staff/wishes")
 @role_required(Role.STAFF)
 def staff_wishes():
-    queue = aid.staff_queue(current_user)
+    status = request.args.get("status") if request.args.get("status") in aid.QUEUES else None
+    queue = aid.staff_queue(current_user, status=status, cursor=cursor_arg(request.args))
     return render_template("mutual_aid/staff_wishes.html", queue=queue,
                            confirm_form=ConfirmWishForm())  # fmt: skip
 

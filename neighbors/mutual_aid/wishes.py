@@ -20,10 +20,11 @@ from sqlalchemy.orm import joinedload
 from neighbors.accounts.models import RoleGrant, User
 from neighbors.areas import services as areas
 from neighbors.areas.models import Community, Street
-from neighbors.core import audit
+from neighbors.core import audit, paging
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from neighbors.core.links import absolute_url
+from neighbors.core.paging import PAGE
 from neighbors.core.permissions import (
     Role,
     has_role,
@@ -369,9 +370,10 @@ def expire_claims(now):
     return released
 
 
-def wall(*, community_code=None, street_code=None, status=None, limit=200):
-    """The public wish wall: wishes on the wall (or, by status, claimed and fulfilled ones), of
-    a community or a street. Never one waiting for vetting or turned down.
+def wall(*, community_code=None, street_code=None, status=None, cursor=None, limit=PAGE):
+    """The public wish wall, a page of it, newest first: wishes on the wall (or, by status,
+    claimed and fulfilled ones), of a community or a street. Never one waiting for vetting or
+    turned down.
 
     Raises Invalid (a status that is not public), NotFound (no such community)."""
     if status in (None, ""):
@@ -387,14 +389,12 @@ def wall(*, community_code=None, street_code=None, status=None, limit=200):
         select(Wish)
         .options(joinedload(Wish.asker), joinedload(Wish.community))
         .where(Wish.status.in_(statuses))
-        .order_by(Wish.id.desc())
-        .limit(limit)
     )
     if community_code:
         query = query.where(Wish.community_id == areas.community_by_code(community_code).id)
     elif street_code:
         query = query.join(Wish.community).join(Community.street).where(Street.code == street_code)
-    return db.session.scalars(query).all()
+    return paging.by_id(query, Wish.id, cursor=cursor, limit=limit)
 
 
 def public_wish(wish_id):
@@ -425,24 +425,32 @@ def concerned(actor, wish):
     return scope is None or wish.community_id in scope
 
 
-def staff_queue(actor):
-    """Wishes of the actor's communities waiting for staff: to vet, and to confirm.
+QUEUES = (WishStatus.SUBMITTED, WishStatus.FULFILLED, WishStatus.CLAIMED)
+
+
+def staff_queue(actor, *, status=None, cursor=None, limit=PAGE):
+    """Wishes of the actor's communities waiting for staff, oldest first: to vet, to confirm,
+    and claimed; {status: a page of them}, every queue or only the one asked for (from
+    `cursor` on).
 
     Raises NotAllowed."""
     require_role(actor, Role.STAFF)
-    query = (
-        select(Wish)
-        .options(joinedload(Wish.asker), joinedload(Wish.claimer), joinedload(Wish.community))
-        .where(Wish.status.in_((WishStatus.SUBMITTED, WishStatus.FULFILLED, WishStatus.CLAIMED)))
-        .order_by(Wish.id)
+    query = select(Wish).options(
+        joinedload(Wish.asker), joinedload(Wish.claimer), joinedload(Wish.community)
     )
     scope = managed_community_ids(actor)
     if scope is not None:
         query = query.where(Wish.community_id.in_(scope))
-    found = db.session.scalars(query.limit(500)).all()
+    statuses = [s for s in QUEUES if s == status] or QUEUES
     return {
-        status: [w for w in found if w.status == status]
-        for status in (WishStatus.SUBMITTED, WishStatus.FULFILLED, WishStatus.CLAIMED)
+        s: paging.by_id(
+            query.where(Wish.status == s),
+            Wish.id,
+            newest_first=False,
+            cursor=cursor if status else None,
+            limit=limit,
+        )  # fmt: skip
+        for s in statuses
     }
 
 

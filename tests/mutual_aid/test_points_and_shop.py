@@ -164,3 +164,13 @@ def test_the_report_downloads_as_a_workbook(hood, client, app):
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][:3] == ("大米 5kg", 3, 30)
+
+
+def test_the_points_history_comes_in_pages(hood):
+    served(hood, 60)
+    served(hood, 120)
+    balance, newest = aid.my_points(hood.volunteer, limit=1)
+    assert balance == 30 and len(newest) == 1 and newest.next == newest[0].id
+    _balance, older = aid.my_points(hood.volunteer, cursor=newest.next, limit=1)
+    assert older[0].id < newest[0].id and older.next is None
+    assert sorted(e.points for e in newest + older) == [10, 20]

@@ -224,3 +224,31 @@ def test_every_step_of_a_wish_tells_the_people_concerned_by_their_channel(hood, 
         hood.volunteer_email
     ]  # fmt: skip
     assert "90 minutes" in thanks and "15 points" in thanks
+
+
+def test_the_wall_and_the_staff_queues_come_in_pages(hood):
+    on_wall = [hood.wish(title=f"心愿{i}") for i in range(5)]
+    first = aid.wall(limit=2)
+    assert [w.id for w in first] == on_wall[:2:-1] and first.next == on_wall[3]
+    second = aid.wall(cursor=first.next, limit=2)
+    third = aid.wall(cursor=second.next, limit=2)
+    assert [w.id for w in second + third] == on_wall[2::-1] and third.next is None
+    waiting = [hood.wish(title=f"待审{i}", publish=False) for i in range(3)]
+    queue = aid.staff_queue(hood.staff, limit=2)  # oldest first: the longest waiting on top
+    assert [w.id for w in queue["submitted"]] == waiting[:2] and queue["fulfilled"] == []
+    rest = aid.staff_queue(hood.staff, status="submitted", cursor=queue["submitted"].next, limit=2)
+    assert list(rest) == ["submitted"] and [w.id for w in rest["submitted"]] == waiting[2:]
+    assert rest["submitted"].next is None
+
+
+def test_the_wall_page_links_to_the_next_page(app, client, town_hall):
+    with app.app_context():
+        ids = [town_hall.wish(title=f"第{i}个心愿") for i in range(31)]
+    first = client.get("/wishes", headers={"Accept-Language": "en"}).text
+    assert "第30个心愿" in first and "第0个心愿" not in first
+    assert f"/wishes?after={ids[1]}" in first and "More wishes" in first
+    second = client.get(f"/wishes?after={ids[1]}", headers={"Accept-Language": "en"}).text
+    assert "第0个心愿" in second and "第30个心愿" not in second and "More wishes" not in second
+    api = client.get("/api/v1/wishes").json
+    assert len(api["items"]) == 30 and api["next"] == ids[1]
+    assert [w["id"] for w in client.get(f"/api/v1/wishes?after={ids[1]}").json["items"]] == [ids[0]]
