@@ -20,10 +20,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from neighbors.core import audit
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound
-from neighbors.core.permissions import require_community_staff, require_user
-from neighbors.extensions import db
-from neighbors.mutual_aid.models import Wish, WishStatus
-from neighbors.mutual_aid.wishes import PUBLIC, concerned, wish_for_update
+from neighbors.core.permissions import require_user
+from neighbors.mutual_aid.models import WishStatus
+from neighbors.mutual_aid.wishes import PUBLIC, concerned, locked_for
 
 logger = logging.getLogger(__name__)
 
@@ -83,15 +82,16 @@ def add_photo(actor, wish_id, data):
     Raises NotAuthenticated, NotFound (neither its claimer nor its community's staff),
     Conflict (not_fulfilled), Invalid (not a photo, or too large)."""
     require_user(actor)
-    _may_add(actor, db.session.get(Wish, wish_id))  # who asks, before reading what they sent
+    with transaction():  # who asks, before reading what they sent
+        _may_add(locked_for(actor, wish_id, "claimer")[0])
     jpeg = clean_jpeg(data)
     name = f"{secrets.token_hex(16)}.jpg"
     path = folder() / name
     path.write_bytes(jpeg)
     try:
         with transaction():
-            wish = wish_for_update(wish_id)
-            _may_add(actor, wish)
+            wish, _own = locked_for(actor, wish_id, "claimer")
+            _may_add(wish)
             old = wish.photo_name
             wish.photo_name, wish.photo_at = name, utcnow()
             audit.record(actor, "wish.photo", wish, bytes=len(jpeg))
@@ -103,11 +103,7 @@ def add_photo(actor, wish_id, data):
     return wish
 
 
-def _may_add(actor, wish):
-    if wish is None:
-        raise NotFound(_("Not found."))
-    if wish.claimer_id != actor.id:
-        require_community_staff(actor, wish.community_id)
+def _may_add(wish):
     if wish.status not in DONE:
         raise Conflict(_("A photo is added once the wish is fulfilled."), code="not_fulfilled")
 
@@ -119,10 +115,7 @@ def set_consent(actor, wish_id, *, consent):
     Raises NotAuthenticated, NotAllowed, NotFound."""
     require_user(actor)
     with transaction():
-        wish = wish_for_update(wish_id)
-        by_asker = wish.asker_id == actor.id
-        if not by_asker:
-            require_community_staff(actor, wish.community_id)
+        wish, by_asker = locked_for(actor, wish_id, "asker")
         wish.photo_consent = bool(consent)
         audit.record(actor, "wish.photo_consent", wish, consent=bool(consent),
                      on_behalf=not by_asker)  # fmt: skip

@@ -123,6 +123,16 @@ def wish_for_update(wish_id):
     return wish
 
 
+def locked_for(actor, wish_id, person):
+    """The wish, its row locked, for its `person` ("asker" or "claimer") or for its
+    community's staff; and whether the actor is that person. Raises NotAllowed, NotFound."""
+    wish = wish_for_update(wish_id)
+    own = getattr(wish, f"{person}_id") == actor.id
+    if not own:
+        require_community_staff(actor, wish.community_id)
+    return wish, own
+
+
 def _link(wish):
     return absolute_url("mutual_aid.show_wish", wish_id=wish.id)
 
@@ -329,10 +339,7 @@ def release(actor, wish_id, *, reason=None):
     community's), Conflict (not_claimed)."""
     require_user(actor)
     with transaction():
-        wish = wish_for_update(wish_id)
-        is_claimer = wish.claimer_id == actor.id
-        if not is_claimer:
-            require_community_staff(actor, wish.community_id)
+        wish, is_claimer = locked_for(actor, wish_id, "claimer")
         if wish.status not in (WishStatus.CLAIMED, WishStatus.FULFILLED):
             raise Conflict(_("This wish is not claimed."), code="not_claimed")
         claimer = wish.claimer
