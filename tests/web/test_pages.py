@@ -354,6 +354,7 @@ def test_the_list_names_every_page_a_person_reaches(app):
                     "beneficiary",
                     "organisation",
                     "wish",
+                    "fulfilled",
                     "redemption",
                 ),
                 1,
