@@ -92,6 +92,11 @@ class Config:
     WISH_PARTY_HOURS = 24
     WISH_CLAIM_DAYS = 14
     WISH_MAX_OPEN_CLAIMS = 3
+    # Photos of fulfilled wishes: where they are kept (default: wish-photos in the instance
+    # folder), the largest upload (bytes) and the largest picture (pixels) accepted.
+    WISH_PHOTO_DIR = None
+    WISH_PHOTO_MAX_BYTES = 8 * 1024 * 1024
+    WISH_PHOTO_MAX_PIXELS = 40_000_000
     # Volunteer points per hour of confirmed service (prorated by minutes, rounded down).
     POINTS_PER_HOUR = 10
 

@@ -67,6 +67,7 @@ def register_extensions(app):
     db.init_app(app)
     configure_engine(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
+    app.before_request(allow_photo_uploads)  # before CSRF reads the form
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
@@ -117,3 +118,13 @@ def select_locale():
 
 def select_timezone():
     return current_app.config["DISPLAY_TIMEZONE"]
+
+
+# Where a photo may be uploaded: up to WISH_PHOTO_MAX_BYTES, not the MAX_CONTENT_LENGTH of
+# every other request.
+PHOTO_UPLOADS = ("mutual_aid.upload_photo", "api.upload_wish_photo")
+
+
+def allow_photo_uploads():
+    if request.endpoint in PHOTO_UPLOADS:
+        request.max_content_length = current_app.config["WISH_PHOTO_MAX_BYTES"] + 64 * 1024

@@ -4,6 +4,8 @@ The suite runs on a temporary SQLite file by default. With NEIGHBORS_TEST_DATABA
 PostgreSQL URL it runs there instead (the database is emptied first: use a throwaway one).
 """
 
+import json
+
 import flask_migrate
 import pytest
 import sqlalchemy as sa
@@ -174,6 +176,21 @@ def inbox(app):
     finally:
         app.config.update(saved)
         controller.stop()
+
+
+@pytest.fixture
+def sms_files(app, tmp_path):
+    """The file SMS provider, writing into a folder of this test."""
+    app.config.update(SMS_PROVIDER="file", SMS_FILE_DIR=str(tmp_path))
+    try:
+        yield tmp_path
+    finally:
+        app.config.update(SMS_PROVIDER=None, SMS_FILE_DIR=None)
+
+
+def sent_texts(folder):
+    """The text messages the file SMS provider wrote, oldest first."""
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
 
 
 @pytest.fixture

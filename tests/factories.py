@@ -2,11 +2,13 @@
 that happened, the foundation's team. The fixtures that hand them out are in conftest.py."""
 
 import contextlib
+import io
 import os
 from datetime import timedelta
 from decimal import Decimal
 
 from flask import has_app_context
+from PIL import Image
 
 from neighbors.accounts import services as accounts
 from neighbors.accounts.models import User
@@ -173,3 +175,18 @@ class Team:
 
 def yuan(text):
     return Decimal(text)
+
+
+def photo_bytes(kind="JPEG", size=(64, 48), gps=True):
+    """A small picture as an upload sends it; a JPEG carries EXIF with a camera and a GPS
+    position (what must never reach the wall)."""
+    image = Image.new("RGB", size, (200, 80, 40))
+    out = io.BytesIO()
+    if kind == "JPEG" and gps:
+        exif = Image.Exif()
+        exif[0x010F] = "PhoneMaker"  # Make
+        exif[0x8825] = {1: "N", 2: (41.0, 48.0, 0.0), 3: "E", 4: (123.0, 25.0, 0.0)}  # GPS
+        image.save(out, kind, exif=exif)
+    else:
+        image.save(out, kind)
+    return out.getvalue()

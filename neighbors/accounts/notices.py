@@ -55,12 +55,7 @@ def notify(person, template, **values):
                 ways.remove(Channel.SMS)
             else:
                 text = render_template(f"{feature}/sms/{notice}.txt", person=person, **values)
-                # Links stay out of the provider's template variables (cut to 35 characters,
-                # they would not work; providers vet links in templates apart).
-                params = {
-                    k: v for k, v in values.items() if k != "link" and not k.endswith("_link")
-                }
-                sms_outbox.queue(phone, template, params, text.strip(), locale)
+                sms_outbox.queue(phone, template, _params(values), text.strip(), locale)
     return ways
 
 

@@ -175,7 +175,6 @@ def change_status(event_id, action):
 
 
 @bp.post("/events/<int:event_id>/messages")
-@role_required(Role.STAFF)
 def send_message(event_id):
     text = read_fields(json_body(), required=("text",))["text"]
     message = events.send_message(current_actor(), event_id, text)

@@ -1,8 +1,9 @@
 """API: micro-wishes, my points, the love supermarket (DESIGN §6)."""
 
-from flask import jsonify, request
+from flask import g, jsonify, request, url_for
 
 from neighbors.api.base import bp, current_actor, json_body, read_fields, role_required
+from neighbors.core.paging import cursor_arg
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
 from neighbors.core.timezone import isoformat
@@ -22,6 +23,11 @@ def wish_json(wish):
         "published_at": isoformat(wish.published_at),
         "claimed_at": isoformat(wish.claimed_at),
         "minutes": wish.minutes,
+        # The photo of the fulfilled wish, where this person may see it (the wall: with consent).
+        "photo": url_for("mutual_aid.wish_photo", wish_id=wish.id, _external=True)
+        if aid.shown(g.get("api_user"), wish)
+        else None,
+        "photo_consent": wish.photo_consent,
     }
 
 
@@ -57,8 +63,10 @@ def list_wishes():
     community = (request.args.get("community") or "").strip()[:20] or None
     street = (request.args.get("street") or "").strip()[:20] or None
     status = (request.args.get("status") or "").strip()[:20] or None
-    wishes = aid.wall(community_code=community, street_code=street, status=status)
+    wishes = aid.wall(community_code=community, street_code=street, status=status,
+                      cursor=cursor_arg(request.args))  # fmt: skip
     return jsonify(
+        next=wishes.next,
         items=[
             {
                 "id": w.id,
@@ -70,7 +78,7 @@ def list_wishes():
                 "value_cap": f"{w.value_cap:.2f}",
             }
             for w in wishes
-        ]
+        ],
     )
 
 
@@ -113,11 +121,29 @@ def fulfil_wish(wish_id):
     return jsonify(wish_json(aid.fulfil(actor, wish_id, note=fields["note"])))
 
 
+@bp.post("/wishes/<int:wish_id>/photo")
+def upload_wish_photo(wish_id):
+    """The photo as the request's body (image/jpeg, image/png or image/webp), or a multipart
+    form's `photo` file."""
+    actor = current_actor()
+    upload = request.files.get("photo")
+    data = upload.read() if upload else request.get_data()
+    return jsonify(wish_json(aid.add_photo(actor, wish_id, data))), 201
+
+
+@bp.put("/wishes/<int:wish_id>/photo-consent")
+def wish_photo_consent(wish_id):
+    actor = current_actor()
+    fields = read_fields(json_body(), required=("consent",), types={"consent": bool})
+    return jsonify(wish_json(aid.set_consent(actor, wish_id, consent=fields["consent"])))
+
+
 @bp.get("/me/points")
 def my_points():
-    balance, entries = aid.my_points(current_actor())
+    balance, entries = aid.my_points(current_actor(), cursor=cursor_arg(request.args))
     return jsonify(
         balance=balance,
+        next=entries.next,
         items=[
             {"points": e.points, "reason": str(e.kind), "note": e.note, "at": isoformat(e.at)}
             for e in entries

@@ -95,73 +95,93 @@ def deliver(now=None, limit=BATCH):
 
     Production without MAIL_SERVER sends nothing and keeps every message waiting.
     """
-    now = now or utcnow()
-    counts = {"sent": 0, "retry": 0, "failed": _fail_stale_claims(now)}
     config = current_app.config
-    if config["ENV"] == "production" and not config["MAIL_SERVER"]:
+    ready = config["ENV"] != "production" or bool(config["MAIL_SERVER"])
+    if not ready:
         logger.warning("MAIL_SERVER is not set: e-mail waits in the outbox")
+    return deliver_batch(
+        OutboxMessage,
+        now or utcnow(),
+        limit,
+        connect=lambda: mail.connection(config),
+        send=lambda sender, m: sender.send(m.to_address, m.subject, m.body, m.attached),
+        max_attempts=config["MAIL_MAX_ATTEMPTS"],
+        ready=ready,
+    )
+
+
+# The delivery loop every outbox shares (e-mail here, text messages in sms_outbox): a table
+# with the columns of OutboxMessage's status, attempts, next_attempt_at, claimed_at, sent_at and
+# last_error, and a sender whose outcomes say sent, retry and counted.
+
+
+def deliver_batch(model, now, limit, *, connect, send, max_attempts, ready=True,
+                  unreached_wait=None):  # fmt: skip
+    """Claim the due messages of `model`, send each through `send(sender, message)` inside
+    `connect()` and record the outcome; returns counts of sent, retry and failed messages.
+    Not `ready`: only fail the stale claims. unreached_wait: the pause after an outcome that
+    did not reach the server (None: the back-off)."""
+    counts = {"sent": 0, "retry": 0, "failed": _fail_stale_claims(model, now)}
+    if not ready:
         return counts
-    messages = _claim(now, limit)
+    messages = _claim(model, now, limit)
     done = 0
     try:
-        with mail.connection(config) as sender:
+        with connect() as sender:
             for message in messages:
-                outcome = sender.send(
-                    message.to_address, message.subject, message.body, message.attached
-                )
-                _record(message, outcome, now)
+                outcome = send(sender, message)
+                _record(message, outcome, now, max_attempts, unreached_wait)
                 counts[_outcome_name(message)] += 1
                 done += 1
     finally:
-        _release([message.id for message in messages[done:]])
+        _release(model, [message.id for message in messages[done:]])
     if counts["failed"] or counts["retry"]:
-        logger.warning("outbox: %s", counts)
+        logger.warning("%s: %s", model.__tablename__, counts)
     return counts
 
 
-def _claim(now, limit):
+def _claim(model, now, limit):
     with transaction():
         ids = db.session.scalars(
-            select(OutboxMessage.id)
+            select(model.id)
             .where(
-                OutboxMessage.status == MessageStatus.PENDING,
-                OutboxMessage.claimed_at.is_(None),
-                (OutboxMessage.next_attempt_at.is_(None)) | (OutboxMessage.next_attempt_at <= now),
+                model.status == MessageStatus.PENDING,
+                model.claimed_at.is_(None),
+                (model.next_attempt_at.is_(None)) | (model.next_attempt_at <= now),
             )
-            .order_by(OutboxMessage.id)
+            .order_by(model.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
         if not ids:
             return []
         db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            update(model)
+            .where(model.id.in_(ids))
+            .values(claimed_at=now, attempts=model.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         return db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .order_by(OutboxMessage.id)
+            select(model)
+            .where(model.id.in_(ids))
+            .order_by(model.id)
             .execution_options(populate_existing=True)
         ).all()
 
 
-def _release(ids):
+def _release(model, ids):
     """Give back the claims of messages never tried (the batch stopped early)."""
     if ids:
         with transaction():
             db.session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids))
-                .values(claimed_at=None, attempts=OutboxMessage.attempts - 1)
+                update(model)
+                .where(model.id.in_(ids))
+                .values(claimed_at=None, attempts=model.attempts - 1)
                 .execution_options(synchronize_session=False)
             )
 
 
-def _record(message, outcome, now):
-    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+def _record(message, outcome, now, max_attempts, unreached_wait):
     with transaction():
         message.claimed_at = None
         message.last_error = outcome.error[:500] if outcome.error else None
@@ -170,7 +190,8 @@ def _record(message, outcome, now):
         if outcome.sent:
             message.status, message.sent_at = MessageStatus.SENT, utcnow()
         elif outcome.retry and message.attempts < max_attempts:
-            message.next_attempt_at = now + backoff(message.attempts)
+            wait = unreached_wait if unreached_wait and not outcome.counted else None
+            message.next_attempt_at = now + (wait or backoff(message.attempts))
         else:
             message.status = MessageStatus.FAILED
 
@@ -181,15 +202,12 @@ def _outcome_name(message):
     return "failed" if message.status == MessageStatus.FAILED else "retry"
 
 
-def _fail_stale_claims(now):
+def _fail_stale_claims(model, now):
     """A sender died while talking to the server: the message may have gone, so never resend."""
     with transaction():
         return db.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.status == MessageStatus.PENDING,
-                OutboxMessage.claimed_at < now - STALE_CLAIM,
-            )
+            update(model)
+            .where(model.status == MessageStatus.PENDING, model.claimed_at < now - STALE_CLAIM)
             .values(
                 status=MessageStatus.FAILED,
                 claimed_at=None,
@@ -199,13 +217,18 @@ def _fail_stale_claims(now):
         ).rowcount
 
 
+def prune_sent(model, now, keep):
+    """Delete sent and failed messages of `model` older than `keep`; returns how many."""
+    with transaction():
+        return db.session.execute(
+            delete(model).where(
+                model.status.in_((MessageStatus.SENT, MessageStatus.FAILED)),
+                model.created_at < now - keep,
+            )
+        ).rowcount
+
+
 def prune(now, keep):
     """Delete sent and failed messages older than `keep` (their bodies name people); returns
     how many."""
-    with transaction():
-        return db.session.execute(
-            delete(OutboxMessage).where(
-                OutboxMessage.status.in_((MessageStatus.SENT, MessageStatus.FAILED)),
-                OutboxMessage.created_at < now - keep,
-            )
-        ).rowcount
+    return prune_sent(OutboxMessage, now, keep)

@@ -18,6 +18,7 @@ import http.client
 import json
 import logging
 import ssl
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,7 +97,8 @@ class FileSender:
 
     def send(self, phone, template, params, text, locale):
         record = {"to": phone, "template": template, "params": params, "text": text}
-        path = self.folder / f"{uuid.uuid4().hex}.json"
+        # Named in the order sent (then unique), so that the folder lists them as they came.
+        path = self.folder / f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.json"
         path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
         return SENT
 

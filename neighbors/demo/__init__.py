@@ -1,5 +1,6 @@
 """`neighbors demo`: a small Shenyang-like demo city: areas, people of every role, events."""
 
+import io
 import unicodedata
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
+from PIL import Image, ImageDraw
 
 from neighbors.accounts import services as accounts
 from neighbors.areas import services as areas
@@ -425,6 +427,17 @@ WISHES = [
 SHOP = [("大米 5kg", 50, 20), ("食用油 1.8L", 40, 15), ("洗衣液", 25, 30), ("毛巾", 10, 50)]
 
 
+def _demo_photo():
+    """A picture for the demo's fulfilled wish: a warm blanket's stripes."""
+    image = Image.new("RGB", (640, 480), (246, 238, 226))
+    draw = ImageDraw.Draw(image)
+    for i, colour in enumerate(((200, 60, 50), (230, 150, 60), (240, 200, 120)) * 4):
+        draw.rectangle((40, 60 + i * 30, 600, 80 + i * 30), fill=colour)
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()
+
+
 def _demo_mutual_aid():
     """Micro-wishes at every step for an old resident without a phone of her own, and a stocked
     love supermarket; the volunteer's confirmed wish earns points, some spent at the counter."""
@@ -465,6 +478,9 @@ def _demo_mutual_aid():
         aid.fulfil(volunteer, wish.id, note="已办好，张阿姨很满意。")
         if step == "confirmed":
             aid.confirm(staff, wish.id, minutes=120)
+            # Its photo, on the wall: staff noted that she agreed in person.
+            aid.add_photo(volunteer, wish.id, _demo_photo())
+            aid.set_consent(staff, wish.id, consent=True)
     for name, points, stock in SHOP:
         aid.add_item(staff, community_code=HOME, name=name, points=points, stock=stock)
     aid.settle_everyone()

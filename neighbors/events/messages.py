@@ -1,6 +1,6 @@
-"""Messages to a roster: staff send a short message to everyone confirmed for an event, by each
-person's channel; it is shown on the event's page to them. Limited per event
-(ROSTER_MESSAGE_LIMIT) and audit-logged."""
+"""Messages to a roster: staff of the event's community, or the coordinators of the organisation
+that runs it, send a short message to everyone confirmed for it, by each person's channel; it is
+shown on the event's page to them. Limited per event (ROSTER_MESSAGE_LIMIT) and audit-logged."""
 
 import logging
 
@@ -13,7 +13,7 @@ from neighbors.core.db import transaction
 from neighbors.core.errors import Conflict, Invalid, TooManyAttempts
 from neighbors.events.models import EventMessage, EventStatus, Signup, SignupStatus
 from neighbors.events.notices import notify
-from neighbors.events.queries import staff_event
+from neighbors.events.queries import organiser_event
 from neighbors.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -22,17 +22,18 @@ MESSAGE_MAX = 300
 
 
 def send_message(actor, event_id, text):
-    """Send a message to everyone confirmed for a published event of the actor's community.
+    """Send a message to everyone confirmed for a published event the actor organises: staff of
+    its community, or a coordinator of the organisation that runs it.
 
-    Raises NotAllowed, NotFound (another community's event), Invalid (empty or longer than 300
-    characters), Conflict (the event is not published), TooManyAttempts (too many messages for
-    this event lately).
+    Raises NotAuthenticated, NotAllowed, NotFound (another community's event), Invalid (empty
+    or longer than 300 characters), Conflict (the event is not published), TooManyAttempts (too
+    many messages for this event lately).
     """
     text = " ".join(str(text or "").split())
     if not 1 <= len(text) <= MESSAGE_MAX:
         message = _("Write a message of at most %(n)s characters.", n=MESSAGE_MAX)
         raise Invalid.from_fields({"text": message})
-    staff_event(actor, event_id)  # role and scope before anything else
+    organiser_event(actor, event_id)  # role and scope before anything else
     sent = ratelimit.Failures("ROSTER_MESSAGE_LIMIT", "event-message", event_id)
     wait = sent.retry_after()
     if wait:
@@ -41,7 +42,7 @@ def send_message(actor, event_id, text):
             retry_after=wait,
         )
     with transaction():
-        event = staff_event(actor, event_id, lock=True)
+        event = organiser_event(actor, event_id, lock=True)
         if event.status != EventStatus.PUBLISHED:
             raise Conflict(
                 _("Only a published event's people can be written to."), code="event_closed"

@@ -353,7 +353,7 @@ def show_roster(event_id, form=None, status=200):
 
 
 @bp.post("/staff/events/<int:event_id>/messages")
-@role_required(Role.STAFF)
+@login_required
 def send_message(event_id):
     """A short message to everyone confirmed, by each person's channel."""
     events.roster(current_user, event_id)  # role and scope before the form is read

@@ -40,6 +40,9 @@ class ServiceRecord(db.Model):
         ),
         Index("ix_service_records_person", "user_id", "status", "served_on"),
         Index("ix_service_records_queue", "community_id", "status", "served_on"),
+        # Points are settled for the records recorded or reviewed since the last settling.
+        Index("ix_service_records_recorded_at", "recorded_at"),
+        Index("ix_service_records_reviewed_at", "reviewed_at"),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)

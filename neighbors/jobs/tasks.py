@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
 from neighbors.accounts import services as accounts
 from neighbors.attendance import completion
@@ -28,6 +28,9 @@ from neighbors.party import feedback as yearly_feedback
 logger = logging.getLogger(__name__)
 
 JOB_RUNS_KEEP = timedelta(days=90)
+# A change committed just after the last settling began may carry an earlier time: look back
+# this much before it (settling is idempotent, so seeing a change twice costs nothing).
+SETTLE_OVERLAP = timedelta(minutes=10)
 
 # When each job runs: cron fields in DISPLAY_TIMEZONE (config SCHEDULE overrides, by name).
 SCHEDULE = {
@@ -121,8 +124,15 @@ def expire_wish_claims(now):
 
 
 def settle_points(now):
-    """Volunteer points for service confirmed (or corrected) since the last run."""
-    return {"settled": aid.settle_everyone()}
+    """Volunteer points for service recorded, confirmed or corrected since the last run that
+    succeeded: only those people are read (everyone owed anything on the first run)."""
+    last = db.session.scalar(
+        select(func.max(JobRun.started_at)).where(
+            JobRun.job == "settle_points", JobRun.ok.is_(True)
+        )
+    )
+    since = last - SETTLE_OVERLAP if last is not None else None
+    return {"settled": aid.settle_everyone(since=since), "incremental": since is not None}
 
 
 def party_feedback(now):

@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -58,3 +59,13 @@ class RedeemForm(FlaskForm):
 
 class ReverseForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(
+        _l("A photo of the wish come true"),
+        validators=[FileRequired()],
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+        description=_l("JPEG, PNG or WebP. Where it was taken is removed; the wall shows it only "
+                       "if the person the wish was for agrees."),
+    )  # fmt: skip

@@ -3,7 +3,7 @@
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from neighbors.accounts.models import User
@@ -70,6 +70,11 @@ class Wish(db.Model):
     minutes: Mapped[int | None]
     # The confirmed service record the claimer was given.
     service_record_id: Mapped[int | None] = mapped_column(ForeignKey("service_records.id"))
+    # The photo of the fulfilled wish (a file in WISH_PHOTO_DIR, re-encoded without metadata);
+    # the wall shows it only with the asker's consent.
+    photo_name: Mapped[str | None] = mapped_column(String(64))
+    photo_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    photo_consent: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     community: Mapped[Community] = relationship()
     asker: Mapped[User] = relationship(foreign_keys=[asker_id])

@@ -17,9 +17,10 @@ import logging
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from neighbors.core import paging
 from neighbors.core.db import transaction
 from neighbors.core.errors import Conflict
 from neighbors.core.permissions import require_user
@@ -37,7 +38,7 @@ REASON_LABELS = {
     EntryKind.REDEEMED: _l("Love supermarket"),
     EntryKind.REVERSED: _l("Redemption reversed"),
 }
-HISTORY = 200
+HISTORY = 50
 
 
 def rate():
@@ -196,11 +197,22 @@ def people_to_settle():
     return sorted(u for u in people if int(earned.get(u) or 0) != int(posted.get(u) or 0))
 
 
-def settle_everyone():
-    """The scheduler's catch-up: settle each person who is owed (or owes) points; returns how
-    many people were settled. Safe to run again."""
+def people_changed_since(since):
+    """Ids of the people with a service record recorded or reviewed (confirmed, rejected, or
+    corrected: the correction is a new record) at or after `since`; two indexed range reads."""
+    changed = select(ServiceRecord.user_id).where(
+        or_(ServiceRecord.recorded_at >= since, ServiceRecord.reviewed_at >= since)
+    )
+    return sorted(set(db.session.scalars(changed.distinct())))
+
+
+def settle_everyone(since=None):
+    """The scheduler's catch-up: settle each person whose records changed since `since` (with
+    None: everyone who is owed, or owes, points); returns how many people were settled. Safe to
+    run again."""
     settled = 0
-    for user_id in people_to_settle():
+    people = people_to_settle() if since is None else people_changed_since(since)
+    for user_id in people:
         try:
             if settle_person(user_id):
                 settled += 1
@@ -209,14 +221,10 @@ def settle_everyone():
     return settled
 
 
-def my_points(actor, limit=HISTORY):
-    """(balance, entries newest first) of the actor, settled first. Raises NotAuthenticated."""
+def my_points(actor, *, cursor=None, limit=HISTORY):
+    """(balance, a page of entries newest first, from `cursor` on) of the actor, settled
+    first. Raises NotAuthenticated."""
     require_user(actor)
     settle_person(actor.id)
-    entries = db.session.scalars(
-        select(PointsEntry)
-        .where(PointsEntry.user_id == actor.id)
-        .order_by(PointsEntry.id.desc())
-        .limit(limit)
-    ).all()
-    return balance(actor.id), entries
+    query = select(PointsEntry).where(PointsEntry.user_id == actor.id)
+    return balance(actor.id), paging.by_id(query, PointsEntry.id, cursor=cursor, limit=limit)

@@ -1,6 +1,7 @@
 """Mutual aid's public face: what the pages, the API and the jobs call. The work is done in
 wishes.py (micro-wishes), points.py (the points ledger) and shop.py (the love supermarket)."""
 
+from neighbors.mutual_aid.photos import add_photo, photo_path, set_consent, shown
 from neighbors.mutual_aid.points import (
     REASON_LABELS,
     balance,
@@ -24,6 +25,7 @@ from neighbors.mutual_aid.shop import (
 )
 from neighbors.mutual_aid.wishes import (
     CATEGORY_LABELS,
+    QUEUES,
     STATUS_LABELS,
     claim,
     confirm,
@@ -43,8 +45,13 @@ from neighbors.mutual_aid.wishes import (
 )
 
 __all__ = [
+    "add_photo",
+    "photo_path",
+    "set_consent",
+    "shown",
     "REASON_LABELS",
     "CATEGORY_LABELS",
+    "QUEUES",
     "STATUS_LABELS",
     "add_item",
     "balance",

@@ -1,13 +1,16 @@
 """Mutual aid pages: the wish wall, a wish, posting and claiming, staff vetting and confirming,
 my wishes and claims, my points, and the love supermarket's shelf, counter and slip."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError
 from neighbors.core.exports import XLSX, download, xlsx_bytes
+from neighbors.core.paging import cursor_arg
 from neighbors.core.permissions import Role, has_role, managed_community_ids, require_role
 from neighbors.core.privacy import mask_name
 from neighbors.hours.services import volunteer_number
@@ -17,6 +20,7 @@ from neighbors.mutual_aid.forms import (
     ConfirmWishForm,
     FulfilForm,
     ItemForm,
+    PhotoForm,
     RedeemForm,
     ReverseForm,
     StockForm,
@@ -36,6 +40,7 @@ def inject_labels():
         "points_reason": lambda k: aid.REASON_LABELS.get(k, k),
         "mask_name": mask_name,
         "volunteer_number": volunteer_number,
+        "wish_photo_shown": lambda wish: aid.shown(current_user, wish),
     }
 
 
@@ -45,14 +50,18 @@ def wish_wall():
     street = (request.args.get("street") or "").strip()[:20] or None
     status = (request.args.get("status") or "").strip()[:20] or None
     try:
-        wishes = aid.wall(community_code=community, street_code=street, status=status)
+        wishes = aid.wall(community_code=community, street_code=street, status=status,
+                          cursor=cursor_arg(request.args))  # fmt: skip
     except DomainError as error:
         flash(error.message, "error")
         wishes, community, street, status = aid.wall(), None, None, None
+    args = {
+        k: v for k, v in (("community", community), ("street", street), ("status", status)) if v
+    }
     return render_template(
         "mutual_aid/wall.html", wishes=wishes, community=community, street=street,
         status=status, communities=communities_by_street(areas.community_choices()),
-        streets=areas.street_choices(),
+        streets=areas.street_choices(), args=args,
     )  # fmt: skip
 
 
@@ -64,8 +73,41 @@ def show_wish(wish_id):
     staff = scope is None or wish.community_id in scope
     return render_template(
         "mutual_aid/wish.html", wish=wish, fulfil_form=FulfilForm(), confirm_form=ConfirmWishForm(),
-        staff=staff, party_until=aid.party_window_ends(wish),
+        photo_form=PhotoForm(), staff=staff, party_until=aid.party_window_ends(wish),
     )  # fmt: skip
+
+
+@bp.get("/wishes/<int:wish_id>/photo.jpg")
+def wish_photo(wish_id):
+    """The photo of a fulfilled wish: on the wall only with the asker's consent."""
+    wish = aid.visible_wish(current_user, wish_id)
+    # Small once re-encoded: read whole, no file left open behind a streamed response.
+    photo = io.BytesIO(aid.photo_path(current_user, wish).read_bytes())
+    response = send_file(photo, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, no-store"  # consent may be withdrawn
+    return response
+
+
+@bp.post("/wishes/<int:wish_id>/photo")
+@login_required
+def upload_photo(wish_id):
+    form = PhotoForm()
+    data = form.photo.data.read() if form.validate() else None
+    aid.add_photo(current_user, wish_id, data)
+    flash(_("The photo is kept. The wall shows it once the person the wish was for agrees."),
+          "success")  # fmt: skip
+    return redirect(url_for("mutual_aid.show_wish", wish_id=wish_id))
+
+
+@bp.post("/wishes/<int:wish_id>/photo-consent/<any(yes, no):answer>")
+@login_required
+def photo_consent(wish_id, answer):
+    aid.set_consent(current_user, wish_id, consent=answer == "yes")
+    if answer == "yes":
+        flash(_("Thank you: the wall shows the photo."), "success")
+    else:
+        flash(_("The wall no longer shows the photo."), "success")
+    return redirect(url_for("mutual_aid.show_wish", wish_id=wish_id))
 
 
 @bp.route("/wishes/new", methods=["GET", "POST"])
@@ -139,14 +181,15 @@ def my_wishes():
 @bp.get("/my/points")
 @login_required
 def my_points():
-    balance, entries = aid.my_points(current_user)
+    balance, entries = aid.my_points(current_user, cursor=cursor_arg(request.args))
     return render_template("mutual_aid/my_points.html", balance=balance, entries=entries)
 
 
 @bp.get("/staff/wishes")
 @role_required(Role.STAFF)
 def staff_wishes():
-    queue = aid.staff_queue(current_user)
+    status = request.args.get("status") if request.args.get("status") in aid.QUEUES else None
+    queue = aid.staff_queue(current_user, status=status, cursor=cursor_arg(request.args))
     return render_template("mutual_aid/staff_wishes.html", queue=queue,
                            confirm_form=ConfirmWishForm())  # fmt: skip
 

@@ -20,10 +20,11 @@ from sqlalchemy.orm import joinedload
 from neighbors.accounts.models import RoleGrant, User
 from neighbors.areas import services as areas
 from neighbors.areas.models import Community, Street
-from neighbors.core import audit
+from neighbors.core import audit, paging
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from neighbors.core.links import absolute_url
+from neighbors.core.paging import PAGE
 from neighbors.core.permissions import (
     Role,
     has_role,
@@ -115,11 +116,21 @@ def _staff_of(community_id):
     ).all()
 
 
-def _wish_for_update(wish_id):
+def wish_for_update(wish_id):
     wish = db.session.get(Wish, wish_id, with_for_update=True, populate_existing=True)
     if wish is None:
         raise NotFound(_("Not found."))
     return wish
+
+
+def locked_for(actor, wish_id, person):
+    """The wish, its row locked, for its `person` ("asker" or "claimer") or for its
+    community's staff; and whether the actor is that person. Raises NotAllowed, NotFound."""
+    wish = wish_for_update(wish_id)
+    own = getattr(wish, f"{person}_id") == actor.id
+    if not own:
+        require_community_staff(actor, wish.community_id)
+    return wish, own
 
 
 def _link(wish):
@@ -174,12 +185,7 @@ def post_wish(actor, *, title, description, category, value_cap, community_code=
         audit.record(actor, "wish.post", wish, for_someone=asker.id != actor.id)
         for staff in _staff_of(community_id):
             if staff.id != actor.id:
-                notify(
-                    staff,
-                    lambda: _("A micro-wish waits for vetting"),
-                    lambda: _("A new micro-wish waits for vetting: %(title)s\n\n%(link)s\n",
-                              title=wish.title, link=absolute_url("mutual_aid.staff_wishes")),
-                )  # fmt: skip
+                notify(staff, wish, "to_vet", link=absolute_url("mutual_aid.staff_wishes"))
     return wish
 
 
@@ -190,7 +196,7 @@ def vet(actor, wish_id, *, publish, note=None):
     require_role(actor, Role.STAFF)
     note = (note or "").strip()[:500] or None
     with transaction():
-        wish = _wish_for_update(wish_id)
+        wish = wish_for_update(wish_id)
         require_community_staff(actor, wish.community_id)
         if wish.status != WishStatus.SUBMITTED:
             raise Conflict(_("This wish has been vetted already."), code="not_submitted")
@@ -200,13 +206,9 @@ def vet(actor, wish_id, *, publish, note=None):
             wish.published_at = utcnow()
         audit.record(actor, "wish.publish" if publish else "wish.reject", wish)
         if publish:
-            notify(wish.asker, lambda: _("Your micro-wish is on the wall"),
-                   lambda: _("Your wish \"%(title)s\" is on the community's wish wall now.\n\n"
-                             "%(link)s\n", title=wish.title, link=_link(wish)))  # fmt: skip
+            notify(wish.asker, wish, "published", link=_link(wish))
         else:
-            notify(wish.asker, lambda: _("Your micro-wish was not accepted"),
-                   lambda: _("Your wish \"%(title)s\" was not accepted. %(note)s\n",
-                             title=wish.title, note=note or ""))  # fmt: skip
+            notify(wish.asker, wish, "rejected", note=note or "")
     return wish
 
 
@@ -261,10 +263,7 @@ def claim(actor, wish_id):
             raise Conflict(_("Someone has claimed this wish already."), code="already_claimed")
         db.session.refresh(wish)
         audit.record(actor, "wish.claim", wish)
-        notify(wish.asker, lambda: _("Your micro-wish has been claimed"),
-               lambda: _("A volunteer has claimed your wish \"%(title)s\" and will be in touch "
-                         "through the community.\n\n%(link)s\n", title=wish.title,
-                         link=_link(wish)))  # fmt: skip
+        notify(wish.asker, wish, "claimed", link=_link(wish))
     return wish
 
 
@@ -274,7 +273,7 @@ def fulfil(actor, wish_id, *, note):
     Raises NotAuthenticated, NotFound (not the claimer), Conflict (not_claimed), Invalid."""
     require_user(actor)
     with transaction():
-        wish = _wish_for_update(wish_id)
+        wish = wish_for_update(wish_id)
         if wish.claimer_id != actor.id:
             raise NotFound(_("Not found."))
         note = _text(note, "note", 1, 1000)
@@ -283,10 +282,7 @@ def fulfil(actor, wish_id, *, note):
         wish.status, wish.fulfilled_at, wish.fulfil_note = WishStatus.FULFILLED, utcnow(), note
         audit.record(actor, "wish.fulfil", wish)
         for staff in _staff_of(wish.community_id):
-            notify(staff, lambda: _("A micro-wish waits for confirmation"),
-                   lambda: _("The wish \"%(title)s\" has been fulfilled; please confirm it.\n\n"
-                             "%(link)s\n", title=wish.title,
-                             link=absolute_url("mutual_aid.staff_wishes")))  # fmt: skip
+            notify(staff, wish, "to_confirm", link=absolute_url("mutual_aid.staff_wishes"))
     return wish
 
 
@@ -298,7 +294,7 @@ def confirm(actor, wish_id, *, minutes):
     (not_fulfilled), Invalid."""
     require_role(actor, Role.STAFF)
     with transaction():
-        wish = _wish_for_update(wish_id)
+        wish = wish_for_update(wish_id)
         require_community_staff(actor, wish.community_id)
         if (
             not isinstance(minutes, int)
@@ -332,12 +328,8 @@ def confirm(actor, wish_id, *, minutes):
         wish.minutes, wish.service_record_id = minutes, record.id
         earned = points.settle(wish.claimer_id)
         audit.record(actor, "wish.confirm", wish, minutes=minutes, record=record.id)
-        notify(wish.claimer, lambda: _("Thank you for making a wish come true"),
-               lambda: _("Thank you! The community confirmed that you fulfilled the wish "
-                         "\"%(title)s\": %(minutes)s minutes of service are on your record and "
-                         "%(points)s points in your account.\n\n%(link)s\n", title=wish.title,
-                         minutes=minutes, points=earned,
-                         link=absolute_url("mutual_aid.my_points")))  # fmt: skip
+        notify(wish.claimer, wish, "thanks", link=absolute_url("mutual_aid.my_points"),
+               minutes=minutes, points=earned)  # fmt: skip
     return wish
 
 
@@ -347,23 +339,15 @@ def release(actor, wish_id, *, reason=None):
     community's), Conflict (not_claimed)."""
     require_user(actor)
     with transaction():
-        wish = _wish_for_update(wish_id)
-        is_claimer = wish.claimer_id == actor.id
-        if not is_claimer:
-            require_community_staff(actor, wish.community_id)
+        wish, is_claimer = locked_for(actor, wish_id, "claimer")
         if wish.status not in (WishStatus.CLAIMED, WishStatus.FULFILLED):
             raise Conflict(_("This wish is not claimed."), code="not_claimed")
         claimer = wish.claimer
         _back_to_wall(wish)
         audit.record(actor, "wish.release", wish, by_claimer=is_claimer)
         if not is_claimer:
-            notify(claimer, lambda: _("A micro-wish was released"),
-                   lambda: _("The community released your claim on the wish \"%(title)s\"; it is "
-                             "back on the wall. %(reason)s\n", title=wish.title,
-                             reason=(reason or "").strip()[:500]))  # fmt: skip
-        notify(wish.asker, lambda: _("Your micro-wish is back on the wall"),
-               lambda: _("Your wish \"%(title)s\" is back on the wall for another volunteer.\n",
-                         title=wish.title))  # fmt: skip
+            notify(claimer, wish, "released_claim", reason=(reason or "").strip()[:500])
+        notify(wish.asker, wish, "back_on_wall", link=_link(wish))
     return wish
 
 
@@ -382,23 +366,21 @@ def expire_claims(now):
     released = 0
     for wish_id in ids:
         with transaction():
-            wish = _wish_for_update(wish_id)
+            wish = wish_for_update(wish_id)
             if wish.status != WishStatus.CLAIMED or wish.claimed_at >= cutoff:
                 continue
             claimer = wish.claimer
             _back_to_wall(wish)
             audit.record(None, "wish.expire", wish)
-            notify(claimer, lambda: _("Your claim on a micro-wish has expired"),
-                   lambda title=wish.title: _("The wish \"%(title)s\" was not fulfilled "
-                             "within %(days)s days and is back on the wall.\n", title=title,
-                             days=current_app.config["WISH_CLAIM_DAYS"]))  # fmt: skip
+            notify(claimer, wish, "expired", days=current_app.config["WISH_CLAIM_DAYS"])
             released += 1
     return released
 
 
-def wall(*, community_code=None, street_code=None, status=None, limit=200):
-    """The public wish wall: wishes on the wall (or, by status, claimed and fulfilled ones), of
-    a community or a street. Never one waiting for vetting or turned down.
+def wall(*, community_code=None, street_code=None, status=None, cursor=None, limit=PAGE):
+    """The public wish wall, a page of it, newest first: wishes on the wall (or, by status,
+    claimed and fulfilled ones), of a community or a street. Never one waiting for vetting or
+    turned down.
 
     Raises Invalid (a status that is not public), NotFound (no such community)."""
     if status in (None, ""):
@@ -414,14 +396,12 @@ def wall(*, community_code=None, street_code=None, status=None, limit=200):
         select(Wish)
         .options(joinedload(Wish.asker), joinedload(Wish.community))
         .where(Wish.status.in_(statuses))
-        .order_by(Wish.id.desc())
-        .limit(limit)
     )
     if community_code:
         query = query.where(Wish.community_id == areas.community_by_code(community_code).id)
     elif street_code:
         query = query.join(Wish.community).join(Community.street).where(Street.code == street_code)
-    return db.session.scalars(query).all()
+    return paging.by_id(query, Wish.id, cursor=cursor, limit=limit)
 
 
 def public_wish(wish_id):
@@ -438,33 +418,46 @@ def visible_wish(actor, wish_id):
     wish = db.session.get(Wish, wish_id)
     if wish is None:
         raise NotFound(_("Not found."))
-    if getattr(actor, "is_authenticated", False):
-        if actor.id in (wish.asker_id, wish.posted_by_id, wish.claimer_id):
-            return wish
-        scope = managed_community_ids(actor) if has_role(actor, Role.STAFF) else set()
-        if scope is None or wish.community_id in scope:
-            return wish
-    return public_wish(wish_id)
+    return wish if concerned(actor, wish) else public_wish(wish_id)
 
 
-def staff_queue(actor):
-    """Wishes of the actor's communities waiting for staff: to vet, and to confirm.
+def concerned(actor, wish):
+    """The asker (and who posted it for them), the claimer and the community's staff: they
+    see the wish in any state, and its photo before the asker's consent."""
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    if actor.id in (wish.asker_id, wish.posted_by_id, wish.claimer_id):
+        return True
+    scope = managed_community_ids(actor) if has_role(actor, Role.STAFF) else set()
+    return scope is None or wish.community_id in scope
+
+
+QUEUES = (WishStatus.SUBMITTED, WishStatus.FULFILLED, WishStatus.CLAIMED)
+
+
+def staff_queue(actor, *, status=None, cursor=None, limit=PAGE):
+    """Wishes of the actor's communities waiting for staff, oldest first: to vet, to confirm,
+    and claimed; {status: a page of them}, every queue or only the one asked for (from
+    `cursor` on).
 
     Raises NotAllowed."""
     require_role(actor, Role.STAFF)
-    query = (
-        select(Wish)
-        .options(joinedload(Wish.asker), joinedload(Wish.claimer), joinedload(Wish.community))
-        .where(Wish.status.in_((WishStatus.SUBMITTED, WishStatus.FULFILLED, WishStatus.CLAIMED)))
-        .order_by(Wish.id)
+    query = select(Wish).options(
+        joinedload(Wish.asker), joinedload(Wish.claimer), joinedload(Wish.community)
     )
     scope = managed_community_ids(actor)
     if scope is not None:
         query = query.where(Wish.community_id.in_(scope))
-    found = db.session.scalars(query.limit(500)).all()
+    statuses = [s for s in QUEUES if s == status] or QUEUES
     return {
-        status: [w for w in found if w.status == status]
-        for status in (WishStatus.SUBMITTED, WishStatus.FULFILLED, WishStatus.CLAIMED)
+        s: paging.by_id(
+            query.where(Wish.status == s),
+            Wish.id,
+            newest_first=False,
+            cursor=cursor if status else None,
+            limit=limit,
+        )  # fmt: skip
+        for s in statuses
     }
 
 

@@ -8,11 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from neighbors.accounts import services as accounts
 from neighbors.accounts.models import User
 from neighbors.areas import services as areas
 from neighbors.core import audit
 from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound
+from neighbors.core.links import absolute_url
 from neighbors.core.permissions import (
     Role,
     has_role,
@@ -306,6 +308,13 @@ def decide_request(actor, membership_id, *, accept):
         membership.status = MembershipStatus.ACTIVE if accept else MembershipStatus.DECLINED
         membership.decided_by_id, membership.decided_at = actor.id, utcnow()
         audit.record(actor, "organisation.accept" if accept else "organisation.decline", membership)
+        organisation = membership.organisation
+        accounts.notify(
+            membership.user,
+            "organisations/joined" if accept else "organisations/declined",
+            name=organisation.name,
+            link=absolute_url("organisations.profile", organisation_id=organisation.id),
+        )
     return membership
 
 

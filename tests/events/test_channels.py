@@ -1,7 +1,6 @@
 """Notices go by each person's channel: a phone-only volunteer promoted from the waitlist gets a
 text message; people choose e-mail, SMS or both on their profile."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -16,24 +15,11 @@ from neighbors.events import services as events
 from neighbors.extensions import db
 from neighbors.jobs import tasks
 from tests.clients import log_in, post_form
+from tests.conftest import sent_texts
 from tests.factories import PASSWORD, person
 
 PHONE = "13912345678"
 EN = {"Accept-Language": "en"}
-
-
-@pytest.fixture
-def sms_files(app, tmp_path):
-    """The file SMS provider, writing into a folder of this test."""
-    app.config.update(SMS_PROVIDER="file", SMS_FILE_DIR=str(tmp_path))
-    try:
-        yield tmp_path
-    finally:
-        app.config.update(SMS_PROVIDER=None, SMS_FILE_DIR=None)
-
-
-def sent_texts(folder):
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
 
 
 def emails():

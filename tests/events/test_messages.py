@@ -1,4 +1,5 @@
-"""Messages to a roster: staff write to everyone confirmed, by each person's channel; the
+"""Messages to a roster: staff (or the organising coordinators) write to everyone confirmed, by
+each person's channel; the
 message shows on the event's page to them; limited per event; audit-logged without numbers."""
 
 import pytest
@@ -6,13 +7,14 @@ from limits.storage import MemoryStorage
 from sqlalchemy import select
 
 from neighbors.core.audit import AuditEntry
-from neighbors.core.errors import Conflict, Invalid, NotFound, TooManyAttempts
+from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound, TooManyAttempts
 from neighbors.core.outbox import OutboxMessage
 from neighbors.core.sms_outbox import SmsMessage
 from neighbors.events import services as events
 from neighbors.extensions import db
+from neighbors.organisations import services as organisations
 from tests.clients import csrf_token, log_in
-from tests.factories import OTHER_COMMUNITY, person
+from tests.factories import COMMUNITY, OTHER_COMMUNITY, person
 
 EN = {"Accept-Language": "en"}
 TEXT = "明早八点在服务站门口集合，带好手套。"
@@ -48,6 +50,31 @@ def test_only_staff_of_the_community_may_write_and_only_a_short_message(ctx, fac
     draft_id = factory.event(publish=False)
     with pytest.raises(Conflict):
         events.send_message(factory.staff(), draft_id, TEXT)
+
+
+def test_the_coordinators_of_the_organisation_that_runs_the_event_write_to_its_roster(
+    ctx, factory, make
+):
+    team = organisations.register(
+        factory.staff(), name="文安路志愿服务队", kind="volunteer_team", community_code=COMMUNITY
+    )
+    coordinator, _ = make.user()
+    member, _ = make.user()
+    organisations.add_member(factory.staff(), team.id, coordinator, "coordinator")
+    organisations.add_member(factory.staff(), team.id, member, "member")
+    event_id = factory.event(organisation_id=team.id)
+    phone_only, _ = make.user(email=None, phone="13900000022")
+    events.sign_up(person(phone_only), event_id)
+
+    message = events.send_message(person(coordinator), event_id, TEXT)
+
+    assert message.recipients == 1 and message.author_id == coordinator
+    [text] = db.session.scalars(select(SmsMessage)).all()
+    assert text.phone == "13900000022" and TEXT in text.text
+    with pytest.raises(NotAllowed):  # a plain member does not run it
+        events.send_message(person(member), event_id, TEXT)
+    with pytest.raises(NotAllowed):  # nor do they write to the community's other events
+        events.send_message(person(coordinator), factory.event(), TEXT)
 
 
 def test_messages_are_limited_per_event(ctx, factory, app, monkeypatch):

@@ -6,14 +6,18 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from neighbors.core.db import transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound
 from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.hours import services as hours
+from neighbors.hours.models import ServiceRecord
 from neighbors.jobs import tasks
+from neighbors.jobs.models import JobRun
+from neighbors.mutual_aid import points as aid_points
 from neighbors.mutual_aid import services as aid
 from neighbors.mutual_aid.models import PointsEntry, ShopItem
 from tests.factories import COMMUNITY
@@ -52,8 +56,28 @@ def test_points_follow_confirmed_service_and_corrections_post_the_difference(hoo
 def test_the_scheduler_settles_everyone_once(hood):
     served(hood, 60)
     served(hood, 120, who=hood.member)
-    assert tasks.settle_points(None) == {"settled": 2}
-    assert tasks.settle_points(None) == {"settled": 0}
+    assert tasks.settle_points(None) == {"settled": 2, "incremental": False}
+    assert tasks.settle_points(None) == {"settled": 0, "incremental": False}
+    assert aid.balance(hood.member_id) == 20
+
+
+def test_after_a_run_the_scheduler_reads_only_the_people_whose_records_changed(hood, monkeypatch):
+    old = served(hood, 60)
+    with transaction():  # confirmed long ago, and never settled (as if before points existed)
+        db.session.execute(
+            update(ServiceRecord).where(ServiceRecord.id == old)
+            .values(recorded_at=utcnow() - timedelta(days=2),
+                    reviewed_at=utcnow() - timedelta(days=2))
+        )  # fmt: skip
+        an_hour_ago = utcnow() - timedelta(hours=1)
+        db.session.add(JobRun(job="settle_points", scheduled_for=an_hour_ago,
+                              started_at=an_hour_ago, worker="t", ok=True))  # fmt: skip
+    served(hood, 120, who=hood.member)
+    read = []
+    real = aid_points.settle_person
+    monkeypatch.setattr(aid_points, "settle_person", lambda u: read.append(u) or real(u))
+    assert tasks.settle_points(utcnow()) == {"settled": 1, "incremental": True}
+    assert read == [hood.member_id]  # the volunteer's old record is not read again
     assert aid.balance(hood.member_id) == 20
 
 
@@ -140,3 +164,13 @@ def test_the_report_downloads_as_a_workbook(hood, client, app):
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][:3] == ("大米 5kg", 3, 30)
+
+
+def test_the_points_history_comes_in_pages(hood):
+    served(hood, 60)
+    served(hood, 120)
+    balance, newest = aid.my_points(hood.volunteer, limit=1)
+    assert balance == 30 and len(newest) == 1 and newest.next == newest[0].id
+    _balance, older = aid.my_points(hood.volunteer, cursor=newest.next, limit=1)
+    assert older[0].id < newest[0].id and older.next is None
+    assert sorted(e.points for e in newest + older) == [10, 20]

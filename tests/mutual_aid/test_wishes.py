@@ -16,6 +16,7 @@ from neighbors.hours.models import RecordStatus
 from neighbors.jobs import tasks
 from neighbors.mutual_aid import services as aid
 from neighbors.mutual_aid.models import WishStatus
+from tests.conftest import sent_texts
 from tests.factories import OTHER_COMMUNITY
 
 
@@ -192,3 +193,62 @@ def test_staff_queue_and_my_wishes(hood):
     asked, _claims = aid.my_wishes(hood.resident)
     assert {w.id for w in asked} == {waiting, claimed}
     assert [w.id for w in aid.my_wishes(hood.member)[1]] == [claimed]
+
+
+def test_a_phone_only_asker_gets_a_text_when_their_wish_is_claimed(hood, make, sms_files):
+    old_id, _email = make.user(email=None, phone="13912340000", name="孙奶奶")
+    wish = aid.post_wish(hood.staff, title="一副老花镜", description="", category="health",
+                         value_cap="60", for_user_id=old_id)  # fmt: skip
+    aid.vet(hood.staff, wish.id, publish=True)
+    tasks.deliver_sms(utcnow())
+    aid.claim(hood.member, wish.id)
+    assert tasks.deliver_sms(utcnow())["sent"] == 1
+    published, claimed = sent_texts(sms_files)
+    assert published["template"] == "mutual_aid/published"
+    assert claimed["to"] == "13912340000" and claimed["template"] == "mutual_aid/claimed"
+    assert "一副老花镜" in claimed["text"] and len(claimed["text"]) <= 70
+    assert claimed["params"] == {"title": "一副老花镜"}  # no link in a provider's template
+    assert mail_to(None) == []
+
+
+def test_every_step_of_a_wish_tells_the_people_concerned_by_their_channel(hood, sms_files):
+    wish_id = hood.wish(age_hours=25)  # the resident has e-mail and a phone: e-mail by default
+    aid.claim(hood.volunteer, wish_id)
+    aid.fulfil(hood.volunteer, wish_id, note="送到家了")
+    aid.confirm(hood.staff, wish_id, minutes=90)
+    assert "Your micro-wish has been claimed" in mail_to(hood.resident_email)
+    assert "A micro-wish waits for confirmation" in mail_to(hood.staff_email)
+    assert "Thank you for making a wish come true" in mail_to(hood.volunteer_email)
+    [thanks] = [
+        m.body for m in db.session.scalars(select(OutboxMessage)) if m.to_address ==
+        hood.volunteer_email
+    ]  # fmt: skip
+    assert "90 minutes" in thanks and "15 points" in thanks
+
+
+def test_the_wall_and_the_staff_queues_come_in_pages(hood):
+    on_wall = [hood.wish(title=f"心愿{i}") for i in range(5)]
+    first = aid.wall(limit=2)
+    assert [w.id for w in first] == on_wall[:2:-1] and first.next == on_wall[3]
+    second = aid.wall(cursor=first.next, limit=2)
+    third = aid.wall(cursor=second.next, limit=2)
+    assert [w.id for w in second + third] == on_wall[2::-1] and third.next is None
+    waiting = [hood.wish(title=f"待审{i}", publish=False) for i in range(3)]
+    queue = aid.staff_queue(hood.staff, limit=2)  # oldest first: the longest waiting on top
+    assert [w.id for w in queue["submitted"]] == waiting[:2] and queue["fulfilled"] == []
+    rest = aid.staff_queue(hood.staff, status="submitted", cursor=queue["submitted"].next, limit=2)
+    assert list(rest) == ["submitted"] and [w.id for w in rest["submitted"]] == waiting[2:]
+    assert rest["submitted"].next is None
+
+
+def test_the_wall_page_links_to_the_next_page(app, client, town_hall):
+    with app.app_context():
+        ids = [town_hall.wish(title=f"第{i}个心愿") for i in range(31)]
+    first = client.get("/wishes", headers={"Accept-Language": "en"}).text
+    assert "第30个心愿" in first and "第0个心愿" not in first
+    assert f"/wishes?after={ids[1]}" in first and "More wishes" in first
+    second = client.get(f"/wishes?after={ids[1]}", headers={"Accept-Language": "en"}).text
+    assert "第0个心愿" in second and "第30个心愿" not in second and "More wishes" not in second
+    api = client.get("/api/v1/wishes").json
+    assert len(api["items"]) == 30 and api["next"] == ids[1]
+    assert [w["id"] for w in client.get(f"/api/v1/wishes?after={ids[1]}").json["items"]] == [ids[0]]

@@ -33,6 +33,7 @@ from tests.factories import (
     Team,
     make_station,
     person,
+    photo_bytes,
 )
 
 PEOPLE = (
@@ -103,7 +104,7 @@ ACCESS = {
     "events.cancel_event": "scoped",
     "events.edit_event": "scoped",
     "events.show_roster": "organiser",
-    "events.send_message": "scoped",
+    "events.send_message": "organiser",
     "attendance.sheet": "organiser",
     "attendance.tap": "organiser",
     "attendance.confirm_remove": "organiser",
@@ -138,6 +139,9 @@ ACCESS = {
     "mutual_aid.claim_wish": "user",
     "mutual_aid.fulfil_wish": "own",
     "mutual_aid.release_wish": "scoped",
+    "mutual_aid.wish_photo": "public",
+    "mutual_aid.upload_photo": "scoped",
+    "mutual_aid.photo_consent": "scoped",
     "mutual_aid.my_wishes": "user",
     "mutual_aid.my_points": "user",
     "mutual_aid.staff_wishes": "staff",
@@ -192,7 +196,7 @@ ACCESS = {
     "api.create_station": "scoped",
     "api.get_event": "public",
     "api.create_event": "organiser",
-    "api.send_message": "scoped",
+    "api.send_message": "organiser",
     "api.update_event": "scoped",
     "api.change_status": "scoped",
     "api.complete_event": "organiser",
@@ -217,6 +221,8 @@ ACCESS = {
     "api.vet_wish": "scoped",
     "api.confirm_wish": "scoped",
     "api.release_wish": "scoped",
+    "api.upload_wish_photo": "scoped",
+    "api.wish_photo_consent": "scoped",
     "api.claim_wish": "user",
     "api.fulfil_wish": "own",
     "api.my_points": "user",
@@ -381,6 +387,9 @@ class World:
         aid.claim(volunteer, self.wishes["mine"])
         other, _email = make.user()
         aid.claim(person(other), self.wishes["theirs"])
+        aid.fulfil(person(other), self.wishes["theirs"], note="已送到")  # with a photo on the wall
+        aid.add_photo(person(other), self.wishes["theirs"], photo_bytes())
+        aid.set_consent(staff, self.wishes["theirs"], consent=True)
         item = aid.add_item(staff, community_code=COMMUNITY, name="毛巾", points=1, stock=5)
         self.item_id = item.id
         self.redemption_id = aid.redeem(staff, item_id=item.id, user_id=self.ids["volunteer"]).id
@@ -482,6 +491,7 @@ def bodies(world):
         },
         "api.confirm_wish": {"minutes": 30},
         "api.fulfil_wish": {"note": "已送到"},
+        "api.wish_photo_consent": {"consent": True},
         "api.add_shop_item": {"community": COMMUNITY, "name": "香皂", "points": 5, "stock": 3},
         "api.redeem": {"item": world.item_id, "user_id": world.ids["volunteer"], "quantity": 1},
     }  # fmt: skip
@@ -514,6 +524,16 @@ def test_every_route_is_in_the_table(app):
     assert set(ACCESS) - endpoints == set(), "ACCESS names routes that no longer exist"
 
 
+WISH_CLAIMER_OR_ASKER = (
+    "mutual_aid.release_wish",
+    "api.release_wish",
+    "mutual_aid.upload_photo",
+    "api.upload_wish_photo",
+    "mutual_aid.photo_consent",
+    "api.wish_photo_consent",
+)
+
+
 def test_every_page_for_a_role_is_gated_before_it_reads_anything(app):
     """One way to gate a page: a role's page or API call refuses others with @role_required
     (401/403 before the view reads any input), not by what the view happens to call first."""
@@ -523,8 +543,8 @@ def test_every_page_for_a_role_is_gated_before_it_reads_anything(app):
             continue  # any signed-in person; the service decides by who it is
         if endpoint == "api.review_record":
             continue  # coordinators confirm their organisation's records (谁组织谁记录)
-        if endpoint in ("mutual_aid.release_wish", "api.release_wish"):
-            continue  # the claimer may give a wish back too
+        if endpoint in WISH_CLAIMER_OR_ASKER:
+            continue  # the claimer may give a wish back and add its photo; the asker consents
         admitted = (
             {"staff"}
             if access in ("staff", "scoped", "area")

@@ -138,6 +138,7 @@ PAGES = [
     Page("v-my-wishes", "volunteer", "/my/wishes"),
     Page("v-my-points", "volunteer", "/my/points"),
     Page("s-wishes", "staff", "/staff/wishes"),
+    Page("s-wish-fulfilled", "staff", "/wishes/{fulfilled}"),
     Page("s-mutual-aid", "staff", "/staff/mutual-aid"),
     Page("s-shop", "staff", "/staff/shop"),
     Page("s-counter", "staff", "/staff/shop/counter"),
@@ -238,6 +239,7 @@ def ids(app):
             "station": "ST210102002",
             "organisation": team.id,
             "wish": db.session.scalar(select(Wish.id).where(Wish.status == "published")),
+            "fulfilled": db.session.scalar(select(Wish.id).where(Wish.status == "fulfilled")),
             "redemption": db.session.scalar(select(Redemption.id)),
             "event": listed[0].id,
             "past": past[0].id,
@@ -367,6 +369,7 @@ def test_the_list_names_every_page_a_person_reaches(app):
                     "party_org",
                     "party_report",
                     "wish",
+                    "fulfilled",
                     "redemption",
                 ),
                 1,
@@ -404,6 +407,7 @@ NOT_PAGES = {
     "foundation.list_export",
     "mutual_aid.shop_report",
     "party_orgs.feedback_xlsx",
+    "mutual_aid.wish_photo",  # a JPEG, not a page
     "accounts.accept_invitation",  # needs an invitation token; the same form as the password
 }
 
