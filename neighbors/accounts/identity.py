@@ -188,6 +188,17 @@ def find_by_id_number(id_number):
     )
 
 
+def identity_for_staff(actor, user_id):
+    """(user, identity or None) for staff of the person's home community: masked values only.
+    Raises NotAuthenticated, NotAllowed, NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        require_community_staff(actor, None)
+        raise NotFound(_("Not found."))
+    require_community_staff(actor, user.home_community_id)
+    return user, identity_of(user_id)
+
+
 def reveal_id_number(actor, user_id):
     """A person's whole ID number, for staff of their home community; audit-logged (the entry
     names who and whose, never the number). Raises NotAllowed, NotFound."""

@@ -19,6 +19,8 @@ from neighbors.core import audit
 from neighbors.core.db import is_postgresql, next_number, transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from neighbors.core.permissions import (
+    Role,
+    has_role,
     managed_community_ids,
     organised_ids,
     require_community_staff,
@@ -260,7 +262,7 @@ def volunteer_number(user):
 # -- the issuer's register -----------------------------------------------------------------------
 
 
-def _require_issuer(actor, ref):
+def require_issuer(actor, ref):
     """Staff of the issuing community (or of the organisation's community), or a coordinator
     of the issuing organisation. Raises NotAuthenticated, NotAllowed, NotFound."""
     require_user(actor)
@@ -270,10 +272,18 @@ def _require_issuer(actor, ref):
     require_community_staff(actor, community_id)
 
 
+def require_keeper(actor):
+    """Raises NotAuthenticated, or NotAllowed for one who is neither staff nor a coordinator."""
+    require_user(actor)
+    if not (has_role(actor, Role.STAFF) or organised_ids(actor)):
+        raise NotAllowed(_("Your role does not permit this."))
+
+
 def managed_issuers(actor):
     """The issuers whose register the actor keeps, as (key, name): the communities they are
-    staff of and the organisations they coordinate (an admin chooses a community by key)."""
-    require_user(actor)
+    staff of and the organisations they coordinate (an admin names a community by its key).
+    Raises NotAuthenticated, NotAllowed (neither staff nor a coordinator)."""
+    require_keeper(actor)
     scope = managed_community_ids(actor)
     refs = [IssuerRef("organisation", i) for i in sorted(organised_ids(actor))]
     if scope:
@@ -287,7 +297,7 @@ def register(actor, issuer, year=None):
     """The certificates an issuer gave (in a year, if given), newest first, with the issuer's
     name. Raises NotAuthenticated, NotAllowed, NotFound, Invalid."""
     ref = IssuerRef.parse(issuer)
-    _require_issuer(actor, ref)
+    require_issuer(actor, ref)
     settings = _find_issuer(ref)
     if settings is None:
         return issuer_name(ref), []
@@ -319,7 +329,7 @@ def certificate_for_issuer(actor, serial):
     )
     if certificate is None or certificate.issuer is None:
         raise NotFound(_("Not found."))
-    _require_issuer(actor, _ref_of(certificate.issuer))
+    require_issuer(actor, _ref_of(certificate.issuer))
     return certificate
 
 
@@ -357,7 +367,7 @@ def revoke_certificate(actor, serial, reason):
 def issuer_settings(actor, issuer):
     """(name, settings row or None) of an issuer, for its staff or coordinators."""
     ref = IssuerRef.parse(issuer)
-    _require_issuer(actor, ref)
+    require_issuer(actor, ref)
     return issuer_name(ref), _find_issuer(ref)
 
 
@@ -373,16 +383,10 @@ def save_issuer_settings(actor, issuer, *, responsible, handler, contact):
     if not values["responsible"]:
         raise Invalid.from_fields({"responsible": _("Give the responsible person's name.")})
     with transaction():
-        _require_issuer(actor, ref)
+        require_issuer(actor, ref)
         settings = _issuer_row(ref)
         for name, value in values.items():
             setattr(settings, name, value)
         db.session.flush()
         audit.record(actor, "certificate_issuer.update", settings)
     return settings
-
-
-def require_not_forbidden(actor):
-    """Raises NotAllowed when the actor keeps no register at all (for the menu's page)."""
-    if not managed_issuers(actor) and managed_community_ids(actor) is not None:
-        raise NotAllowed(_("Your role does not permit this."))
