@@ -37,7 +37,7 @@ def parse_resident_id(text, today=None):
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise BadNumber("the birth date in the number is not a date") from None
-    if born.year < 1900 or (today is not None and born > today):
+    if born.year < 1800 or (today is not None and born > today):
         raise BadNumber("the birth date in the number is out of range")
     if resident_check_char(number[:17]) != number[17]:
         raise BadNumber("the check character does not match")
