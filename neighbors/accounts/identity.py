@@ -188,6 +188,21 @@ def find_by_id_number(id_number):
     )
 
 
+def find_by_volunteer_number(number):
+    """The user whose volunteer number (ours or the national one) this is, or None."""
+    number = re.sub(r"\s", "", number or "").upper()
+    if not number:
+        return None
+    return db.session.scalar(
+        select(User)
+        .join(VolunteerIdentity, VolunteerIdentity.user_id == User.id)
+        .where(
+            (VolunteerIdentity.volunteer_number == number)
+            | (VolunteerIdentity.national_number == number)
+        )
+    )
+
+
 def identity_for_staff(actor, user_id):
     """(user, identity or None) for staff of the person's home community: masked values only.
     Raises NotAuthenticated, NotAllowed, NotFound."""

@@ -17,6 +17,7 @@ from neighbors.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.hours import services as hours
+from neighbors.mutual_aid import services as aid
 from tests.clients import EN, at_once, log_in, post_form
 from tests.factories import (
     COMMUNITY,
@@ -54,6 +55,9 @@ def test_each_issuer_numbers_its_own_certificates_and_the_volunteer_chooses(ctx,
     # The volunteer number is ours, stable, and passes its own check.
     assert first.volunteer_number == team.volunteer_number
     assert re.fullmatch(rf"{COMMUNITY}-0000001[0-9A-Z]", first.volunteer_number)
+    # The love supermarket's counter finds the volunteer by it.
+    staff = person(world["staff"])
+    assert aid.find_person(staff, first.volunteer_number.lower()).id == volunteer.id
 
 
 def test_the_certificate_prints_signatories_seal_masked_id_and_a_wrapping_link(app, world):
