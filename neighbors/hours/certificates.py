@@ -52,6 +52,11 @@ class IssuerRef:
     def key(self):
         return f"{self.kind}:{self.id}"
 
+    @property
+    def column(self):
+        """The name of the column that holds this issuer's id (on records, issuers, exports)."""
+        return f"{self.kind}_id"
+
     @classmethod
     def of_record(cls, record):
         if record.organisation_id is not None:
@@ -99,16 +104,13 @@ def _signer():
 
 def _issuer_row(ref):
     """The issuer's settings row, made when first needed (safe under concurrency)."""
-    column = "organisation_id" if ref.kind == "organisation" else "community_id"
     dialect = postgresql if is_postgresql() else sqlite
     db.session.execute(
         dialect.insert(CertificateIssuer.__table__)
-        .values(**{column: ref.id}, responsible="", handler="", contact="", updated_at=utcnow())
-        .on_conflict_do_nothing(index_elements=[column])
+        .values(**{ref.column: ref.id}, responsible="", handler="", contact="", updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[ref.column])
     )
-    return db.session.scalar(
-        select(CertificateIssuer).where(getattr(CertificateIssuer, column) == ref.id)
-    )
+    return _find_issuer(ref)
 
 
 def issuers_of(actor):
@@ -313,9 +315,8 @@ def register(actor, issuer, year=None):
 
 
 def _find_issuer(ref):
-    column = "organisation_id" if ref.kind == "organisation" else "community_id"
     return db.session.scalar(
-        select(CertificateIssuer).where(getattr(CertificateIssuer, column) == ref.id)
+        select(CertificateIssuer).where(getattr(CertificateIssuer, ref.column) == ref.id)
     )
 
 

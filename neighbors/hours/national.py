@@ -93,11 +93,7 @@ def national_export(
     with transaction():
         ref = _scope(issuer, community, organisation)
         require_issuer(actor, ref)
-        column = (
-            ServiceRecord.organisation_id
-            if ref.kind == "organisation"
-            else ServiceRecord.community_id
-        )
+        column = getattr(ServiceRecord, ref.column)
         query = (
             select(ServiceRecord)
             .options(joinedload(ServiceRecord.user))
@@ -114,8 +110,7 @@ def national_export(
         name = issuer_name(ref)
         run = NationalExport(
             actor_id=actor.id,
-            community_id=ref.id if ref.kind == "community" else None,
-            organisation_id=ref.id if ref.kind == "organisation" else None,
+            **{ref.column: ref.id},
             period_from=period_from,
             period_to=period_to,
             only_new=bool(only_new),
@@ -161,11 +156,7 @@ def last_exports(actor, issuer, limit=10):
     """The latest exports of an issuer (for the staff page). Raises NotAllowed, NotFound."""
     ref = IssuerRef.parse(issuer)
     require_issuer(actor, ref)
-    column = (
-        NationalExport.organisation_id
-        if ref.kind == "organisation"
-        else NationalExport.community_id
-    )
+    column = getattr(NationalExport, ref.column)
     return db.session.scalars(
         select(NationalExport)
         .where(column == ref.id)
