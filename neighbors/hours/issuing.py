@@ -104,7 +104,7 @@ def national_export():
     form.issuer.choices = managed
     if form.validate_on_submit():
         try:
-            title, header, rows, _run = hours.national_export(
+            _title, _header, _rows, run = hours.national_export(
                 current_user,
                 issuer=form.issuer.data,
                 period_from=form.period_from.data,
@@ -114,7 +114,22 @@ def national_export():
         except DomainError as error:
             show_error(form, error)
         else:
-            name = f"national-system-{form.period_from.data:%Y%m%d}-{form.period_to.data:%Y%m%d}"
-            return download(xlsx_bytes(title, header, rows), XLSX, f"{name}.xlsx")
+            flash(
+                _("Exported %(n)s service(s): the download starts below.", n=run.records), "success"
+            )
+            return redirect(url_for(".national_export", issuer=form.issuer.data, ready=run.id))
     exports = hours.last_exports(current_user, form.issuer.data) if form.issuer.data else []
-    return render_template("hours/national_export.html", form=form, exports=exports)
+    return render_template(
+        "hours/national_export.html",
+        form=form,
+        exports=exports,
+        ready=request.args.get("ready", type=int),
+    )
+
+
+@bp.get("/staff/national-export/<int:export_id>.xlsx")
+@login_required
+def national_download(export_id):
+    title, header, rows, run = hours.export_file(current_user, export_id)
+    name = f"national-system-{run.period_from:%Y%m%d}-{run.period_to:%Y%m%d}-{run.id}.xlsx"
+    return download(xlsx_bytes(title, header, rows), XLSX, name)

@@ -122,7 +122,37 @@ def national_export(
         db.session.add_all(NationalExportItem(export_id=run.id, record_id=r.id) for r in records)
         audit.record(actor, "national_export.export", run, issuer=ref.key, records=len(records))
         rows = _rows(records, name)
-    return f"{name} {period_from:%Y%m%d}-{period_to:%Y%m%d}", COLUMNS, rows, run
+    return _title(name, run), COLUMNS, rows, run
+
+
+def _title(name, run):
+    return f"{name} {run.period_from:%Y%m%d}-{run.period_to:%Y%m%d}"
+
+
+def export_file(actor, export_id):
+    """An earlier export again, with exactly the records it took: (title, header, rows, run).
+    Audit-logged. Raises NotAuthenticated, NotAllowed, NotFound."""
+    require_keeper(actor)
+    with transaction():
+        run = db.session.get(NationalExport, export_id)
+        if run is None:
+            raise NotFound(_("Not found."))
+        if run.organisation_id is not None:
+            ref = IssuerRef("organisation", run.organisation_id)
+        else:
+            ref = IssuerRef("community", run.community_id)
+        require_issuer(actor, ref)
+        records = db.session.scalars(
+            select(ServiceRecord)
+            .options(joinedload(ServiceRecord.user))
+            .join(NationalExportItem, NationalExportItem.record_id == ServiceRecord.id)
+            .where(NationalExportItem.export_id == run.id)
+            .order_by(ServiceRecord.user_id, ServiceRecord.served_on, ServiceRecord.id)
+        ).all()
+        audit.record(actor, "national_export.download", run, issuer=ref.key)
+        name = issuer_name(ref)
+        rows = _rows(records, name)
+    return _title(name, run), COLUMNS, rows, run
 
 
 def _rows(records, issuer):

@@ -29,7 +29,7 @@ from neighbors.hours.confirming import (
     records_to_confirm,
     review,
 )
-from neighbors.hours.national import last_exports, national_export
+from neighbors.hours.national import export_file, last_exports, national_export
 from neighbors.hours.records import (
     Totals,
     correct_record,
@@ -58,6 +58,7 @@ __all__ = [
     "correct_record",
     "is_effective",
     "event_records",
+    "export_file",
     "has_record",
     "is_overdue",
     "issue_certificate",

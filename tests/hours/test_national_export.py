@@ -3,6 +3,7 @@ columns, opened with openpyxl; audit-logged; a record of each export, so that th
 only what is new; staff of the community and the organisation's coordinators only."""
 
 import io
+import re
 from datetime import timedelta
 
 import openpyxl
@@ -14,7 +15,7 @@ from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.hours.national import COLUMNS
 from tests.clients import EN, bearer, log_in, post_form, token_for
-from tests.factories import COMMUNITY, person
+from tests.factories import COMMUNITY, OTHER_COMMUNITY, person
 from tests.hours.conftest import ID_NUMBER as ADULT_ID
 from tests.hours.conftest import in_request, served
 
@@ -83,7 +84,7 @@ def test_coordinators_export_their_organisation_and_nobody_else_exports(app, cli
     )
 
 
-def test_the_staff_page_downloads_it(app, client, world):
+def test_the_staff_page_exports_then_downloads_it(app, client, world, make):
     with in_request(app):
         email = person(world["staff"]).email
     log_in(client, email)
@@ -98,6 +99,20 @@ def test_the_staff_page_downloads_it(app, client, world):
             "period_to": dates()["to"],
         },
     )
-    header, rows = sheet(response)
+    assert response.status_code == 302, response.text
+    page = client.get(response.location, headers=EN).text
+    assert "Earlier exports" in page
+    link = re.search(r'href="(/staff/national-export/[0-9]+\.xlsx)"', page).group(1)
+    header, rows = sheet(client.get(link))
     assert header == COLUMNS and len(rows) == 2
-    assert "Earlier exports" in client.get("/staff/national-export", headers=EN).text
+    with in_request(app):
+        actions = db.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.like("national_export.%"))
+        ).all()
+    assert sorted(actions) == ["national_export.download", "national_export.export"]
+    with in_request(app):
+        other, _email = make.user(role="staff", community=OTHER_COMMUNITY)
+        other_email = person(other).email
+    stranger = app.test_client()
+    log_in(stranger, other_email)
+    assert stranger.get(link).status_code == 404

@@ -114,6 +114,7 @@ ACCESS = {
     "certificates.issuer_settings": "reviewer",
     "certificates.national_export": "reviewer",
     "certificates.revoke": "scoped",
+    "certificates.national_download": "scoped",
     "identity.edit": "user",
     "identity.staff_view": "scoped",
     "hours.review": "reviewer",
@@ -328,6 +329,11 @@ class World:
         )
         self.serial = certificate.serial
         self.certificate_token = hours.certificate_token(certificate)
+        *_file, run = hours.national_export(
+            factory.staff(), community=COMMUNITY,
+            period_from=local_today() - timedelta(days=30), period_to=local_today(),
+        )  # fmt: skip
+        self.export_id = run.id
         self.feed_token = events.calendar_feed(volunteer)
         party_members.declare_party_membership(
             volunteer,
@@ -414,6 +420,7 @@ class World:
             "filename": "style.css",
             "organisation_id": self.organisation_id,
             "grant_id": self.volunteer_grant_id,
+            "export_id": self.export_id,
             "membership_id": self.request_id,
         }  # fmt: skip
 
@@ -496,9 +503,13 @@ def test_every_page_for_a_role_is_gated_before_it_reads_anything(app):
     for endpoint, access in ACCESS.items():
         if access in ("public", "user", "own", "organiser", "reviewer", "runs"):
             continue  # any signed-in person; the service decides by who it is
-        if endpoint in ("api.review_record", "certificates.revoke"):
-            # coordinators confirm their organisation's records (谁组织谁记录) and revoke the
-            # certificates it issued (谁记录谁证明)
+        if endpoint in (
+            "api.review_record",
+            "certificates.revoke",
+            "certificates.national_download",
+        ):
+            # coordinators confirm their organisation's records (谁组织谁记录), revoke the
+            # certificates it issued (谁记录谁证明) and download its national-system exports
             continue
         if endpoint in ("mutual_aid.release_wish", "api.release_wish"):
             continue  # the claimer may give a wish back too
