@@ -131,6 +131,8 @@ def save_identity(
             birth_date, gender = identity.birth_date, identity.gender  # as the number says
         if birth_date is not None and not (date(1900, 1, 1) <= birth_date <= today):
             raise Invalid.from_fields({"birth_date": _("Enter a birth date in the past.")})
+        if gender and gender not in set(Gender):
+            raise Invalid.from_fields({"gender": _("Please choose one from the list.")})
         identity.birth_date = birth_date
         identity.gender = Gender(gender) if gender else None
         _set_guardian(identity, guardian_name, guardian_phone, guardian_consent_on, today)

@@ -68,12 +68,12 @@ def edit():
     )
 
 
-@bp.route("/staff/people/<int:user_id>/identity", methods=["GET", "POST"])
+@bp.get("/staff/people/<int:user_id>/identity")
 @role_required(Role.STAFF)
 def staff_view(user_id):
     person, recorded = identity.identity_for_staff(current_user, user_id)
     full = None
-    if request.method == "POST":
+    if request.args.get("full") == "1":  # shown on purpose, and logged
         try:
             full = identity.reveal_id_number(current_user, user_id)
         except NotFound as error:

@@ -37,7 +37,9 @@ def revoke(serial):
     certificate = hours.certificate_for_issuer(current_user, serial)
     back = url_for(".register", issuer=hours.issuer_key(certificate))
     reason = request.form.get("reason", "")
-    if request.method == "POST" and request.form.get("sure") == "yes":
+    if request.method == "POST" and request.form.get("sure") != "yes":
+        return redirect(url_for(".revoke", serial=serial))  # asked first, on the page
+    if request.method == "POST":
         try:
             hours.revoke_certificate(current_user, serial, reason)
         except DomainError as error:
