@@ -117,7 +117,8 @@ def national_export():
             show_error(form, error)
         else:
             flash(
-                _("Exported %(n)s service(s): the download starts below.", n=run.records), "success"
+                _("Exported %(n)s service(s): download the spreadsheet below.", n=run.records),
+                "success",
             )
             return redirect(url_for(".national_export", issuer=form.issuer.data, ready=run.id))
     exports = hours.last_exports(current_user, form.issuer.data) if form.issuer.data else []
