@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import config
+from neighbors.accounts.identity_views import bp as identity_bp
 from neighbors.accounts.services import user_for_session
 from neighbors.accounts.views import ask_to_log_in
 from neighbors.accounts.views import bp as accounts_bp
@@ -25,6 +26,7 @@ from neighbors.events.views import bp as events_bp
 from neighbors.extensions import babel, csrf, db, limiter, login_manager, migrate
 from neighbors.foundation.views import bp as foundation_bp
 from neighbors.foundation.views import public as disclosure_bp
+from neighbors.hours.issuing import bp as certificates_bp
 from neighbors.hours.views import bp as hours_bp
 from neighbors.mutual_aid.views import bp as mutual_aid_bp
 from neighbors.organisations.views import bp as organisations_bp
@@ -81,12 +83,14 @@ def register_extensions(app):
 def register_blueprints(app):
     app.register_blueprint(web_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(identity_bp)
     app.register_blueprint(areas_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(attendance_bp)
     app.register_blueprint(hours_bp)
+    app.register_blueprint(certificates_bp)
     app.register_blueprint(party_bp)
     app.register_blueprint(party_orgs_bp)
     app.register_blueprint(organisations_bp)

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     PasswordField,
     SelectChoice,
@@ -142,3 +143,25 @@ class InvitationForm(FlaskForm):
         _l("Password again"),
         validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
+
+
+class IdentityForm(FlaskForm):
+    """What the national volunteer service system asks; every field may stay empty."""
+
+    id_type = SelectField(_l("ID document"), choices=[], validate_choice=False)
+    id_number = StringField(
+        _l("ID number"),
+        validators=[Optional(), Length(max=30)],
+        description=_l("Leave empty to keep the number you recorded; it is never shown in full."),
+        render_kw={"autocomplete": "off"},
+    )
+    gender = SelectField(_l("Gender"), choices=[], validate_choice=False)
+    birth_date = DateField(_l("Birth date"), validators=[Optional()])
+    national_number = StringField(
+        _l("National volunteer number"), validators=[Optional(), Length(max=40)]
+    )
+    guardian_name = StringField(_l("Guardian's name"), validators=[Optional(), Length(max=100)])
+    guardian_phone = StringField(
+        _l("Guardian's mobile number"), validators=[Optional(), Length(max=20)]
+    )
+    guardian_consent_on = DateField(_l("Date the guardian agreed"), validators=[Optional()])

@@ -2,10 +2,11 @@
 Party details (`user.party`) are the party feature's PartyMember, their memberships of
 organisations (`user.memberships`) the organisations feature's."""
 
+from datetime import date
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from neighbors.areas.models import Community, District, Grid, Street
@@ -182,3 +183,62 @@ class PhoneCode(db.Model):
     expires_at: Mapped[object] = mapped_column(UTCDateTime)
     used_at: Mapped[object | None] = mapped_column(UTCDateTime)
     wrong_tries: Mapped[int] = mapped_column(default=0)
+
+
+class IdType(StrEnum):
+    """The ID documents the national volunteer service system accepts (证件类型)."""
+
+    RESIDENT_ID = "resident_id"  # 居民身份证
+    HK_MACAO_PERMIT = "hk_macao_permit"  # 港澳居民来往内地通行证
+    TAIWAN_PERMIT = "taiwan_permit"  # 台湾居民来往大陆通行证
+    PASSPORT = "passport"  # 护照
+    FOREIGN_PERMANENT = "foreign_permanent"  # 外国人永久居留身份证
+
+
+class Gender(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class VolunteerIdentity(db.Model):
+    """What the national volunteer service system asks of a volunteer, all optional. The ID
+    number is stored encrypted and found by its keyed hash; it is shown masked."""
+
+    __tablename__ = "volunteer_identities"
+    __table_args__ = (
+        CheckConstraint(
+            "(id_type IS NULL) = (id_number_encrypted IS NULL)", name="id_type_with_number"
+        ),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    id_type: Mapped[IdType | None] = mapped_column(enum_column(IdType, "id_type"))
+    id_number_encrypted: Mapped[str | None] = mapped_column(String(200))
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The masked number (1101**********4514), kept so lists never decrypt.
+    id_number_masked: Mapped[str | None] = mapped_column(String(40))
+    gender: Mapped[Gender | None] = mapped_column(enum_column(Gender, "gender"))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    guardian_name: Mapped[str | None] = mapped_column(String(100))
+    guardian_phone_encrypted: Mapped[str | None] = mapped_column(String(200))
+    guardian_consent_on: Mapped[date | None] = mapped_column(Date)
+    # The number the national system gave the person, when they tell us.
+    national_number: Mapped[str | None] = mapped_column(String(40))
+    # Ours (see core.idnumbers.volunteer_number), issued once and never changed.
+    volunteer_number: Mapped[str | None] = mapped_column(String(48), unique=True)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    ENCRYPTED = ("id_number_encrypted", "guardian_phone_encrypted")
+    LOOKUP_HASHES = {"id_number_hash": "id_number_encrypted"}
+
+    user: Mapped[User] = relationship()
+
+
+class VolunteerNumberCounter(db.Model):
+    """The last volunteer number issued in a community (taken by UPDATE … RETURNING)."""
+
+    __tablename__ = "volunteer_number_counters"
+
+    community_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)

@@ -114,3 +114,21 @@ def configure_engine(app):
             connection.exec_driver_sql(
                 "BEGIN IMMEDIATE" if _in_unit_of_work.get() else "BEGIN DEFERRED"
             )
+
+
+def next_number(model, column="last", **key):
+    """The next number of a counter row (`model` keyed by `key`), made if missing: one
+    INSERT … ON CONFLICT DO UPDATE … RETURNING. The row stays locked until the unit of work
+    ends, so concurrent callers get 1, 2, 3 … in turn, and a rollback gives the number back:
+    no gap, no double. Call inside transaction()."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if is_postgresql() else sqlite
+    table = model.__table__
+    statement = (
+        dialect.insert(table)
+        .values(**key, **{column: 1})
+        .on_conflict_do_update(index_elements=list(key), set_={column: table.c[column] + 1})
+        .returning(table.c[column])
+    )
+    return db.session.execute(statement).scalar_one()

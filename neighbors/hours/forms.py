@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from neighbors.events.forms import plausible_year
@@ -35,3 +35,22 @@ class CorrectionForm(DurationMixin, FlaskForm):
 class CertificateForm(FlaskForm):
     period_from = DateField(_l("From"), validators=[InputRequired(), plausible_year])
     period_to = DateField(_l("To"), validators=[InputRequired(), plausible_year])
+    # Shown only when one's service was recorded by more than one community or organisation.
+    issuer = SelectField(_l("Issued by"), choices=[], validate_choice=False)
+
+
+class IssuerForm(FlaskForm):
+    responsible = StringField(
+        _l("Responsible person (负责人)"), validators=[DataRequired(), Length(max=100)]
+    )
+    handler = StringField(_l("Handler (经办人)"), validators=[Optional(), Length(max=100)])
+    contact = StringField(
+        _l("Contact (telephone or address)"), validators=[Optional(), Length(max=200)]
+    )
+
+
+class NationalExportForm(FlaskForm):
+    issuer = SelectField(_l("Community or organisation"), choices=[], validate_choice=False)
+    period_from = DateField(_l("From"), validators=[InputRequired(), plausible_year])
+    period_to = DateField(_l("To"), validators=[InputRequired(), plausible_year])
+    only_new = BooleanField(_l("Only service not exported before"))

@@ -1,12 +1,22 @@
 """Hours' public face: what the pages, the API, attendance and the jobs call. The work is done
 in records.py (records and corrections, what counts, totals), confirming.py (staff review and the
-overdue queue) and certificates.py."""
+overdue queue), certificates.py (certificates and the issuers' registers) and national.py
+(the national-system export)."""
 
 from neighbors.hours.certificates import (
+    certificate_for_issuer,
     certificate_token,
     issue_certificate,
+    issuer_key,
+    issuer_settings,
+    issuers_of,
+    managed_issuers,
     my_certificate,
     my_certificates,
+    register,
+    require_keeper,
+    revoke_certificate,
+    save_issuer_settings,
     verify_certificate,
     volunteer_number,
 )
@@ -19,6 +29,7 @@ from neighbors.hours.confirming import (
     records_to_confirm,
     review,
 )
+from neighbors.hours.national import export_file, last_exports, national_export
 from neighbors.hours.records import (
     Totals,
     correct_record,
@@ -42,13 +53,21 @@ __all__ = [
     "CONFIRM_WITHIN_WORKING_DAYS",
     "MAX_BULK",
     "Totals",
+    "certificate_for_issuer",
     "certificate_token",
     "correct_record",
     "is_effective",
     "event_records",
+    "export_file",
     "has_record",
     "is_overdue",
     "issue_certificate",
+    "issuer_key",
+    "issuer_settings",
+    "issuers_of",
+    "last_exports",
+    "managed_issuers",
+    "national_export",
     "my_certificate",
     "my_certificates",
     "my_records",
@@ -57,6 +76,10 @@ __all__ = [
     "records_to_confirm",
     "queue_overdue_digests",
     "record_for_staff",
+    "register",
+    "require_keeper",
+    "revoke_certificate",
+    "save_issuer_settings",
     "record_service",
     "recorded_people",
     "request_correction",

@@ -134,10 +134,11 @@ def certificates():
             "period_to": local_today(),
         }
     )
+    form.issuer.choices = [("", _("Choose…")), *hours.issuers_of(current_user)]
     if form.validate_on_submit():
         try:
             certificate = hours.issue_certificate(
-                current_user, form.period_from.data, form.period_to.data
+                current_user, form.period_from.data, form.period_to.data, form.issuer.data
             )
         except DomainError as error:
             show_error(form, error)
@@ -157,7 +158,7 @@ def show_certificate(serial):
         "hours/certificate.html",
         certificate=certificate,
         link=link,
-        qr=qr_svg(link),
+        qr=qr_svg(link, fluid=True),
         number=certificate.volunteer_number,
     )
 
@@ -169,7 +170,7 @@ def verify(token):
     except NotFound:
         return render_template("hours/verify.html", certificate=None), 404
     return render_template(
-        "hours/verify.html", certificate=certificate, name=mask_name(certificate.user.name)
+        "hours/verify.html", certificate=certificate, name=mask_name(certificate.name)
     )
 
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
+from neighbors.accounts import identity
 from neighbors.accounts import services as accounts
 from neighbors.accounts.models import User
 from neighbors.areas import services as areas
@@ -135,7 +136,8 @@ def add_stock(actor, item_id, *, quantity, reason):
 
 
 def find_person(actor, query):
-    """The person at the counter, by phone, e-mail or volunteer number (V00000012 or 12).
+    """The person at the counter, by phone, e-mail or volunteer number (ours, the national one,
+    or the account's V00000012 or 12).
 
     Staff only; the answer is the same for nobody and for a query that is not well formed.
     Raises NotAllowed, NotFound."""
@@ -146,7 +148,7 @@ def find_person(actor, query):
     if number and (query[:1] in "Vv" or len(query) < 11):
         person = db.session.get(User, int(number.group(1)))
     if person is None and query:
-        person = accounts.find_by_login(query)
+        person = identity.find_by_volunteer_number(query) or accounts.find_by_login(query)
     if person is None or not person.active:
         raise NotFound(_("Nobody has this phone or volunteer number."), code="person_not_found")
     return person

@@ -39,7 +39,7 @@ def inject_labels():
         "wish_status_label": lambda s: aid.STATUS_LABELS.get(s, s),
         "points_reason": lambda k: aid.REASON_LABELS.get(k, k),
         "mask_name": mask_name,
-        "volunteer_number": volunteer_number,
+        "volunteer_number": lambda person: volunteer_number(person) or "—",
         "wish_photo_shown": lambda wish: aid.shown(current_user, wish),
     }
 

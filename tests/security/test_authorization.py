@@ -112,6 +112,13 @@ ACCESS = {
     "attendance.walk_in": "organiser",
     "attendance.code_screen": "organiser",
     "hours.queue": "reviewer",
+    "certificates.register": "reviewer",
+    "certificates.issuer_settings": "reviewer",
+    "certificates.national_export": "reviewer",
+    "certificates.revoke": "scoped",
+    "certificates.national_download": "scoped",
+    "identity.edit": "user",
+    "identity.staff_view": "scoped",
     "hours.review": "reviewer",
     "hours.correct": "scoped",
     "hours.dashboard": "staff",
@@ -209,6 +216,7 @@ ACCESS = {
     "api.my_hours": "user",
     "api.issue_certificate": "user",
     "api.verify_certificate": "public",
+    "api.national_export": "reviewer",
     "api.list_funds": FOUNDATION,
     "api.create_fund": ("approver",),
     "api.record_donation": ("preparer",),
@@ -357,6 +365,11 @@ class World:
         )
         self.serial = certificate.serial
         self.certificate_token = hours.certificate_token(certificate)
+        *_file, run = hours.national_export(
+            factory.staff(), community=COMMUNITY,
+            period_from=local_today() - timedelta(days=30), period_to=local_today(),
+        )  # fmt: skip
+        self.export_id = run.id
         self.feed_token = events.calendar_feed(volunteer)
         party_members.declare_party_membership(
             volunteer,
@@ -446,6 +459,7 @@ class World:
             "filename": "style.css",
             "organisation_id": self.organisation_id,
             "grant_id": self.volunteer_grant_id,
+            "export_id": self.export_id,
             "membership_id": self.request_id,
             "report_id": self.report_id,
             "post_id": self.post_id,
@@ -541,8 +555,14 @@ def test_every_page_for_a_role_is_gated_before_it_reads_anything(app):
     for endpoint, access in ACCESS.items():
         if access in ("public", "user", "own", "organiser", "reviewer", "runs"):
             continue  # any signed-in person; the service decides by who it is
-        if endpoint == "api.review_record":
-            continue  # coordinators confirm their organisation's records (谁组织谁记录)
+        if endpoint in (
+            "api.review_record",
+            "certificates.revoke",
+            "certificates.national_download",
+        ):
+            # coordinators confirm their organisation's records (谁组织谁记录), revoke the
+            # certificates it issued (谁记录谁证明) and download its national-system exports
+            continue
         if endpoint in WISH_CLAIMER_OR_ASKER:
             continue  # the claimer may give a wish back and add its photo; the asker consents
         admitted = (

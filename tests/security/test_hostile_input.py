@@ -240,6 +240,10 @@ class World:
 
         self.confirmed_id = service("整理图书角", 3)
         hours.review(staff, [self.confirmed_id], confirm=True)
+        self.serial = hours.issue_certificate(
+            volunteer, local_today() - timedelta(days=30), local_today()
+        ).serial
+        self.community_key = f"community:{volunteer.home_community_id}"
         self.pending_id = service("陪伴老人", 2)
         party_members.declare_party_membership(
             volunteer,
@@ -823,6 +827,17 @@ FORMS = (
     Form("hours.certificates", "volunteer",
          lambda w: {"period_from": _days(-30), "period_to": _days(0)},
          pairs=(("period_from", "period_to"),)),
+    Form("identity.edit", "volunteer", lambda w: {
+        "id_type": "resident_id", "id_number": "11010519491231002X", "gender": "",
+        "birth_date": "", "national_number": "3201-0001", "guardian_name": "",
+        "guardian_phone": "", "guardian_consent_on": ""}),
+    Form("certificates.revoke", "staff", lambda w: {"sure": "yes", "reason": "记录有误"},
+         lambda w: {"serial": w.serial}),
+    Form("certificates.issuer_settings", "staff", lambda w: {
+        "responsible": "王建国", "handler": "李静", "contact": "024-23456789"}),
+    Form("certificates.national_export", "staff", lambda w: {
+        "issuer": w.community_key, "period_from": _days(-30), "period_to": _days(0),
+        "only_new": "y"}, pairs=(("period_from", "period_to"),)),
     Form("attendance.checkin", "volunteer", lambda w: {"code": w.code()},
          lambda w: {"event_id": w.live_id}),
     Form("hours.review", "staff",
@@ -1081,6 +1096,7 @@ QUERIES = (
           lambda w: {"code": "ST-W"}),
     Query("api.list_stations", None, lambda w: {"community": COMMUNITY}),
     Query("attendance.my_events", "volunteer", lambda w: {"past": "1"}),
+    Query("certificates.register", "staff", lambda w: {"issuer": w.community_key, "year": "2026"}),
     Query("admin.audit_log", "admin", lambda w: {
         "action": "ledger.", "actor": str(w.ids["staff"]), "object_type": "event",
         "object_id": "1", "date_from": _days(-30), "date_to": _days(0), "before": "1000"},

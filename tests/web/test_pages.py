@@ -68,7 +68,14 @@ PAGES = [
     Page("v-report-hours", "volunteer", "/my/hours/new"),
     Page("v-correction", "volunteer", "/my/hours/{own_record}/correction"),
     Page("v-certificates", "volunteer", "/my/certificates"),
-    Page("v-certificate", "volunteer", "/my/certificates/{serial}"),
+    Page("v-certificate", "volunteer", "/my/certificates/{serial}", shot=True),
+    Page("v-identity", "volunteer", "/profile/identity"),
+    Page("s-certificates", "staff", "/staff/certificates", shot=True),
+    Page("s-issuer", "staff", "/staff/certificates/issuer"),
+    Page("s-revoke", "staff", "/staff/certificates/{serial}/revoke"),
+    Page("s-national-export", "staff", "/staff/national-export"),
+    Page("s-identity", "staff", "/staff/people/{volunteer}/identity"),
+    Page("c-certificates", "coordinator", "/staff/certificates"),
     Page("v-calendar", "volunteer", "/my/calendar", shot=True),
     Page("v-calendar-renew", "volunteer", "/my/calendar?renew=1"),
     Page("v-profile", "volunteer", "/profile"),
@@ -198,7 +205,10 @@ def ids(app):
         )
         record = next(row[0] for row in hours.my_records(volunteer) if row[0].status == "confirmed")
         certificate = hours.issue_certificate(
-            volunteer, local_today() - timedelta(days=60), local_today()
+            volunteer,
+            local_today() - timedelta(days=60),
+            local_today(),
+            f"community:{volunteer.home_community_id}",
         )
         now = utcnow()
         ended = events.create_event(
