@@ -29,7 +29,7 @@ from neighbors.core.exports import (
 from neighbors.core.permissions import FOUNDATION_ROLES, Role
 from neighbors.core.privacy import mask_name
 from neighbors.core.timezone import local_today
-from neighbors.foundation import exports, ledger
+from neighbors.foundation import exports, ledger, vouchers
 from neighbors.foundation import reports as foundation_reports
 from neighbors.foundation import services as foundation
 from neighbors.foundation.forms import DonationForm, FundForm, ReversalForm, SubsidyForm
@@ -265,13 +265,27 @@ def beneficiary(beneficiary_id):
 @role_required(*foundation_reports.READERS)
 def ledger_page():
     period = _period()
-    page = foundation_reports.ledger_page(current_user, cursor=request.args.get("cursor"))
+    funds = foundation_reports.detail_choices(current_user)
+    fund = request.args.get("fund") if request.args.get("fund") in {f.code for f in funds} else None
+    cursor = request.args.get("cursor")
+    page = foundation_reports.ledger_page(current_user, cursor, 50, *period, fund_code=fund)
     return render_template(
         "foundation/ledger.html",
         page=page,
         period=period,
+        funds=funds,
+        fund=fund,
         statement=foundation_reports.statement(current_user, *period),
     )
+
+
+@bp.get("/ledger/entries/<int:entry_id>")
+@role_required(*foundation_reports.READERS)
+def voucher(entry_id):
+    """The printable accounting voucher (记账凭证) of one entry."""
+    found = vouchers.voucher(current_user, entry_id, foundation_reports.READERS)
+    unit = foundation_reports.foundation_name()
+    return render_template("foundation/voucher.html", voucher=found, unit=unit)
 
 
 @bp.get("/ledger.<any(csv, xlsx, beancount):fmt>")
