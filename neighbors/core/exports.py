@@ -169,6 +169,13 @@ class _Sheet:
 
     def write(self, values):
         self.row += 1
+        # A long text wraps in its cell; the row is made tall enough for it (readers do not
+        # fit a row's height to wrapped text on opening). Before the cells: memory is constant.
+        lines = max(
+            (-(-display_width(v) // (WIDEST - 2)) for v in values if isinstance(v, str)), default=1
+        )
+        if lines > 1:
+            self.sheet.set_row(self.row, 15 * lines)
         for column, value in enumerate(values):
             if value is None:
                 continue
