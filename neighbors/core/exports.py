@@ -15,6 +15,7 @@ from decimal import Decimal
 import xlsxwriter
 from flask import Response
 from flask_babel import gettext as _
+from xlsxwriter.utility import xl_range
 
 from neighbors.core.timezone import local_now, to_local
 
@@ -159,9 +160,9 @@ class _Sheet:
         )
         self.sheet.write_string(1, 0, subtitle)
         self.heading = TITLE_ROWS
-        self.lines = (
-            display_width(f"{report.owner} · {report.name}") * 1.4,
-            display_width(subtitle),
+        # The title's font is larger: its width in the body's characters is about 1.4 times.
+        self.title_width = max(
+            display_width(f"{report.owner} · {report.name}") * 1.4, display_width(subtitle)
         )
         for column, c in enumerate(self.columns):
             self.sheet.write_string(self.heading, column, str(c.header), self.header)
@@ -184,9 +185,8 @@ class _Sheet:
                 self.totals[column] += Decimal(value)
             self._cell(self.row, column, c, value)
 
-    def _cell(self, row, column, c, value, formats=None):
-        formats = formats or self.formats
-        kind = c.kind
+    def _cell(self, row, column, c, value):
+        formats, kind = self.formats, c.kind
         if kind == "label":
             value = str((c.labels or {}).get(value, value))
         if kind in ("money", "number", "int") and not isinstance(value, bool):
@@ -219,7 +219,7 @@ class _Sheet:
                 c = self.columns[column]
                 kind = c.kind if c.kind in FORMATS else "number"
                 if last > self.heading:
-                    cells = xlsxwriter.utility.xl_range(self.heading + 1, column, last, column)
+                    cells = xl_range(self.heading + 1, column, last, column)
                     self.sheet.write_formula(
                         self.row, column, f"=SUBTOTAL(9,{cells})", self.bold[kind], float(total)
                     )
@@ -228,7 +228,7 @@ class _Sheet:
                 self._widen(column, f"{total:,.2f}")
             self._widen(0, _("Total"))
         # The title is read on the page too: the columns together are at least as wide.
-        missing = max(self.lines) - sum(self.widths)
+        missing = self.title_width - sum(self.widths)
         if missing > 0:
             self.widths[-1] += missing
         for column, width in enumerate(self.widths):
