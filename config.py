@@ -31,6 +31,9 @@ class Config:
     # dated on it and nothing is posted before it. Unset: 1 January of the year of the first
     # voucher (of this year, while the ledger is empty).
     BOOKS_START = None
+    # The foundation's name as its vouchers and spreadsheets print it (核算单位), e.g.
+    # 某某社区基金会. Unset: "Community foundation" in the reader's language.
+    FOUNDATION_NAME = None
     BABEL_DEFAULT_LOCALE = "zh"
     LANGUAGES = {"zh": "简体中文", "en": "English"}
     PRIVACY_NOTICE_VERSION = "2026-11"

@@ -114,20 +114,23 @@ def run(kind):
         from sqlalchemy import select
 
         from neighbors import create_app
+        from neighbors.core.exports import Report
         from neighbors.extensions import db
         from neighbors.foundation import exports
         from neighbors.foundation.models import Fund
 
         app = create_app()
-        with app.app_context(), open(os.devnull, "wb") as sink:
+        with app.test_request_context(), open(os.devnull, "wb") as sink:
             if kind == "csv":  # what the app serves on PostgreSQL
                 for chunk in exports.csv_copy_stream():
                     sink.write(chunk)
             elif kind == "csv-python":  # the writer SQLite uses
                 for chunk in exports.csv_stream(exports.ledger_lines()):
                     sink.write(chunk)
-            elif kind == "xlsx":
-                with exports.xlsx_file(exports.ledger_lines()) as handle:
+            elif kind == "xlsx":  # the people's layout: labels, formats, widths, totals
+                columns = exports.ledger_columns()
+                report = Report("基金会", "账簿", "bench", columns)
+                with exports.xlsx_file(report, exports.ledger_lines()) as handle:
                     while handle.read(1 << 20):
                         pass
             else:

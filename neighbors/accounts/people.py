@@ -62,6 +62,14 @@ def revoke_role(
 # -- the web -------------------------------------------------------------------------------------
 
 
+def names_of(user_ids):
+    """{user id: name} for the ids given (None left out): who signed a document, by name."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
 def find_people(actor, text, limit=50):
     """People whose name contains the text, or whose e-mail or mobile number it is, within the
     actor's scope (admins: everyone). Raises NotAllowed (not an admin or area staff)."""

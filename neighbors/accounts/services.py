@@ -41,7 +41,7 @@ from neighbors.accounts.imports import (
     user_exists,
 )
 from neighbors.accounts.notices import channels_of, notify
-from neighbors.accounts.people import grant_role, revoke_role
+from neighbors.accounts.people import grant_role, names_of, revoke_role
 from neighbors.accounts.phones import (
     issue_code_token,
     request_code,
@@ -73,6 +73,7 @@ __all__ = [
     "issue_code_token",
     "issue_token",
     "login_key",
+    "names_of",
     "normalize_email",
     "normalize_phone",
     "notify",

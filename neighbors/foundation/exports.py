@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from neighbors.core.exports import FORMULA_STARTS, csv_bytes_stream, xlsx_writer
+from neighbors.core.exports import FORMULA_STARTS, Column, csv_bytes_stream, xlsx_writer
 from neighbors.extensions import db
 from neighbors.foundation.ledger import ACCOUNTS, BANK, is_opening
 from neighbors.foundation.models import Fund, FundKind, JournalEntry, Posting
@@ -124,14 +125,28 @@ def csv_copy_stream(date_from=None, date_to=None, fund_code=None):
             yield bytes(chunk)
 
 
-def xlsx_file(lines):
+def ledger_columns():
+    """The ledger's XLSX columns in the reader's language (its CSV keeps HEADER's codes)."""
+    return [
+        Column(_("Date"), "date"),
+        Column(_("Voucher")),
+        Column(_("Summary")),
+        Column(_("Fund")),
+        Column(_("Account")),
+        Column(_("Account name")),
+        Column(_("Debit"), "money", total=True),
+        Column(_("Credit"), "money", total=True),
+    ]
+
+
+def xlsx_file(report, lines):
     """The ledger as an XLSX workbook in a temporary file (see core.exports.xlsx_writer), for
-    the response to stream. Returns the open file."""
+    the response to stream: ledger_lines() without the entry ids, which the CSV keeps for
+    machines. Returns the open file."""
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - the response streams and closes it
-    with xlsx_writer(handle, "ledger") as write:
-        write(HEADER)
-        for row in lines:
-            write(row)
+    with xlsx_writer(handle, report) as write:
+        for day, voucher, _id, summary, fund, account, name, debit, credit, _rev in lines:
+            write([day, voucher, summary, fund, account, name, debit, credit])
     handle.seek(0)
     return handle
 

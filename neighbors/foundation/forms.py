@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from neighbors.events.forms import plausible_year
+from neighbors.foundation.labels import CHANNELS, DONOR_KINDS
 from neighbors.foundation.ledger import LIMIT
 from neighbors.web.forms import DecimalField, IntegerField, OnceForm
 
@@ -71,23 +72,14 @@ class DonationForm(OnceForm):
     received_on = DateField(_l("Received on"), validators=[InputRequired(), plausible_year])
     donor_kind = SelectField(
         _l("Donor"),
-        choices=[
-            SelectChoice("person", _l("A person")),
-            SelectChoice("organisation", _l("An organisation")),
-        ],
+        choices=[SelectChoice(code, label) for code, label in DONOR_KINDS.items()],
     )
     donor_name = StringField(_l("Donor's name"), validators=[Optional(), Length(max=200)])
     anonymous = BooleanField(_l("Anonymous donation"))
     publish_consent = BooleanField(_l("The donor agrees to have their name published"))
     channel = SelectField(
         _l("Channel"),
-        choices=[
-            SelectChoice("bank_transfer", _l("Bank transfer")),
-            SelectChoice("cash", _l("Cash")),
-            SelectChoice("wechat", _l("WeChat Pay")),
-            SelectChoice("alipay", _l("Alipay")),
-            SelectChoice("other", _l("Other")),
-        ],
+        choices=[SelectChoice(code, label) for code, label in CHANNELS.items()],
     )
     receipt_code = StringField(_l("Official receipt code"), validators=[Optional(), Length(max=40)])
     receipt_number = StringField(

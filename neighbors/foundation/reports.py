@@ -4,6 +4,7 @@ checked for role; and the public disclosure, which names donors only with their 
 import re
 from datetime import UTC, date, datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -12,11 +13,13 @@ from neighbors.core import audit
 from neighbors.core import exports as core_exports
 from neighbors.core.db import is_postgresql, transaction
 from neighbors.core.errors import Invalid
+from neighbors.core.exports import Column, Report
 from neighbors.core.permissions import Role, require_role
 from neighbors.core.privacy import mask_name
 from neighbors.core.timezone import to_local
 from neighbors.extensions import db
 from neighbors.foundation import exports, ledger
+from neighbors.foundation.labels import CHANNELS, SUBSIDY_STATES
 from neighbors.foundation.models import (
     Beneficiary,
     Donation,
@@ -92,11 +95,19 @@ def export(actor, fmt, date_from, date_to, fund_code=None):
     if fmt == "csv":
         return exports.csv_stream(lines), MIMETYPES[fmt]
     if fmt == "xlsx":
-        handle = exports.xlsx_file(lines)
+        period = _period_text(date_from, date_to, fund_code)
+        report = Report(foundation_name(), _("Ledger"), period, exports.ledger_columns())
+        handle = exports.xlsx_file(report, lines)
         return _chunks(handle), MIMETYPES[fmt]
     funds = db.session.scalars(select(Fund).order_by(Fund.code)).all()
     text = exports.beancount_stream(funds, lines)
     return (chunk.encode() for chunk in text), MIMETYPES[fmt]
+
+
+def _period_text(date_from, date_to, fund_code=None):
+    """The period a report covers, as its title row says it (and its fund, when one)."""
+    period = f"{date_from or '…'} – {date_to or '…'}"
+    return f"{period} · {_('Fund')} {fund_code}" if fund_code else period
 
 
 def _chunks(handle, size=64 * 1024):
@@ -129,23 +140,28 @@ def detail(actor, fund_code, account, date_from, date_to, export=None):
     return fund, exports.detail_ledger(fund.code, account, date_from, date_to)
 
 
+def foundation_name():
+    """The unit whose books these are, as its documents name it (FOUNDATION_NAME)."""
+    return current_app.config.get("FOUNDATION_NAME") or _("Community foundation")
+
+
 def donation_list(actor, year, fmt):
-    """The year's donations for a spreadsheet (written to the audit log): anonymous donors stay
-    anonymous.
+    """The year's donations for a spreadsheet, as columns and rows (written to the audit
+    log): anonymous donors stay anonymous.
 
     Raises NotAllowed (accountants and approvers).
     """
     require_role(actor, *READERS)
     audit.record_export(actor, "donations", format=fmt, year=year)
-    header = [
-        _("Acknowledgement"),
-        _("Received on"),
-        _("Donor"),
-        _("Fund"),
-        _("Channel"),
-        _("Amount (yuan)"),
-        _("Official receipt code"),
-        _("Official receipt number"),
+    columns = [
+        Column(_("Acknowledgement")),
+        Column(_("Received on"), "date"),
+        Column(_("Donor")),
+        Column(_("Fund")),
+        Column(_("Channel"), "label", CHANNELS),
+        Column(_("Amount (yuan)"), "money", total=True),
+        Column(_("Official receipt code")),
+        Column(_("Official receipt number")),
     ]
     rows = db.session.execute(
         select(Donation, Fund.code)
@@ -153,7 +169,7 @@ def donation_list(actor, year, fmt):
         .where(Donation.received_on.between(date(year, 1, 1), date(year, 12, 31)))
         .order_by(Donation.ack_number)
     ).all()
-    return header, [
+    return columns, [
         [
             d.ack_number,
             d.received_on,
@@ -169,21 +185,21 @@ def donation_list(actor, year, fmt):
 
 
 def subsidy_list(actor, year, fmt):
-    """The year's subsidies for a spreadsheet (written to the audit log): beneficiaries masked
-    (张*), no ID or phone.
+    """The year's subsidies for a spreadsheet, as columns and rows (written to the audit
+    log): beneficiaries masked (张*), no ID or phone.
 
     Raises NotAllowed (accountants and approvers).
     """
     require_role(actor, *READERS)
     audit.record_export(actor, "subsidies", format=fmt, year=year)
-    header = [
-        "#",
-        _("Beneficiary"),
-        _("Fund"),
-        _("Amount (yuan)"),
-        _("Status"),
-        _("Reason"),
-        _("Paid on"),
+    columns = [
+        Column("#", "int"),
+        Column(_("Beneficiary")),
+        Column(_("Fund")),
+        Column(_("Amount (yuan)"), "money", total=True),
+        Column(_("Status"), "label", SUBSIDY_STATES),
+        Column(_("Reason")),
+        Column(_("Paid on"), "date"),
     ]
     rows = db.session.execute(
         select(Subsidy, Beneficiary.name, Fund.code)
@@ -195,7 +211,7 @@ def subsidy_list(actor, year, fmt):
         )
         .order_by(Subsidy.id)
     ).all()
-    return header, [
+    return columns, [
         [
             s.id,
             mask_name(name),

@@ -13,18 +13,27 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from neighbors.core.errors import DomainError
-from neighbors.core.exports import CSV, XLSX, csv_bytes, csv_bytes_stream, download, xlsx_bytes
+from neighbors.core.exports import (
+    CSV,
+    XLSX,
+    Column,
+    Report,
+    csv_bytes,
+    csv_bytes_stream,
+    download,
+    xlsx_bytes,
+)
 from neighbors.core.permissions import FOUNDATION_ROLES, Role
 from neighbors.core.privacy import mask_name
 from neighbors.core.timezone import local_today
-from neighbors.foundation import exports, ledger
+from neighbors.foundation import exports, ledger, vouchers
 from neighbors.foundation import reports as foundation_reports
 from neighbors.foundation import services as foundation
 from neighbors.foundation.forms import DonationForm, FundForm, ReversalForm, SubsidyForm
+from neighbors.foundation.labels import FUND_KINDS, SUBSIDY_STATES
 from neighbors.foundation.models import FundKind, SubsidyStatus
 from neighbors.web import role_required
 from neighbors.web.forms import new_form_token, once_key, options, show_error, year_arg
@@ -32,26 +41,37 @@ from neighbors.web.forms import new_form_token, once_key, options, show_error, y
 bp = Blueprint("foundation", __name__, template_folder="templates", url_prefix="/foundation")
 public = Blueprint("disclosure", __name__, template_folder="templates")
 
-FUND_KINDS = {
-    FundKind.UNRESTRICTED: _l("Unrestricted"),
-    FundKind.RESTRICTED: _l("Restricted"),
-    FundKind.CUSTODIAL: _l("Custodial"),
-}
-SUBSIDY_STATES = {
-    SubsidyStatus.PREPARED: _l("Waiting for approval"),
-    SubsidyStatus.APPROVED: _l("Approved, to be paid"),
-    SubsidyStatus.PAID: _l("Paid"),
-    SubsidyStatus.REJECTED: _l("Rejected"),
-}
-
 
 @bp.app_context_processor
 def inject_labels():
     return {
         "fund_kind_label": lambda kind: FUND_KINDS[FundKind(kind)],
         "subsidy_status_label": lambda status: SUBSIDY_STATES[SubsidyStatus(status)],
-        "account_name": lambda code: f"{code} {ledger.ACCOUNTS[code][1]}",
+        "account_name": account_name,
     }
+
+
+def account_name(code):
+    return f"{code} {ledger.ACCOUNTS[code][1]}"
+
+
+def detail_columns():
+    """The detail ledger's XLSX columns; its CSV keeps DETAIL_HEADER's codes."""
+    rows = {
+        "opening": _("Opening balance"),
+        "line": "",
+        "month": _("Month total"),
+        "year_to_date": _("Year to date"),
+    }
+    return [
+        Column(_("Row"), "label", rows),
+        Column(_("Date"), "date"),
+        Column(_("Voucher")),
+        Column(_("Summary")),
+        Column(_("Debit"), "money"),
+        Column(_("Credit"), "money"),
+        Column(_("Balance"), "money"),
+    ]
 
 
 @bp.get("/")
@@ -245,13 +265,27 @@ def beneficiary(beneficiary_id):
 @role_required(*foundation_reports.READERS)
 def ledger_page():
     period = _period()
-    page = foundation_reports.ledger_page(current_user, cursor=request.args.get("cursor"))
+    funds = foundation_reports.detail_choices(current_user)
+    fund = request.args.get("fund") if request.args.get("fund") in {f.code for f in funds} else None
+    cursor = request.args.get("cursor")
+    page = foundation_reports.ledger_page(current_user, cursor, 50, *period, fund_code=fund)
     return render_template(
         "foundation/ledger.html",
         page=page,
         period=period,
+        funds=funds,
+        fund=fund,
         statement=foundation_reports.statement(current_user, *period),
     )
+
+
+@bp.get("/ledger/entries/<int:entry_id>")
+@role_required(*foundation_reports.READERS)
+def voucher(entry_id):
+    """The printable accounting voucher (记账凭证) of one entry."""
+    found = vouchers.voucher(current_user, entry_id, foundation_reports.READERS)
+    unit = foundation_reports.foundation_name()
+    return render_template("foundation/voucher.html", voucher=found, unit=unit)
 
 
 @bp.get("/ledger.<any(csv, xlsx, beancount):fmt>")
@@ -273,11 +307,13 @@ def list_export(what, fmt):
         if what == "donations"
         else (foundation_reports.subsidy_list)
     )
-    header, rows = make(current_user, year, fmt)
+    columns, rows = make(current_user, year, fmt)
     name = f"{what}-{year}.{fmt}"
     if fmt == "csv":
-        return download(csv_bytes(header, rows), CSV, name)
-    return download(xlsx_bytes(str(year), header, rows), XLSX, name)
+        return download(csv_bytes([c.header for c in columns], rows), CSV, name)
+    title = _("Donations") if what == "donations" else _("Subsidies")
+    report = Report(foundation_reports.foundation_name(), title, str(year), columns)
+    return download(xlsx_bytes(report, rows), XLSX, name)
 
 
 @bp.get("/detail")
@@ -293,14 +329,20 @@ def detail():
             period=(date_from, date_to),
             accounts=ledger.ACCOUNTS,
         )
-    export = "csv" if request.args.get("format") == "csv" else None
+    export = request.args.get("format") if request.args.get("format") in ("csv", "xlsx") else None
     fund, rows = foundation_reports.detail(
         current_user, request.args.get("fund", ""), account, date_from, date_to, export
     )
     if export:
-        body = csv_bytes_stream(exports.DETAIL_HEADER, exports.detail_rows(rows))
-        name = f"detail-{fund.code}-{account}-{date_from}-{date_to}.csv"
-        return download(stream_with_context(body), CSV, name)
+        name = f"detail-{fund.code}-{account}-{date_from}-{date_to}.{export}"
+        lines = exports.detail_rows(rows)
+        if export == "csv":
+            body = csv_bytes_stream(exports.DETAIL_HEADER, lines)
+            return download(stream_with_context(body), CSV, name)
+        title = f"{_('Detail ledger')} · {fund.code} {fund.name} · {account_name(account)}"
+        period = f"{date_from} – {date_to}"
+        report = Report(foundation_reports.foundation_name(), title, period, detail_columns())
+        return download(xlsx_bytes(report, lines), XLSX, name)
     return render_template(
         "foundation/detail.html",
         fund=fund,

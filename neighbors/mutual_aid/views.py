@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError
-from neighbors.core.exports import XLSX, download, xlsx_bytes
+from neighbors.core.exports import XLSX, Column, Report, download, xlsx_bytes
 from neighbors.core.paging import cursor_arg
 from neighbors.core.permissions import Role, has_role, managed_community_ids, require_role
 from neighbors.core.privacy import mask_name
@@ -320,6 +320,12 @@ def shop_report():
     code = (request.args.get("community") or "").strip()[:20]
     month = (request.args.get("month") or aid.this_month()).strip()[:7]
     community, rows = aid.monthly_report(current_user, code, month)
-    header = [_("Item"), _("Quantity"), _("Points"), _("Redemptions")]
-    return download(xlsx_bytes(month, header, rows), XLSX,
+    columns = [
+        Column(_("Item")),
+        Column(_("Quantity"), "int", total=True),
+        Column(_("Points"), "int", total=True),
+        Column(_("Redemptions"), "int", total=True),
+    ]
+    report = Report(community.name, _("Love supermarket"), month, columns)
+    return download(xlsx_bytes(report, rows), XLSX,
                     f"love-supermarket-{community.code}-{month}.xlsx")  # fmt: skip

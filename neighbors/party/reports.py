@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from neighbors.core import audit
+from neighbors.core.exports import Column, Report
 from neighbors.core.permissions import Role, require_role
 from neighbors.hours import services as hours
 from neighbors.party import members as party_members
@@ -61,18 +62,19 @@ def party_report(actor, year, work_unit=None, export=None):
     return rows
 
 
-def party_table(rows):
-    """The feedback table's header and rows, for CSV and XLSX."""
-    header = [
-        _("Name"),
-        _("Work unit"),
-        _("Party branch"),
-        _("Community"),
-        _("Report-in date"),
-        _("Report-in confirmed"),
-        _("Activities"),
-        _("Hours"),
-        _("Evaluation"),
+def party_table(rows, year, unit=None):
+    """The feedback table as a report (its title: the communities, the year, the unit) and
+    its rows, for CSV and XLSX."""
+    columns = [
+        Column(_("Name")),
+        Column(_("Work unit")),
+        Column(_("Party branch")),
+        Column(_("Community")),
+        Column(_("Report-in date"), "date"),
+        Column(_("Report-in confirmed")),
+        Column(_("Activities"), "int", total=True),
+        Column(_("Hours"), "number", total=True),
+        Column(_("Evaluation")),
     ]
     body = [
         [
@@ -88,4 +90,7 @@ def party_table(rows):
         ]
         for r in rows
     ]
-    return header, body
+    communities = sorted({row.community for row in rows})
+    owner = "、".join(communities[:3]) + ("…" if len(communities) > 3 else "")
+    period = f"{year}" + (f" · {unit}" if unit else "")
+    return Report(owner or _("Community"), _("Party members' service"), period, columns), body

@@ -97,8 +97,8 @@ def report(fmt=None):
     if fmt is None:
         units = sorted({row.work_unit for row in rows})
         return render_template("party/report.html", rows=rows, year=year, units=units)
-    header, body = reports.party_table(rows)
+    report, body = reports.party_table(rows, year, unit)
     name = f"party-members-{year}.{fmt}"
     if fmt == "csv":
-        return download(csv_bytes(header, body), CSV, name)
-    return download(xlsx_bytes(str(year), header, body), XLSX, name)
+        return download(csv_bytes([c.header for c in report.columns], body), CSV, name)
+    return download(xlsx_bytes(report, body), XLSX, name)

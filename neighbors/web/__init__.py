@@ -108,6 +108,12 @@ def timespan(start, end):
     return f"{when(start)} – {format_datetime(end, 'HH:mm') if same_day else when(end)}"
 
 
+@bp.app_template_filter("money")
+def money(amount):
+    """An amount of yuan as accountants write it: thousands separated, two decimals."""
+    return f"{amount:,.2f}" if amount is not None else ""
+
+
 @bp.app_template_filter("hours_unit")
 def hours_unit(minutes):
     """Minutes as hours with their unit, always: "1.5 hours" / "1.5 小时"."""

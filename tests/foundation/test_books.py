@@ -53,7 +53,7 @@ def test_an_opening_balance_is_the_opening_not_income(app, client, team):
     assert [(r[4], r[-1]) for r in rows if r[0] == "line"] == [("2000.00", "52000.00")]
     assert rows[-1][0] == "year_to_date" and rows[-1][4] == "2000.00"
     statement = accountant.get("/foundation/ledger", headers=EN, query_string=period).text
-    assert "50000.00" in statement and "52000.00" in statement
+    assert "50,000.00" in statement and "52,000.00" in statement  # as accountants write it
 
     page = client.get("/disclosure", headers=EN, query_string={"year": gift_day.year}).text
     assert "2000.00" in page and "50000.00" not in page and "52000.00" not in page

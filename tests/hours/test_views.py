@@ -5,13 +5,12 @@ import io
 import re
 from datetime import date, timedelta
 
-import openpyxl
-
 from neighbors.core.timezone import local_today
 from neighbors.hours import services as hours
 from neighbors.party import members as party_members
 from tests.clients import log_in, post_form
 from tests.factories import person
+from tests.sheets import table
 
 EN = {"Accept-Language": "en"}
 
@@ -81,11 +80,10 @@ def test_attendance_sheet_complete_and_party_exports(app, client, hours_factory)
     post_form(client, "/staff/hours/review", {"record": ids, "decision": "confirm"})
 
     xlsx = client.get("/staff/party-report.xlsx")
-    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[1][1] == '=HYPERLINK("x")'  # kept as the text it is
-    assert sheet.cell(row=2, column=2).data_type == "s"  # a string, never run as a formula
-    assert rows[1][6] == 1 and rows[1][7] == 1  # one activity, one hour: numbers, not text
+    sheet = table(xlsx.data)
+    assert sheet.body[0][1] == '=HYPERLINK("x")'  # kept as the text it is
+    assert sheet.sheet.cell(row=4, column=2).data_type == "s"  # text, never run as a formula
+    assert sheet.body[0][6] == 1 and sheet.body[0][7] == 1  # one activity, one hour: numbers
     data = client.get("/staff/party-report.csv").data
     assert data.startswith("\ufeff".encode())
     (header, row) = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))

@@ -1,10 +1,8 @@
 """Points from confirmed service (corrections post the difference, the ledger refuses changes)
 and the love supermarket's counter (points and stock together, reversal, report)."""
 
-import io
 from datetime import timedelta
 
-import openpyxl
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
@@ -21,6 +19,7 @@ from neighbors.mutual_aid import points as aid_points
 from neighbors.mutual_aid import services as aid
 from neighbors.mutual_aid.models import PointsEntry, ShopItem
 from tests.factories import COMMUNITY
+from tests.sheets import table
 
 
 def served(hood, minutes, who=None):
@@ -161,9 +160,8 @@ def test_the_report_downloads_as_a_workbook(hood, client, app):
     log_in(client, hood.staff_email)
     response = client.get(f"/staff/shop/report.xlsx?community={COMMUNITY}&month={aid.this_month()}")
     assert response.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[1][:3] == ("大米 5kg", 3, 30)
+    sheet = table(response.data)
+    assert sheet.body[0][:3] == ("大米 5kg", 3, 30)
 
 
 def test_the_points_history_comes_in_pages(hood):

@@ -135,6 +135,7 @@ ACCESS = {
     "foundation.confirm_step": FOUNDATION,
     "foundation.beneficiary": ("approver", "cashier"),
     "foundation.ledger_page": ("accountant", "approver"),
+    "foundation.voucher": ("accountant", "approver"),
     "foundation.detail": ("accountant", "approver"),
     "foundation.export": ("accountant", "approver"),
     "foundation.list_export": ("accountant", "approver"),

@@ -1,5 +1,7 @@
 """End to end in a real headless Chromium: register, log in, see the profile, switch language."""
 
+import re
+import shutil
 import threading
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from neighbors.accounts import services as accounts
 from neighbors.areas import services as areas
 from neighbors.core.timezone import local_today
 from tests.factories import COMMUNITY, DEMO_AREAS, PASSWORD
+from tests.office import pdf_pages
 
 pytestmark = pytest.mark.browser
 
@@ -260,3 +263,13 @@ def test_donation_subsidy_payment_and_the_accountant_downloads_the_ledger(browse
         accountant.get_by_role("link", name="CSV").click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "500.00" in text and "120.00" in text
+
+    # The newest voucher (the subsidy paid) prints as one A4 page, whole.
+    accountant.get_by_role("link", name=re.compile(r"^JZ\d{4}-")).first.click()
+    assert accountant.get_by_role("heading", name="Accounting voucher").is_visible()
+    pdf = Path(download.value.path()).with_name("voucher.pdf")
+    accountant.pdf(path=str(pdf), format="A4")
+    if shutil.which("pdftotext"):
+        (page,) = pdf_pages(pdf)  # one page
+        for seen in ("120.00", "壹佰贰拾元整", "Prepared by: preparer", "Cashier: cashier"):
+            assert seen in page, seen

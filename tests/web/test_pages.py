@@ -110,6 +110,7 @@ PAGES = [
     Page("f-reject", "approver", "/foundation/subsidies/{prepared}/reject"),
     Page("f-beneficiary", "approver", "/foundation/beneficiaries/{beneficiary}"),
     Page("f-ledger", "accountant", "/foundation/ledger", shot=True),
+    Page("f-voucher", "accountant", "/foundation/ledger/entries/{entry}", shot=True),
     Page("f-detail-choose", "accountant", "/foundation/detail"),
     Page("f-detail", "accountant", "/foundation/detail?fund=GEN"),
     Page("f-reverse", "approver", "/foundation/ledger/entries/{entry}/reverse"),

@@ -1,0 +1,1 @@
+"""Documents as their readers open and print them."""
