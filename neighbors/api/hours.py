@@ -87,7 +87,7 @@ def national_export():
         message = _("Give from and to as dates such as 2026-01-01, and an organisation by its id.")
         hours.require_keeper(actor)  # who may not export hears so before what is malformed
         raise Invalid.from_fields({"from": message, "to": message}) from None
-    title, header, rows, _run = hours.national_export(
+    report, rows, _run = hours.national_export(
         actor,
         community=args.get("community") or None,
         organisation=int(organisation) if organisation else None,
@@ -96,7 +96,7 @@ def national_export():
         only_new=args.get("only_new") in ("1", "true", "yes"),
     )
     name = f"national-system-{period[0]:%Y%m%d}-{period[1]:%Y%m%d}.xlsx"
-    return download(xlsx_bytes(title, header, rows), XLSX, name)
+    return download(xlsx_bytes(report, rows), XLSX, name)
 
 
 @bp.get("/certificates/verify/<token>")

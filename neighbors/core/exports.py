@@ -59,12 +59,20 @@ class Column:
 @dataclass(frozen=True)
 class Report:
     """What a workbook says it is: whose (the foundation or the community), which report, for
-    which period, and its columns."""
+    which period, and its columns. Not `titled`: the header is the first row, for a file
+    another system imports (the national volunteer system's bulk import)."""
 
     owner: str
     name: str
     period: str
     columns: Sequence[Column] = field(default_factory=tuple)
+    titled: bool = True
+
+
+def owners(names):
+    """A report's owner when it covers several communities: the first three, then "…"."""
+    names = sorted(set(names))
+    return "、".join(names[:3]) + ("…" if len(names) > 3 else "") or _("Community")
 
 
 def download(body, content_type, filename, *, inline=False):
@@ -153,6 +161,14 @@ class _Sheet:
         self.bold_text = add({"bold": True, "top": 1})
         self.widths = [display_width(c.header) + 3 for c in self.columns]  # + the filter button
         self.totals = [Decimal(0) if c.total else None for c in self.columns]
+        self.heading, self.title_width = 0, 0
+        if report.titled:
+            self._title(report)
+        for column, c in enumerate(self.columns):
+            self.sheet.write_string(self.heading, column, str(c.header), self.header)
+        self.row = self.heading
+
+    def _title(self, report):
         generated = local_now().strftime("%Y-%m-%d %H:%M")
         self.sheet.write_string(0, 0, f"{report.owner} · {report.name}", self.title)
         subtitle = _(
@@ -164,9 +180,6 @@ class _Sheet:
         self.title_width = max(
             display_width(f"{report.owner} · {report.name}") * 1.4, display_width(subtitle)
         )
-        for column, c in enumerate(self.columns):
-            self.sheet.write_string(self.heading, column, str(c.header), self.header)
-        self.row = self.heading
 
     def write(self, values):
         self.row += 1

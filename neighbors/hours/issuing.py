@@ -106,7 +106,7 @@ def national_export():
     form.issuer.choices = managed
     if form.validate_on_submit():
         try:
-            _title, _header, _rows, run = hours.national_export(
+            _report, _rows, run = hours.national_export(
                 current_user,
                 issuer=form.issuer.data,
                 period_from=form.period_from.data,
@@ -133,6 +133,6 @@ def national_export():
 @bp.get("/staff/national-export/<int:export_id>.xlsx")
 @login_required
 def national_download(export_id):
-    title, header, rows, run = hours.export_file(current_user, export_id)
+    report, rows, run = hours.export_file(current_user, export_id)
     name = f"national-system-{run.period_from:%Y%m%d}-{run.period_to:%Y%m%d}-{run.id}.xlsx"
-    return download(xlsx_bytes(title, header, rows), XLSX, name)
+    return download(xlsx_bytes(report, rows), XLSX, name)

@@ -17,6 +17,7 @@ from neighbors.areas.models import Community
 from neighbors.core import audit, privacy
 from neighbors.core.db import transaction
 from neighbors.core.errors import Invalid, NotFound
+from neighbors.core.exports import Column, Report
 from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.hours.certificates import IssuerRef, issuer_name, require_issuer, require_keeper
@@ -26,19 +27,22 @@ from neighbors.hours.records import is_effective
 logger = logging.getLogger(__name__)
 
 # The national system's own words: the import is read by it, whatever the reader's language.
-COLUMNS = (
-    "姓名",
-    "证件类型",
-    "证件号码",
-    "性别",
-    "出生日期",
-    "手机号码",
-    "志愿者编号",
-    "服务项目名称",
-    "服务日期",
-    "服务时长（小时）",
-    "服务地点",
-    "记录单位",
+COLUMNS = tuple(
+    Column(header, kind)
+    for header, kind in (
+        ("姓名", "text"),
+        ("证件类型", "text"),
+        ("证件号码", "text"),
+        ("性别", "text"),
+        ("出生日期", "date"),
+        ("手机号码", "text"),
+        ("志愿者编号", "text"),
+        ("服务项目名称", "text"),
+        ("服务日期", "date"),
+        ("服务时长（小时）", "number"),
+        ("服务地点", "text"),
+        ("记录单位", "text"),
+    )
 )
 ID_TYPES = {
     IdType.RESIDENT_ID: "居民身份证",
@@ -76,7 +80,7 @@ def national_export(
     period_to,
     only_new=False,
 ):
-    """Rows for the national system's bulk import: (title, header, rows, export run), for an
+    """Rows for the national system's bulk import: (report, rows, export run), for an
     issuer (its key) or a community (code) or an organisation (id). Staff of the community (or
     of the organisation's community) and the organisation's coordinators.
 
@@ -122,15 +126,17 @@ def national_export(
         db.session.add_all(NationalExportItem(export_id=run.id, record_id=r.id) for r in records)
         audit.record(actor, "national_export.export", run, issuer=ref.key, records=len(records))
         rows = _rows(records, name)
-    return _title(name, run), COLUMNS, rows, run
+    return _report(name, run), rows, run
 
 
-def _title(name, run):
-    return f"{name} {run.period_from:%Y%m%d}-{run.period_to:%Y%m%d}"
+def _report(name, run):
+    """The import's layout: the header on the first row, no title above it."""
+    period = f"{run.period_from:%Y%m%d}-{run.period_to:%Y%m%d}"
+    return Report(name, f"{name} {period}", period, COLUMNS, titled=False)
 
 
 def export_file(actor, export_id):
-    """An earlier export again, with exactly the records it took: (title, header, rows, run).
+    """An earlier export again, with exactly the records it took: (report, rows, run).
     Audit-logged. Raises NotAuthenticated, NotAllowed, NotFound."""
     require_keeper(actor)
     with transaction():
@@ -152,7 +158,7 @@ def export_file(actor, export_id):
         audit.record(actor, "national_export.download", run, issuer=ref.key)
         name = issuer_name(ref)
         rows = _rows(records, name)
-    return _title(name, run), COLUMNS, rows, run
+    return _report(name, run), rows, run
 
 
 def _rows(records, issuer):

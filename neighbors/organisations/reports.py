@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from neighbors.core import audit
+from neighbors.core.exports import Column, Report, owners
 from neighbors.core.permissions import Role, managed_community_ids, require_role
 from neighbors.extensions import db
 from neighbors.hours import reports as hours_reports
@@ -43,15 +44,15 @@ def organisation_people(actor, organisation_id, year, export=None):
     return organisation, people, total.get(organisation.id, (0, 0, 0))
 
 
-def organisations_table(rows):
-    """by_organisation's rows for XLSX."""
-    header = [
-        _("Organisation"),
-        _("Kind"),
-        _("Community"),
-        _("Activities"),
-        _("Hours"),
-        _("People"),
+def organisations_table(rows, year):
+    """by_organisation's rows as a report for XLSX: (report, rows)."""
+    columns = [
+        Column(_("Organisation")),
+        Column(_("Kind")),
+        Column(_("Community")),
+        Column(_("Activities"), "int", total=True),
+        Column(_("Hours"), "number", total=True),
+        Column(_("People"), "int", total=True),
     ]
     body = [
         [
@@ -64,12 +65,13 @@ def organisations_table(rows):
         ]
         for o, activities, minutes, people in rows
     ]
-    return header, body
+    owner = owners(o.community.name for o, *_counts in rows)
+    return Report(owner, _("Hours by organisation"), str(year), columns), body
 
 
 def people_table(people, total):
-    """organisation_people's rows, and the total, for XLSX."""
-    header = [_("Name"), _("Activities"), _("Hours")]
+    """organisation_people's columns and rows, and the total, for XLSX."""
+    columns = [Column(_("Name")), Column(_("Activities"), "int"), Column(_("Hours"), "number")]
     body = [
         [name, activities, hours_reports.decimal_hours(minutes)]
         for name, activities, minutes in people
@@ -81,4 +83,4 @@ def people_table(people, total):
             hours_reports.decimal_hours(total[1]),
         ]
     )
-    return header, body
+    return columns, body

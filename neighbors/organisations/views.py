@@ -9,7 +9,7 @@ from neighbors.accounts import services as accounts
 from neighbors.areas import services as areas
 from neighbors.core.db import utcnow
 from neighbors.core.errors import DomainError, NotFound
-from neighbors.core.exports import XLSX, download, xlsx_bytes
+from neighbors.core.exports import XLSX, Report, download, xlsx_bytes
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_phone
 from neighbors.events import services as events
@@ -213,7 +213,7 @@ def hours_by_organisation(fmt=None):
     rows = reports.by_organisation(current_user, year, export=fmt)
     if fmt is None:
         return render_template("organisations/hours_table.html", rows=rows, year=year)
-    body = xlsx_bytes(str(year), *reports.organisations_table(rows))
+    body = xlsx_bytes(*reports.organisations_table(rows, year))
     return download(body, XLSX, f"organisations-hours-{year}.xlsx")
 
 
@@ -233,5 +233,7 @@ def organisation_hours(organisation_id, fmt=None):
             total=total,
             year=year,
         )
-    body = xlsx_bytes(str(year), *reports.people_table(people, total))
+    columns, body = reports.people_table(people, total)
+    report = Report(organisation.name, _("Hours by person"), str(year), columns)
+    body = xlsx_bytes(report, body)
     return download(body, XLSX, f"organisation-{organisation_id}-hours-{year}.xlsx")

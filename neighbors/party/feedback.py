@@ -14,7 +14,7 @@ from sqlalchemy import select
 from neighbors.core import audit, outbox
 from neighbors.core.db import transaction
 from neighbors.core.errors import Conflict, NotFound
-from neighbors.core.exports import XLSX, xlsx_bytes
+from neighbors.core.exports import XLSX, Column, Report, xlsx_bytes
 from neighbors.core.permissions import require_community_staff
 from neighbors.extensions import db
 from neighbors.hours import reports as hours_reports
@@ -60,14 +60,14 @@ def _build(report, year):
 
 
 def table(data):
-    """The feedback's header and rows: one a member, their total, and the organisation's own."""
-    header = [
-        _("Name"),
-        _("Party branch"),
-        _("Community reported to"),
-        _("Report-in confirmed"),
-        _("Activities"),
-        _("Hours"),
+    """The feedback's columns and rows: one a member, their total, and the organisation's own."""
+    columns = [
+        Column(_("Name")),
+        Column(_("Party branch")),
+        Column(_("Community reported to")),
+        Column(_("Report-in confirmed")),
+        Column(_("Activities"), "int"),
+        Column(_("Hours"), "number"),
     ]
     body = [
         [
@@ -100,13 +100,16 @@ def table(data):
             hours_reports.decimal_hours(data.run[1]),
         ]
     )
-    return header, body
+    return columns, body
 
 
 def workbook(data):
-    """The feedback table as XLSX bytes."""
-    header, body = table(data)
-    return xlsx_bytes(str(data.year), header, body)
+    """The feedback table as XLSX bytes, titled by the community that gives it."""
+    columns, body = table(data)
+    organisation = data.report.organisation.name
+    name = _("Yearly feedback: %(organisation)s", organisation=organisation)
+    report = Report(data.report.community.name, name, str(data.year), columns)
+    return xlsx_bytes(report, body)
 
 
 def filename(data):

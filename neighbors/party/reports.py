@@ -9,7 +9,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from neighbors.core import audit
-from neighbors.core.exports import Column, Report
+from neighbors.core.exports import Column, Report, owners
 from neighbors.core.permissions import Role, require_role
 from neighbors.hours import services as hours
 from neighbors.party import members as party_members
@@ -90,7 +90,6 @@ def party_table(rows, year, unit=None):
         ]
         for r in rows
     ]
-    communities = sorted({row.community for row in rows})
-    owner = "、".join(communities[:3]) + ("…" if len(communities) > 3 else "")
     period = f"{year}" + (f" · {unit}" if unit else "")
-    return Report(owner or _("Community"), _("Party members' service"), period, columns), body
+    owner = owners(row.community for row in rows)
+    return Report(owner, _("Party members' service"), period, columns), body

@@ -2,12 +2,10 @@
 and taking them on, staff confirming, its members listed, and the year's feedback (an XLSX to its
 contact, on demand and once a year by the scheduler); hours by organisation."""
 
-import io
 import re
 from datetime import date
 
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy import select
 
 from neighbors.areas import services as areas
@@ -25,6 +23,7 @@ from neighbors.party import feedback, reporting
 from neighbors.party import members as party_members
 from tests.clients import log_in, post_form
 from tests.factories import COMMUNITY, OTHER_COMMUNITY, person
+from tests.sheets import table
 
 EN = {"Accept-Language": "en"}
 
@@ -180,12 +179,13 @@ def test_the_feedback_goes_to_the_contact_as_xlsx_on_demand_and_once_a_year(
     (message,) = db.session.scalars(select(OutboxMessage)).all()
     assert message.to_address == "dangwei@tax.example.org"
     assert "沈阳市税务局机关党委" in message.subject
-    sheet = load_workbook(io.BytesIO(message.attachment)).active
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert rows[1][0] == "李红" and rows[1][4:] == [1, 1.5]
-    assert rows[2][0] == "王建国" and rows[2][4:] == [2, 3]
-    assert rows[3][4:] == [3, 4.5]  # the members in total
-    assert rows[4][4:] == [2, 4.5]  # what the organisation ran
+    sheet = table(message.attachment)
+    assert "沈阳市税务局机关党委" in sheet.title[0][0] and str(year) in sheet.title[1][0]
+    rows = [list(row) for row in sheet.body]
+    assert rows[0][0] == "李红" and rows[0][4:] == [1, 1.5]
+    assert rows[1][0] == "王建国" and rows[1][4:] == [2, 3]
+    assert rows[2][4:] == [3, 4.5]  # the members in total
+    assert rows[3][4:] == [2, 4.5]  # what the organisation ran
     sent = mail.build(
         "noreply@example.org", message.to_address, message.subject, message.body, message.attached
     )

@@ -5,12 +5,15 @@ import re
 from werkzeug.http import parse_options_header
 
 from neighbors.accounts import services as accounts
+from neighbors.core.timezone import local_today
 from tests.clients import log_in
 from tests.factories import COMMUNITY, PASSWORD, EventFactory, Team
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Downloads chosen by a query string rather than by a file name in the path.
-BY_QUERY = {"foundation.detail", "api.export_ledger"}
+BY_QUERY = {"foundation.detail", "api.export_ledger", "api.national_export"}
+# A wish's photo is an image, not a document: tests/mutual_aid/test_photos.py checks its type.
+IMAGES = {"mutual_aid.wish_photo"}
 
 
 def file_routes(app):
@@ -51,6 +54,7 @@ def test_every_download_has_one_well_formed_content_type(app, make):
     with app.app_context():
         from datetime import date
 
+        from neighbors.hours import services as hours
         from neighbors.organisations import services as organisations
         from neighbors.party import reporting
 
@@ -61,6 +65,14 @@ def test_every_download_has_one_well_formed_content_type(app, make):
             events.staff(), branch, community_code=COMMUNITY, starts_on=date(2026, 1, 1),
             ends_on=date(2026, 12, 31), contact_name="周", contact_email="b@example.org",
         ).id  # fmt: skip
+        run_id = hours.national_export(
+            events.staff(), community=COMMUNITY, period_from=date(2026, 1, 1),
+            period_to=local_today(),
+        )[-1].id  # fmt: skip
+        staff_token = accounts.issue_token(events.staff_email, PASSWORD)[0]
+    staff_api = app.test_client()
+    staff_api.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {staff_token}"
+    national = f"/api/v1/exports/national-system.xlsx?community={COMMUNITY}"
 
     downloads = [
         ("events.event_ics", volunteer, f"/events/{event_id}.ics", "text/calendar"),
@@ -81,6 +93,8 @@ def test_every_download_has_one_well_formed_content_type(app, make):
         ("mutual_aid.shop_report", staff, f"/staff/shop/report.xlsx?community={COMMUNITY}", XLSX),
         ("organisations.hours_by_organisation", staff, "/staff/organisations/hours.xlsx", XLSX),
         ("organisations.organisation_hours", staff, f"/organisations/{branch}/hours.xlsx", XLSX),
+        ("certificates.national_download", staff, f"/staff/national-export/{run_id}.xlsx", XLSX),
+        ("api.national_export", staff_api, f"{national}&from=2026-01-01&to={local_today()}", XLSX),
         (
             "party_orgs.feedback_xlsx",
             staff,
@@ -89,7 +103,7 @@ def test_every_download_has_one_well_formed_content_type(app, make):
         ),
     ]
     # A new download route must be added above (and so checked).
-    assert {endpoint for endpoint, *_rest in downloads} == file_routes(app) | BY_QUERY
+    assert {endpoint for endpoint, *_rest in downloads} == (file_routes(app) - IMAGES) | BY_QUERY
     for _endpoint, client, url, expected in downloads:
         response = client.get(url)
         assert response.status_code == 200, url
