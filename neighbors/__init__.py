@@ -19,6 +19,7 @@ from neighbors.api import bp as api_bp
 from neighbors.areas.views import bp as areas_bp
 from neighbors.attendance.views import bp as attendance_bp
 from neighbors.cli import neighbors_cli
+from neighbors.core import i18n
 from neighbors.core.db import configure_engine
 from neighbors.core.logs import configure_logging
 from neighbors.events.views import bp as events_bp
@@ -69,6 +70,7 @@ def register_extensions(app):
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    i18n.install(app, babel)
     login_manager.init_app(app)
     # "basic": a phone that changes network stays logged in; login_sessions do revocation.
     login_manager.session_protection = "basic"
