@@ -78,6 +78,10 @@ class Config:
     API_IP_RATE_LIMIT = "3000 per minute"  # API calls, per address (all its tokens together)
 
     SQLITE_BUSY_TIMEOUT_MS = 15000
+    # Seconds the public event list and the public part of an event page are kept rendered
+    # (per locale and filter; in Redis with REDIS_URL, else per process); 0 turns it off. The
+    # list's places left may lag by this much; an event page's places and sign-ups never do.
+    PAGE_CACHE_SECONDS = 5
     # neighbors.* loggers; INFO includes one JSON line per request (neighbors.request).
     LOG_LEVEL = "INFO"
 
@@ -159,6 +163,7 @@ class TestingConfig(Config):
     PASSWORD_PARALLELISM = 1
     RATELIMIT_ENABLED = False
     LOG_LEVEL = "WARNING"
+    PAGE_CACHE_SECONDS = 0  # tests of the cache turn it on
 
 
 class ProductionConfig(Config):
