@@ -19,7 +19,7 @@ from neighbors.api import bp as api_bp
 from neighbors.areas.views import bp as areas_bp
 from neighbors.attendance.views import bp as attendance_bp
 from neighbors.cli import neighbors_cli
-from neighbors.core import i18n
+from neighbors.core import i18n, replicas
 from neighbors.core.db import configure_engine
 from neighbors.core.logs import configure_logging
 from neighbors.events.views import bp as events_bp
@@ -66,6 +66,7 @@ def create_app(overrides=None):
 def register_extensions(app):
     db.init_app(app)
     configure_engine(app)
+    replicas.register(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     csrf.init_app(app)
     limiter.init_app(app)

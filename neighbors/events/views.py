@@ -13,6 +13,7 @@ from neighbors.core.errors import DomainError, NotFound
 from neighbors.core.exports import ICALENDAR, download
 from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role
+from neighbors.core.replicas import reads_from_replica
 from neighbors.core.timezone import from_local, local_today, to_local
 from neighbors.events import calendar
 from neighbors.events import services as events
@@ -51,6 +52,7 @@ def inject_labels():
 
 
 @bp.get("/events")
+@reads_from_replica
 def list_events():
     """The public list: its content is the same for everyone with the same filter and language,
     kept a few seconds (PAGE_CACHE_SECONDS); the page around it is the person's own."""
@@ -94,6 +96,7 @@ def _list_body():
 
 
 @bp.get("/events/<int:event_id>")
+@reads_from_replica
 def show_event(event_id):
     event = events.get_event(event_id, current_user)  # exact: its places, who may see it
     signup, position = events.my_signup(current_user, event)

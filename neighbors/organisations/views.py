@@ -11,6 +11,7 @@ from neighbors.core.db import utcnow
 from neighbors.core.errors import DomainError, NotFound
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_phone
+from neighbors.core.replicas import reads_from_replica
 from neighbors.events import services as events
 from neighbors.events.forms import EventForm, room_options
 from neighbors.events.labels import CATEGORY_LABELS
@@ -34,6 +35,7 @@ def inject_labels():
 
 
 @bp.get("/organisations")
+@reads_from_replica
 def directory():
     community = request.args.get("community") or None
     kind = request.args.get("kind") or None
