@@ -79,12 +79,16 @@ def _pattern(patterns, locale):
 @bp.app_template_filter("day")
 def day(value):
     """A date (or the date of a moment) the one way this language writes it."""
+    return _date(value, DATE_PATTERNS)
+
+
+def _date(value, patterns):
     if not value:
         return ""
     locale = i18n.locale()
     if isinstance(value, datetime):
         value = to_local(value)
-    return dates.format_date(value, _pattern(DATE_PATTERNS, locale), locale=locale or "zh")
+    return dates.format_date(value, _pattern(patterns, locale), locale=locale or "zh")
 
 
 @bp.app_template_filter("iso_day")
@@ -99,12 +103,7 @@ def iso_day(text):
 @bp.app_template_filter("month")
 def month(value):
     """2026年1月 / Jan 2026."""
-    if not value:
-        return ""
-    locale = i18n.locale()
-    if isinstance(value, datetime):
-        value = to_local(value)
-    return dates.format_date(value, _pattern(MONTH_PATTERNS, locale), locale=locale or "zh")
+    return _date(value, MONTH_PATTERNS)
 
 
 @bp.app_template_filter("when")
