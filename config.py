@@ -81,6 +81,19 @@ class Config:
     API_IP_RATE_LIMIT = "3000 per minute"  # API calls, per address (all its tokens together)
 
     SQLITE_BUSY_TIMEOUT_MS = 15000
+    # PostgreSQL streaming replicas that public lists, event pages, dashboards and exports read
+    # from (README, "Deployment"). Environment: a JSON list, NEIGHBORS_REPLICA_URLS='["postgresql:
+    # //reader@10.0.0.12/neighbors"]'. A replica more than REPLICA_MAX_LAG_SECONDS behind, or
+    # down, is skipped (checked every REPLICA_CHECK_SECONDS per process); a person who wrote
+    # reads from the primary for READ_YOUR_WRITES_SECONDS.
+    REPLICA_URLS = ()
+    REPLICA_MAX_LAG_SECONDS = 5
+    REPLICA_CHECK_SECONDS = 2
+    READ_YOUR_WRITES_SECONDS = 10
+    # Seconds the public event list and the public part of an event page are kept rendered
+    # (per locale and filter; in Redis with REDIS_URL, else per process); 0 turns it off. The
+    # list's places left may lag by this much; an event page's places and sign-ups never do.
+    PAGE_CACHE_SECONDS = 5
     # neighbors.* loggers; INFO includes one JSON line per request (neighbors.request).
     LOG_LEVEL = "INFO"
 
@@ -167,6 +180,7 @@ class TestingConfig(Config):
     PASSWORD_PARALLELISM = 1
     RATELIMIT_ENABLED = False
     LOG_LEVEL = "WARNING"
+    PAGE_CACHE_SECONDS = 0  # tests of the cache turn it on
 
 
 class ProductionConfig(Config):

@@ -253,6 +253,13 @@ def run_scenarios(tmp, city, args):
             APP_PORT, "/",
             rotating(tmp, "staff", staff, BY_COOKIE % {"path": "/staff/dashboard"}),
         ),
+        # The pages of organisations, stations, mutual aid and the shop (issues 14 and 15).
+        "organisations directory": (APP_PORT, "/organisations", None),
+        "stations": (APP_PORT, "/stations", None),
+        "wish wall": (APP_PORT, "/wishes", None),
+        "love supermarket (staff)": (
+            APP_PORT, "/", rotating(tmp, "shop", staff, BY_COOKIE % {"path": "/staff/shop"}),
+        ),
     }  # fmt: skip
     results = {}
     for label, (port, path, script) in plans.items():
@@ -269,11 +276,16 @@ def run_scenarios(tmp, city, args):
             "my events (logged in)": "/my/events",
             "my hours (logged in)": "/my/hours",
             "staff dashboard": "/staff/dashboard",
+            "organisations directory": "/organisations",
+            "stations": "/stations",
+            "wish wall": "/wishes",
+            "love supermarket (staff)": "/staff/shop",
         },
         {
             "my events (logged in)": volunteers[0],
             "my hours (logged in)": volunteers[0],
             "staff dashboard": staff[0],
+            "love supermarket (staff)": staff[0],
         },
     )
     return results, queries

@@ -20,6 +20,7 @@ from neighbors.api import bp as api_bp
 from neighbors.areas.views import bp as areas_bp
 from neighbors.attendance.views import bp as attendance_bp
 from neighbors.cli import neighbors_cli
+from neighbors.core import i18n, replicas
 from neighbors.core.db import configure_engine
 from neighbors.core.logs import configure_logging
 from neighbors.events.views import bp as events_bp
@@ -68,11 +69,13 @@ def create_app(overrides=None):
 def register_extensions(app):
     db.init_app(app)
     configure_engine(app)
+    replicas.register(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     app.before_request(allow_photo_uploads)  # before CSRF reads the form
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    i18n.install(app, babel)
     login_manager.init_app(app)
     # "basic": a phone that changes network stays logged in; login_sessions do revocation.
     login_manager.session_protection = "basic"

@@ -15,6 +15,7 @@ from neighbors.core.db import utcnow
 from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound, TooManyAttempts
 from neighbors.core.links import absolute_url
 from neighbors.core.ratelimit import code_attempts
+from neighbors.core.replicas import reads_from_replica
 from neighbors.events import services as events
 from neighbors.hours.qr import qr_svg
 from neighbors.web import timespan
@@ -29,6 +30,7 @@ bp = Blueprint("attendance", __name__, template_folder="templates")
 
 @bp.get("/my/events")
 @login_required
+@reads_from_replica
 def my_events():
     return render_template(
         "attendance/my_events.html",

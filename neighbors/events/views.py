@@ -8,10 +8,12 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from neighbors.areas.picker import narrow
+from neighbors.core import cache, i18n
 from neighbors.core.errors import DomainError, NotFound
 from neighbors.core.exports import ICALENDAR, download
 from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role
+from neighbors.core.replicas import reads_from_replica
 from neighbors.core.timezone import from_local, local_today, to_local
 from neighbors.events import calendar
 from neighbors.events import services as events
@@ -50,7 +52,18 @@ def inject_labels():
 
 
 @bp.get("/events")
+@reads_from_replica
 def list_events():
+    """The public list: its content is the same for everyone with the same filter and language,
+    kept a few seconds (PAGE_CACHE_SECONDS); the page around it is the person's own."""
+    # Every input of the content is in the key: the language, the query string, and today (the
+    # list starts today unless a date is chosen).
+    key = ("events.list", str(i18n.locale()), local_today(), sorted(request.args.items(multi=True)))
+    body = cache.fragment(key, _list_body)
+    return render_template("events/list.html", body=body)
+
+
+def _list_body():
     form = EventFilterForm(request.args)
     form.category.choices = options(CATEGORY_LABELS.items(), blank=_("All"))
     # A city has 955 communities: the list offers those of the chosen street, or those whose
@@ -78,22 +91,45 @@ def list_events():
     page, next_cursor = events.list_events(filters, cursor=request.args.get("cursor"))
     args = {k: v for k, v in request.args.items() if k != "cursor"}
     return render_template(
-        "events/list.html", form=form, events=page, next_cursor=next_cursor, args=args
+        "events/_list_body.html", form=form, events=page, next_cursor=next_cursor, args=args
     )
 
 
 @bp.get("/events/<int:event_id>")
+@reads_from_replica
 def show_event(event_id):
-    event = events.get_event(event_id, current_user)
+    event = events.get_event(event_id, current_user)  # exact: its places, who may see it
     signup, position = events.my_signup(current_user, event)
+    head, tail = _public_part(event)
     return render_template(
         "events/detail.html",
+        public_head=head,
+        public_tail=tail,
         event=event,
         signup=signup,
         position=position,
         can_manage=events.manages(current_user, event),
         messages=events.messages_for(current_user, event),
     )
+
+
+def _public_part(event):
+    """The event page's part that is the same for everyone (but its places), rendered once for
+    every version of what it shows: an edit shows at once, and nobody's own state is in it."""
+    room = event.room
+    shown = (
+        *(event.title, event.category, event.dedication_day, event.status, event.starts_at),
+        *(event.ends_at, event.community.name, event.venue, event.signup_closes_at),
+        *(event.cancel_reason, event.description),
+        (room.name, room.station.code, room.station.name) if room else None,
+    )
+    key = ("events.public", event.id, str(i18n.locale()), shown)
+    part = cache.fragment(key, lambda: render_template("events/_public.html", event=event))
+    head, _marker, tail = part.partition(PLACES)  # Markup's partition keeps both Markup
+    return head, tail
+
+
+PLACES = "<!--places-->"
 
 
 @bp.get("/events/<int:event_id>.ics")

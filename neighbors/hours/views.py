@@ -13,6 +13,7 @@ from neighbors.core.errors import Conflict, DomainError, Invalid, NotFound
 from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_name
+from neighbors.core.replicas import reads_from_replica
 from neighbors.core.timezone import local_today
 from neighbors.events.labels import CATEGORY_LABELS
 from neighbors.hours import reports
@@ -62,6 +63,7 @@ def format_hours(minutes):
 
 @bp.get("/my/hours")
 @login_required
+@reads_from_replica
 def my_hours():
     return render_template(
         "hours/my_hours.html",
@@ -256,6 +258,7 @@ def correct(record_id):
 
 @bp.get("/staff/dashboard")
 @role_required(Role.STAFF)
+@reads_from_replica
 def dashboard():
     year = year_arg()
     return render_template(

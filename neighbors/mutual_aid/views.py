@@ -13,6 +13,7 @@ from neighbors.core.exports import XLSX, Column, Report, download, xlsx_bytes
 from neighbors.core.paging import cursor_arg
 from neighbors.core.permissions import Role, has_role, managed_community_ids, require_role
 from neighbors.core.privacy import mask_name
+from neighbors.core.replicas import reads_from_replica
 from neighbors.hours.services import volunteer_number
 from neighbors.mutual_aid import reports
 from neighbors.mutual_aid import services as aid
@@ -45,6 +46,7 @@ def inject_labels():
 
 
 @bp.get("/wishes")
+@reads_from_replica
 def wish_wall():
     community = (request.args.get("community") or "").strip()[:20] or None
     street = (request.args.get("street") or "").strip()[:20] or None
@@ -196,6 +198,7 @@ def staff_wishes():
 
 @bp.get("/staff/mutual-aid")
 @role_required(Role.STAFF)
+@reads_from_replica
 def dashboard():
     year = year_arg()
     data = reports.dashboard(current_user, year)

@@ -12,6 +12,7 @@ from neighbors.core.errors import DomainError, NotFound
 from neighbors.core.exports import XLSX, Report, download, xlsx_bytes
 from neighbors.core.permissions import Role
 from neighbors.core.privacy import mask_phone
+from neighbors.core.replicas import reads_from_replica
 from neighbors.events import services as events
 from neighbors.events.forms import EventForm, room_options
 from neighbors.events.labels import CATEGORY_LABELS
@@ -36,6 +37,7 @@ def inject_labels():
 
 
 @bp.get("/organisations")
+@reads_from_replica
 def directory():
     community = request.args.get("community") or None
     kind = request.args.get("kind") or None

@@ -8,6 +8,7 @@ from wtforms import SelectChoice, SelectField
 from wtforms.validators import Optional
 
 from neighbors.areas.picker import AreaPickerForm, narrow
+from neighbors.core.replicas import reads_from_replica
 from neighbors.stations import services as stations
 
 bp = Blueprint("stations", __name__, template_folder="templates")
@@ -20,6 +21,7 @@ class StationFinderForm(AreaPickerForm):
 
 
 @bp.get("/stations")
+@reads_from_replica
 def list_stations():
     form = StationFinderForm(request.args)
     community = request.args.get("community") or None

@@ -2,9 +2,10 @@
 feature: features build on it."""
 
 import logging
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
+from babel import dates
 from flask import (
     Blueprint,
     abort,
@@ -15,16 +16,16 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_datetime, get_locale, ngettext
+from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from neighbors.core import health
+from neighbors.core import health, i18n
 from neighbors.core.errors import Invalid
 from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role, has_role, role_gate
-from neighbors.core.timezone import to_local
+from neighbors.core.timezone import local_zone, to_local
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def inject_navigation():
         "has_role": has_role,
         "role_label": lambda role: ROLE_LABELS[Role(role)],
         "languages": current_app.config["LANGUAGES"],
-        "current_language": get_locale().language if get_locale() else "zh",
+        "current_language": locale.language if (locale := i18n.locale()) else "zh",
     }
 
 
@@ -69,15 +70,25 @@ DATETIME_PATTERNS = {"zh": "y年M月d日 EEE HH:mm", "en": "EEE d MMM y, HH:mm"}
 MONTH_PATTERNS = {"zh": "y年M月", "en": "MMM y"}
 
 
-def _pattern(patterns):
-    locale = get_locale()
+def _pattern(patterns, locale):
     return patterns.get(locale.language if locale else "zh", patterns["en"])
 
 
+# The filters call Babel directly with the request's locale and the display zone: Flask-Babel's
+# own format_* look the locale and zone up again for every value (a list shows 20 rows of them).
 @bp.app_template_filter("day")
 def day(value):
     """A date (or the date of a moment) the one way this language writes it."""
-    return format_date(value, _pattern(DATE_PATTERNS)) if value else ""
+    return _date(value, DATE_PATTERNS)
+
+
+def _date(value, patterns):
+    if not value:
+        return ""
+    locale = i18n.locale()
+    if isinstance(value, datetime):
+        value = to_local(value)
+    return dates.format_date(value, _pattern(patterns, locale), locale=locale or "zh")
 
 
 @bp.app_template_filter("iso_day")
@@ -92,20 +103,24 @@ def iso_day(text):
 @bp.app_template_filter("month")
 def month(value):
     """2026年1月 / Jan 2026."""
-    return format_date(value, _pattern(MONTH_PATTERNS)) if value else ""
+    return _date(value, MONTH_PATTERNS)
 
 
 @bp.app_template_filter("when")
-def when(moment):
+def when(moment, pattern=None):
     """A moment in the display zone, the one way this language writes it."""
-    return format_datetime(moment, _pattern(DATETIME_PATTERNS)) if moment else ""
+    if not moment:
+        return ""
+    locale = i18n.locale()
+    pattern = pattern or _pattern(DATETIME_PATTERNS, locale)
+    return dates.format_datetime(moment, pattern, tzinfo=local_zone(), locale=locale or "zh")
 
 
 @bp.app_template_filter("timespan")
 def timespan(start, end):
     """A start and an end; the end's date only when it is another day."""
     same_day = to_local(start).date() == to_local(end).date()
-    return f"{when(start)} – {format_datetime(end, 'HH:mm') if same_day else when(end)}"
+    return f"{when(start)} – {when(end, 'HH:mm') if same_day else when(end)}"
 
 
 @bp.app_template_filter("money")
