@@ -171,7 +171,7 @@ def _set_guardian(identity, name, phone, consent_on, today):
 
 
 def _national_number(raw):
-    number = re.sub(r"\s", "", raw or "")
+    number = re.sub(r"\s", "", raw or "").upper()  # as the counter looks it up
     if number and not re.fullmatch(r"[0-9A-Za-z-]{4,40}", number):
         message = _("Enter the national volunteer number as the national system shows it.")
         raise Invalid.from_fields({"national_number": message})

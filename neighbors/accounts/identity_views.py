@@ -68,18 +68,19 @@ def edit():
     )
 
 
-@bp.get("/staff/people/<int:user_id>/identity")
+@bp.route("/staff/people/<int:user_id>/identity", methods=["GET", "POST"])
 @role_required(Role.STAFF)
 def staff_view(user_id):
     person, recorded = identity.identity_for_staff(current_user, user_id)
     full = None
-    if request.args.get("full") == "1":  # shown on purpose, and logged
+    if request.method == "POST":  # shown on purpose (a button, never a link), and logged
         try:
             full = identity.reveal_id_number(current_user, user_id)
         except NotFound as error:
             if error.code != "no_id_number":
                 raise
             flash(error.message, "error")
-    return render_template(
+    page = render_template(
         "accounts/staff_identity.html", person=person, recorded=recorded, full=full
     )
+    return page, {"Cache-Control": "private, no-store"}

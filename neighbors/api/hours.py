@@ -81,7 +81,7 @@ def national_export():
     organisation = args.get("organisation", "")
     try:
         period = [date.fromisoformat(args.get(k, "")) for k in ("from", "to")]
-        if organisation and not organisation.isdigit():
+        if organisation and not re.fullmatch(r"[0-9]{1,9}", organisation):
             raise ValueError("not an id")
     except ValueError:
         message = _("Give from and to as dates such as 2026-01-01, and an organisation by its id.")

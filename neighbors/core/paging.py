@@ -28,4 +28,4 @@ def by_id(query, column, *, cursor=None, limit=PAGE, newest_first=True):
 def cursor_arg(args, name="after"):
     """The cursor in a query string: a positive id, or None for anything else."""
     value = args.get(name, type=int)
-    return value if value is not None and value > 0 else None
+    return value if value is not None and 0 < value < 2**31 else None

@@ -66,7 +66,9 @@ def _route(clause):
     window = current_app.config["READ_YOUR_WRITES_SECONDS"]
     if time.time() - session.get(WROTE_AT, 0) < window:
         return None
-    return current_app.extensions["neighbors_replicas"].pick()
+    if "replica" not in g:  # one replica a request: one snapshot for the whole page
+        g.replica = current_app.extensions["neighbors_replicas"].pick()
+    return g.replica
 
 
 @event.listens_for(orm.Session, "after_commit")

@@ -96,7 +96,6 @@ def _list_body():
 
 
 @bp.get("/events/<int:event_id>")
-@reads_from_replica
 def show_event(event_id):
     event = events.get_event(event_id, current_user)  # exact: its places, who may see it
     signup, position = events.my_signup(current_user, event)

@@ -26,6 +26,7 @@ from neighbors.core.permissions import (
     require_community_staff,
     require_user,
 )
+from neighbors.core.privacy import mask_phone
 from neighbors.core.timezone import local_today
 from neighbors.extensions import db
 from neighbors.hours.models import (
@@ -67,7 +68,11 @@ class IssuerRef:
     def parse(cls, key):
         """'community:3' or 'organisation:5'. Raises Invalid."""
         kind, _sep, number = (key or "").partition(":")
-        if kind not in ("community", "organisation") or not number.isdigit() or len(number) > 9:
+        if (
+            kind not in ("community", "organisation")
+            or not (number.isascii() and number.isdecimal())
+            or len(number) > 9
+        ):
             raise Invalid.from_fields({"issuer": _("Choose who issues the certificate.")})
         return cls(kind, int(number))
 
@@ -90,7 +95,10 @@ def _describe(ref):
         row = _organisation(ref.id)
         if row is None:
             raise NotFound(_("Not found."))
-        contact = " ".join(part for part in (row.contact_name, row.contact_phone) if part)
+        # A certificate travels to third parties: the contact's own mobile only masked, until
+        # the issuer sets a contact for its certificates (an office number) on purpose.
+        phone = mask_phone(row.contact_phone) if row.contact_phone else None
+        contact = " ".join(part for part in (row.contact_name, phone) if part)
         return row.name, row.credit_code or f"O{row.id:06d}", row.community_id, contact
     community = db.session.get(Community, ref.id)
     if community is None:

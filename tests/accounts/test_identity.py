@@ -106,3 +106,20 @@ def test_the_page_explains_and_saves_it(app, client, make):
         client, "/profile/identity", {"id_type": "resident_id", "id_number": "123"}, headers=EN
     )
     assert wrong.status_code == 200 and "not a valid resident ID number" in wrong.text
+
+
+def test_staff_show_the_whole_number_with_a_button_never_by_a_link(app, client, make):
+    user_id, _email = make.user()
+    with app.app_context():
+        identity.save_identity(person(user_id), id_type="resident_id", id_number=ADULT)
+    _staff_id, staff_email = make.user(role="staff")
+    log_in(client, staff_email)
+    url = f"/staff/people/{user_id}/identity"
+    shown = client.get(url + "?full=1", headers=EN)  # a prefetched or shared link shows nothing
+    assert ADULT not in shown.text and "1101**********002X" in shown.text
+    revealed = post_form(client, url, {}, headers=EN)
+    assert revealed.status_code == 200 and ADULT in revealed.text
+    assert revealed.headers["Cache-Control"] == "private, no-store"
+    with app.app_context():
+        views = db.session.query(AuditEntry).filter_by(action="identity.reveal").count()
+    assert views == 1
