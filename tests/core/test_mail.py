@@ -38,9 +38,10 @@ def test_a_message_arrives_with_its_chinese_subject_and_body(ctx, inbox):
 
 def test_a_message_arrives_with_its_attachment(ctx, inbox):
     """A report goes out as a file: the body as text, the XLSX beside it, named and typed."""
-    from neighbors.core.exports import XLSX, xlsx_bytes
+    from neighbors.core.exports import XLSX, Column, Report, xlsx_bytes
 
-    data = xlsx_bytes("2026", ["姓名", "时长"], [["王建国", 3]])
+    report = Report("文安路社区", "年度反馈表", "2026", [Column("姓名"), Column("时长", "number")])
+    data = xlsx_bytes(report, [["王建国", 3]])
     with transaction():
         outbox.queue(
             "branch@example.org", "2026 年度反馈表", "附件是反馈表。\n", ("反馈.xlsx", XLSX, data)

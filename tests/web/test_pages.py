@@ -418,6 +418,7 @@ NOT_PAGES = {
     "foundation.list_export",
     "mutual_aid.shop_report",
     "party_orgs.feedback_xlsx",
+    "certificates.national_download",  # an XLSX, checked in tests/web/test_downloads.py
     "mutual_aid.wish_photo",  # a JPEG, not a page
     "accounts.accept_invitation",  # needs an invitation token; the same form as the password
 }
