@@ -6,8 +6,10 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import TypeDecorator
 
+from neighbors.core.errors import Conflict
 from neighbors.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,16 @@ def enum_column(enum_class, name):
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+def flush_unique(message, code):
+    """Flush the new rows under a savepoint: one that breaks a unique constraint becomes a
+    Conflict(message, code) and leaves the unit of work usable."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(message, code=code) from None
 
 
 @contextmanager

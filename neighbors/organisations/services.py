@@ -5,14 +5,13 @@ import logging
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from neighbors.accounts import services as accounts
 from neighbors.accounts.models import User
 from neighbors.areas import services as areas
 from neighbors.core import audit
-from neighbors.core.db import transaction, utcnow
+from neighbors.core.db import flush_unique, transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound
 from neighbors.core.links import absolute_url
 from neighbors.core.permissions import (
@@ -114,12 +113,8 @@ def register(
             **values,
         )
         db.session.add(organisation)
-        try:
-            with db.session.begin_nested():
-                db.session.flush()
-        except IntegrityError:
-            message = _("An organisation with this name or credit code is already registered.")
-            raise Conflict(message, code="organisation_exists") from None
+        message = _("An organisation with this name or credit code is already registered.")
+        flush_unique(message, "organisation_exists")
         if not by_staff:  # the applicant leads what they asked for
             db.session.add(
                 Membership(organisation=organisation, user_id=actor.id, role=MemberRole.LEADER)

@@ -7,14 +7,13 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from neighbors.accounts.models import User
 from neighbors.areas import services as areas
 from neighbors.areas.models import Community
 from neighbors.core import audit
-from neighbors.core.db import transaction, utcnow
+from neighbors.core.db import flush_unique, transaction, utcnow
 from neighbors.core.errors import Conflict, Invalid, NotFound
 from neighbors.core.permissions import (
     Role,
@@ -68,12 +67,7 @@ def add_post(actor, *, community_code, name, people_needed, description=""):
             people_needed=people_needed,
         )
         db.session.add(post)
-        try:
-            with db.session.begin_nested():
-                db.session.flush()
-        except IntegrityError:
-            message = _("The community already offers a post with this name.")
-            raise Conflict(message, code="post_exists") from None
+        flush_unique(_("The community already offers a post with this name."), "post_exists")
         audit.record(actor, "party.add_post", post, community=community.code)
     return post
 
@@ -149,12 +143,8 @@ def report_in(
         )
         report.claims = _claims(community.id, claims or {})
         db.session.add(report)
-        try:
-            with db.session.begin_nested():
-                db.session.flush()
-        except IntegrityError:
-            message = _("This organisation has reported in to this community already.")
-            raise Conflict(message, code="already_reported") from None
+        message = _("This organisation has reported in to this community already.")
+        flush_unique(message, "already_reported")
         audit.record(actor, "party.org_report", report, community=community.code)
     return report
 
