@@ -32,6 +32,7 @@ ENV = {
     "SECRET_KEY": "bench-secret-key-bench-secret-key",
     "NEIGHBORS_DATA_KEY": "bench-data",
     "NEIGHBORS_RATELIMIT_ENABLED": "false",
+    "NEIGHBORS_BASE_URL": "http://127.0.0.1",
     "WEB_CONCURRENCY": "4",
 }
 

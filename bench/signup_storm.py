@@ -159,6 +159,7 @@ def gunicorn():
         "SECRET_KEY": "bench-secret-key-bench-secret-key",
         "NEIGHBORS_DATA_KEY": "bench-data",
         "NEIGHBORS_RATELIMIT_ENABLED": "false",
+    "NEIGHBORS_BASE_URL": "http://127.0.0.1",
     }
     process = subprocess.Popen(
         [
