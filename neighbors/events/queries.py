@@ -108,7 +108,7 @@ def list_events(filters, *, actor=None, cursor=None, limit=20):
     query = (
         select(Event)
         .join(Event.community)
-        .options(contains_eager(Event.community), _with_room())
+        .options(contains_eager(Event.community), _with_room(), joinedload(Event.organisation))
         .order_by(Event.starts_at, Event.id)
     )
     query = _apply_filters(query, filters, actor)

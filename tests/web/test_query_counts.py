@@ -245,3 +245,28 @@ def test_party_organisations_and_hours_by_organisation_do_not_grow_with_their_ro
     add(5)
     many = [queries(app, client, path) for path in paths]
     assert many == few, f"{paths}: {few} queries with few rows, {many} with more"
+
+
+def test_the_api_event_list_does_not_grow_with_the_organisations_that_run_its_events(
+    app, client, hours_factory
+):
+    """Each event's organisation comes with the page, not one query per organisation."""
+    from neighbors.organisations import services as organisations
+
+    def add(n):
+        with app.app_context():
+            staff = hours_factory.staff()
+            for i in range(n):
+                organisation_id = organisations.register(
+                    staff, name=f"服务队{n}-{i}", kind="volunteer_team",
+                    community_code="210102002001",
+                ).id  # fmt: skip
+                hours_factory.event(organisation_id=organisation_id)
+
+    add(2)
+    few = queries(app, client, "/api/v1/events")
+    add(6)
+    many = queries(app, client, "/api/v1/events")
+    names = {item["organisation"]["name"] for item in client.get("/api/v1/events").json["items"]}
+    assert len(names) == 8
+    assert many == few, f"/api/v1/events: {few} queries with 2 organisations, {many} with 8"
