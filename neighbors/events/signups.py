@@ -210,10 +210,15 @@ def _take_place_statement():
 
 
 def _active_signup(user_id, event_id):
-    return db.session.scalar(
-        select(Signup).where(
-            Signup.event_id == event_id, Signup.user_id == user_id, Signup.status.in_(ACTIVE)
-        )
+    return db.session.scalar(_active_signup_query(), {"user_id": user_id, "event_id": event_id})
+
+
+@cache
+def _active_signup_query():
+    return select(Signup).where(
+        Signup.event_id == bindparam("event_id"),
+        Signup.user_id == bindparam("user_id"),
+        Signup.status.in_(ACTIVE),
     )
 
 

@@ -46,7 +46,9 @@ def test_street_staff_find_their_people_and_give_staff_roles_in_their_street(app
         roles = {(str(g.role), g.scope.code if g.scope else None) for g in person(here_id).roles}
         assert roles == {("volunteer", None), ("staff", COMMUNITY)}
         grants = db.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "account.grant_role")
+            select(AuditEntry)
+            .where(AuditEntry.action == "account.grant_role")
+            .order_by(AuditEntry.id)
         ).all()
         assert [e.detail for e in grants][-1] == {"role": "staff", "community": COMMUNITY}
 
