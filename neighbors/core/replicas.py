@@ -42,6 +42,7 @@ def reads_from_replica(view):
         g.reads_from_replica = True
         return view(*args, **kwargs)
 
+    wrapper.reads_from_replica = True  # functools.wraps carries it through the outer decorators
     return wrapper
 
 
