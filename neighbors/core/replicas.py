@@ -152,12 +152,13 @@ class Replicas:
             with db.engine.connect() as primary:
                 lsn = primary.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar()
             query = sa.text("SELECT pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn)")
-            deadline = time.monotonic() + EXACT_WAIT_SECONDS
+            deadline, pause = time.monotonic() + EXACT_WAIT_SECONDS, 0.001
             with engine.connect() as replica:
                 while not replica.execute(query, {"lsn": lsn}).scalar():
                     if time.monotonic() > deadline:
                         return False
-                    time.sleep(0.01)
+                    time.sleep(pause)  # replay takes a few milliseconds: ask often, then less
+                    pause = min(pause * 2, 0.05)
         except sa.exc.SQLAlchemyError as exc:
             logger.warning("replica %s skipped: %s", engine.url.host, type(exc).__name__)
             return False
