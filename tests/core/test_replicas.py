@@ -353,7 +353,8 @@ def test_a_streamed_export_keeps_its_replica_and_gives_its_connections_back(rout
 
 
 def test_a_replica_that_is_down_is_skipped(routed, replica_url):  # last: it stops the replica
-    factory = EventFactory(routed, Factory(routed))
+    make = Factory(routed)
+    factory = EventFactory(routed, make)
     factory.event(title="备库停了也照常")
     caught_up(routed)
     client = routed.test_client()
@@ -361,10 +362,19 @@ def test_a_replica_that_is_down_is_skipped(routed, replica_url):  # last: it sto
     assert "备库停了也照常" in client.get("/events", headers=EN).text
     assert len(routed.replica_statements) > before  # the replica answers while it is up
 
+    team = Team(make)
+    team.fund("EDU")
+    team.donate("EDU", "43.21")
+    accountant = routed.test_client()
+    log_in(accountant, team.emails["accountant"])
+    forget_writes(accountant)
+
     routed.replica.dispose()
     stop_replica(replica_url)
     before = len(routed.replica_statements)
     assert "备库停了也照常" in client.get("/events", headers=EN).text
+    for fmt in ("csv", "beancount"):  # an export too: from the primary
+        assert "43.21" in accountant.get(f"/foundation/ledger.{fmt}").text
     assert len(routed.replica_statements) == before
 
 
