@@ -11,6 +11,7 @@ from neighbors.core.errors import Invalid
 from neighbors.core.exports import download
 from neighbors.core.permissions import FOUNDATION_ROLES, Role
 from neighbors.core.privacy import mask_name
+from neighbors.core.replicas import reads_from_replica
 from neighbors.core.timezone import isoformat
 from neighbors.foundation import ledger, reports
 from neighbors.foundation import services as foundation
@@ -212,6 +213,7 @@ def reverse_entry(entry_id):
 
 @bp.get("/ledger")
 @role_required(*reports.READERS)
+@reads_from_replica
 def export_ledger():
     actor = current_actor()
     args = request.args

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from neighbors.core.db import UTCDateTime, transaction, utcnow
 from neighbors.core.permissions import Role, require_role
+from neighbors.core.replicas import write_aside
 from neighbors.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -56,8 +57,9 @@ def record_denial(actor, route, method):
 
 
 def record_export(actor, what, **detail):
-    """Log an export in a transaction of its own, before the file is written."""
-    with transaction():
+    """Log an export in a transaction of its own, before the file is written. The entry is the
+    primary's, and the export may still read from a replica (it reads nothing the entry wrote)."""
+    with write_aside(), transaction():
         record(actor, f"{what}.export", None, **detail)
 
 

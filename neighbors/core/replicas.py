@@ -7,6 +7,10 @@ SELECTs to a replica, unless
   session cookie, set after any request that wrote: they read their own writes),
 - no replica is fit: each is checked at most every REPLICA_CHECK_SECONDS and skipped when it
   does not answer or is more than REPLICA_MAX_LAG_SECONDS behind the primary.
+The API keeps no cookie to say who wrote: its reads take a replica only once it has replayed all
+the primary had written when they began (the client's own writes among it), waiting at most
+EXACT_WAIT_SECONDS, else they read the primary. A write the request's reads do not depend on (an
+export's audit entry) is made in write_aside(): on the primary, leaving the reads where they were.
 Without REPLICA_URLS (and on SQLite) everything reads from the one database, as before.
 """
 
@@ -14,6 +18,7 @@ import functools
 import logging
 import threading
 import time
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context, request, session
@@ -26,6 +31,7 @@ from neighbors.extensions import db
 logger = logging.getLogger(__name__)
 
 WROTE_AT = "wrote_at"  # the session cookie's key: when this person last wrote (epoch seconds)
+EXACT_WAIT_SECONDS = 0.5  # how long an API read waits for a replica to replay the primary's WAL
 
 
 def reads_from_replica(view):
@@ -36,7 +42,29 @@ def reads_from_replica(view):
         g.reads_from_replica = True
         return view(*args, **kwargs)
 
+    wrapper.reads_from_replica = True  # functools.wraps carries it through the outer decorators
     return wrapper
+
+
+@contextmanager
+def write_aside():
+    """Writes that this request's reads, and the person's next ones, do not depend on (an
+    export's audit entry): they go to the primary as every write does, but the export after them
+    still reads from a replica."""
+    if not has_request_context():
+        yield
+        return
+    g.write_aside = True
+    try:
+        yield
+    finally:
+        g.write_aside = False
+
+
+def connection():
+    """The session's connection for reads, the replica's when this request reads from one: for
+    code that takes the raw connection (the ledger's COPY), which no statement routes."""
+    return db.session.connection(bind_arguments={"clause": sa.select(sa.literal(1))})
 
 
 def register(app):
@@ -67,7 +95,8 @@ def _route(clause):
     if time.time() - session.get(WROTE_AT, 0) < window:
         return None
     if "replica" not in g:  # one replica a request: one snapshot for the whole page
-        g.replica = current_app.extensions["neighbors_replicas"].pick()
+        replicas = current_app.extensions["neighbors_replicas"]
+        g.replica = replicas.pick(exact=request.blueprint == "api")
     return g.replica
 
 
@@ -75,7 +104,7 @@ def _route(clause):
 def _note_write(_session):
     # Services commit only units of work (reads are never committed), and not every write is a
     # flush (the sign-up is one statement): a commit is what says this request wrote.
-    if has_request_context():
+    if has_request_context() and not g.get("write_aside"):
         g.wrote = True
 
 
@@ -95,13 +124,17 @@ class Replicas:
         self.lock = threading.Lock()
         self.turn = 0
 
-    def pick(self):
-        """A fit replica's engine (taking turns), or None."""
+    def pick(self, exact=False):
+        """A fit replica's engine (taking turns), or None. Exact: only one that has replayed
+        what the primary had written when asked."""
         fit = [engine for engine in self.engines if self._fit(engine)]
         if not fit:
             return None
         self.turn += 1
-        return fit[self.turn % len(fit)]
+        engine = fit[self.turn % len(fit)]
+        if exact and not self._replayed(engine):
+            return None
+        return engine
 
     def _fit(self, engine):
         every = current_app.config["REPLICA_CHECK_SECONDS"]
@@ -112,6 +145,24 @@ class Replicas:
             fit = self._check(engine)
             self.checked[engine] = (time.monotonic(), fit)
         return fit
+
+    def _replayed(self, engine):
+        """The replica has replayed the primary's WAL as of now (waiting a little for it)."""
+        try:
+            with db.engine.connect() as primary:
+                lsn = primary.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar()
+            query = sa.text("SELECT pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn)")
+            deadline, pause = time.monotonic() + EXACT_WAIT_SECONDS, 0.001
+            with engine.connect() as replica:
+                while not replica.execute(query, {"lsn": lsn}).scalar():
+                    if time.monotonic() > deadline:
+                        return False
+                    time.sleep(pause)  # replay takes a few milliseconds: ask often, then less
+                    pause = min(pause * 2, 0.05)
+        except sa.exc.SQLAlchemyError as exc:
+            logger.warning("replica %s skipped: %s", engine.url.host, type(exc).__name__)
+            return False
+        return True
 
     def _check(self, engine):
         """Fit: it answers, is a standby, and has replayed what the primary had written a moment

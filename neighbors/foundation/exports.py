@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
+from neighbors.core import replicas
 from neighbors.core.exports import FORMULA_STARTS, Column, csv_bytes_stream, xlsx_writer
 from neighbors.extensions import db
 from neighbors.foundation.ledger import ACCOUNTS, BANK, is_opening
@@ -119,7 +120,8 @@ def csv_copy_stream(date_from=None, date_to=None, fund_code=None):
         where=" AND ".join(where),
     )
     yield ("\ufeff" + ",".join(HEADER) + "\n").encode()
-    connection = db.session.connection().connection.driver_connection
+    # The raw connection is the one the request reads from: a replica's, when it reads from one.
+    connection = replicas.connection().connection.driver_connection
     with connection.cursor().copy(statement, params) as copy:
         for chunk in copy:
             yield bytes(chunk)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from neighbors.core import audit
 from neighbors.core import exports as core_exports
-from neighbors.core.db import is_postgresql, transaction
+from neighbors.core.db import is_postgresql
 from neighbors.core.errors import Invalid
 from neighbors.core.exports import Column, Report
 from neighbors.core.permissions import Role, require_role
@@ -79,16 +79,14 @@ def export(actor, fmt, date_from, date_to, fund_code=None):
     require_role(actor, *READERS)
     if fund_code:
         fund_code = fund_by_code(fund_code).code  # an unknown fund is a 404, not an empty file
-    with transaction():
-        audit.record(
-            actor,
-            "ledger.export",
-            None,
-            format=fmt,
-            date_from=str(date_from),
-            date_to=str(date_to),
-            fund=fund_code,
-        )
+    audit.record_export(
+        actor,
+        "ledger",
+        format=fmt,
+        date_from=str(date_from),
+        date_to=str(date_to),
+        fund=fund_code,
+    )
     if fmt == "csv" and is_postgresql():
         return exports.csv_copy_stream(date_from, date_to, fund_code), MIMETYPES[fmt]
     lines = exports.ledger_lines(date_from, date_to, fund_code)

@@ -28,6 +28,7 @@ from neighbors.core.exports import (
 )
 from neighbors.core.permissions import FOUNDATION_ROLES, Role
 from neighbors.core.privacy import mask_name
+from neighbors.core.replicas import reads_from_replica
 from neighbors.core.timezone import local_today
 from neighbors.foundation import exports, ledger, vouchers
 from neighbors.foundation import reports as foundation_reports
@@ -290,6 +291,7 @@ def voucher(entry_id):
 
 @bp.get("/ledger.<any(csv, xlsx, beancount):fmt>")
 @role_required(*foundation_reports.READERS)
+@reads_from_replica
 def export(fmt):
     date_from, date_to = _period()
     fund = request.args.get("fund") or None
@@ -300,6 +302,7 @@ def export(fmt):
 
 @bp.get("/<any(donations, subsidies):what>.<any(csv, xlsx):fmt>")
 @role_required(*foundation_reports.READERS)
+@reads_from_replica
 def list_export(what, fmt):
     year = year_arg()
     make = (
@@ -318,6 +321,7 @@ def list_export(what, fmt):
 
 @bp.get("/detail")
 @role_required(*foundation_reports.READERS)
+@reads_from_replica
 def detail():
     date_from, date_to = _period()
     account = request.args.get("account") or ledger.BANK

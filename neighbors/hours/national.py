@@ -94,6 +94,9 @@ def national_export(
     ):
         message = _("The period must run forwards, end by today and span at most five years.")
         raise Invalid.from_fields({"to": message})
+    # All on the primary, in one unit of work (the views are not @reads_from_replica): "only new"
+    # reads which records earlier runs took and this run records what it took, so a lagging
+    # replica would send a record twice; and the rows may issue volunteer numbers (writes).
     with transaction():
         ref = _scope(issuer, community, organisation)
         require_issuer(actor, ref)
@@ -139,6 +142,8 @@ def export_file(actor, export_id):
     """An earlier export again, with exactly the records it took: (report, rows, run).
     Audit-logged. Raises NotAuthenticated, NotAllowed, NotFound."""
     require_keeper(actor)
+    # On the primary: the run was most often made a moment ago (the page's redirect comes
+    # straight here), its rows must be exactly what it took, and they may issue numbers.
     with transaction():
         run = db.session.get(NationalExport, export_id)
         if run is None:

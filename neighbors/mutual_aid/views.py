@@ -318,6 +318,7 @@ def reverse_redemption(redemption_id):
 
 @bp.get("/staff/shop/report.xlsx")
 @role_required(Role.STAFF)
+@reads_from_replica
 def shop_report():
     require_role(current_user, Role.STAFF)
     code = (request.args.get("community") or "").strip()[:20]

@@ -210,6 +210,7 @@ def review(organisation_id, decision):
 @bp.get("/staff/organisations/hours")
 @bp.get("/staff/organisations/hours.xlsx", defaults={"fmt": "xlsx"})
 @role_required(Role.STAFF)
+@reads_from_replica
 def hours_by_organisation(fmt=None):
     year = year_arg()
     rows = reports.by_organisation(current_user, year, export=fmt)
@@ -222,6 +223,7 @@ def hours_by_organisation(fmt=None):
 @bp.get("/organisations/<int:organisation_id>/hours")
 @bp.get("/organisations/<int:organisation_id>/hours.xlsx", defaults={"fmt": "xlsx"})
 @login_required
+@reads_from_replica
 def organisation_hours(organisation_id, fmt=None):
     year = year_arg()
     organisation, people, total = reports.organisation_people(

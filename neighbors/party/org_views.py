@@ -10,6 +10,7 @@ from neighbors.areas.picker import AreaPickerForm, narrow
 from neighbors.core.errors import DomainError, Invalid
 from neighbors.core.exports import XLSX, download
 from neighbors.core.permissions import Role
+from neighbors.core.replicas import reads_from_replica
 from neighbors.events import services as events
 from neighbors.party import feedback, reporting
 from neighbors.party.forms import OrganisationReportForm, PostForm
@@ -143,6 +144,7 @@ def show(report_id):
 
 @bp.get("/party-organisations/<int:report_id>/feedback.xlsx")
 @login_required
+@reads_from_replica
 def feedback_xlsx(report_id):
     data = feedback.feedback(current_user, report_id, year_arg())
     return download(feedback.workbook(data), XLSX, feedback.filename(data))

@@ -9,6 +9,7 @@ from neighbors.areas import services as areas
 from neighbors.core.errors import DomainError
 from neighbors.core.exports import CSV, XLSX, csv_bytes, download, xlsx_bytes
 from neighbors.core.permissions import Role
+from neighbors.core.replicas import reads_from_replica
 from neighbors.party import members as party_members
 from neighbors.party import reports
 from neighbors.party.forms import PartyForm
@@ -90,6 +91,7 @@ def review(user_id, decision):
 @bp.get("/staff/party-report")
 @bp.get("/staff/party-report.<any(csv, xlsx):fmt>")
 @role_required(Role.STAFF)
+@reads_from_replica
 def report(fmt=None):
     year = year_arg()
     unit = (request.args.get("unit") or "").strip()[:200] or None

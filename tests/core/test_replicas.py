@@ -7,20 +7,26 @@ pg_hba.conf (`host replication postgres 127.0.0.1/32 trust`; .ci/run adds it) an
 server programs. Skipped without them, unless NEIGHBORS_REQUIRE_REPLICA=1 (CI) makes it fail.
 """
 
+import csv
+import io
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from neighbors import create_app
+from neighbors.core.audit import AuditEntry
+from neighbors.core.timezone import local_today
 from neighbors.extensions import db
-from tests.clients import log_in, post_form
-from tests.factories import TEST_DATABASE_URL, EventFactory, Factory
+from tests.clients import bearer, log_in, post_form, token_for
+from tests.factories import TEST_DATABASE_URL, EventFactory, Factory, Team
 from tests.servers import free_port
 
 EN = {"Accept-Language": "en"}
@@ -220,8 +226,135 @@ def test_a_replica_too_far_behind_is_skipped(routed):
             conn.exec_driver_sql("SELECT pg_wal_replay_resume()")
 
 
-def test_a_replica_that_is_down_is_skipped(routed, replica_url):
-    factory = EventFactory(routed, Factory(routed))
+# Exports that read the primary, and why (see hours.national): they write what they read.
+PRIMARY_EXPORTS = {
+    "certificates.national_download",  # may issue volunteer numbers; the run was just made
+    "api.national_export",  # records the run and what it took ("only new" must be exact)
+}
+
+
+def test_every_export_reads_from_a_replica_or_says_why_not(app):
+    downloads = re.compile(r"\.(csv|xlsx|beancount)>?$|<any\(csv")
+    exports = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if downloads.search(rule.rule)
+        or rule.endpoint in ("api.export_ledger", "foundation.detail")
+    }
+    assert "foundation.export" in exports and "mutual_aid.shop_report" in exports
+    unmarked = {
+        endpoint
+        for endpoint in exports
+        if not getattr(app.view_functions[endpoint], "reads_from_replica", False)
+    }
+    assert unmarked == PRIMARY_EXPORTS
+
+
+@contextmanager
+def replay_paused(routed):
+    """The replica stops replaying: what the primary writes next is on the primary only."""
+    with routed.replica.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_wal_replay_pause()")
+    try:
+        yield
+    finally:
+        with routed.replica.connect() as conn:
+            conn.exec_driver_sql("SELECT pg_wal_replay_resume()")
+
+
+def exports_logged(routed):
+    with routed.app_context():
+        query = sa.select(sa.func.count()).where(AuditEntry.action.like("%.export"))
+        count = db.session.scalar(query)
+        db.session.remove()
+    return count
+
+
+def test_an_export_reads_the_replica_unless_its_reader_just_wrote(routed):
+    routed.config["REPLICA_MAX_LAG_SECONDS"] = 60  # paused replay stays fit: the rows tell
+    team = Team(Factory(routed))
+    team.fund("EDU")
+    team.donate("EDU", "12.34")
+    accountant, approver = routed.test_client(), routed.test_client()
+    log_in(accountant, team.emails["accountant"])
+    log_in(approver, team.emails["approver"])
+    token = token_for(routed.test_client(), team.emails["accountant"])
+    forget_writes(accountant)
+    forget_writes(approver)
+    caught_up(routed)
+    year = local_today().year
+
+    with replay_paused(routed):
+        later = team.donate("EDU", "56.78")  # someone else's write: on the primary only
+        logged = exports_logged(routed)
+        before = len(routed.replica_statements)
+        ledgers = [f"/foundation/ledger.{fmt}" for fmt in ("csv", "beancount", "xlsx")]
+        for url in [*ledgers, f"/foundation/donations.csv?year={year}"]:
+            body = accountant.get(url, headers=EN)
+            assert body.status_code == 200, url
+            if not url.endswith(".xlsx"):
+                assert "12.34" in body.text and "56.78" not in body.text, url
+        # The ledger's CSV is COPY on a raw connection, which no statement event counts: the
+        # missing line shows that the replica wrote it; the others' SELECTs are counted.
+        assert len(routed.replica_statements) > before
+        assert exports_logged(routed) == logged + 4  # each logged, on the primary
+        with accountant.session_transaction() as session:
+            assert "wrote_at" not in session  # a logged export is not the reader's own write
+
+        # The API has no cookie: it reads a replica only once it has replayed all the primary
+        # had when the export began, so a paused one is passed over.
+        api = routed.test_client().get("/api/v1/ledger?format=csv", headers=bearer(token))
+        assert api.status_code == 200 and "56.78" in api.text
+
+        # A reversal by the approver: their next export reads the primary, and shows it.
+        url = f"/foundation/ledger/entries/{later.entry_id}/reverse"
+        once = re.search(r'name="once" type="hidden" value="([^"]+)"', approver.get(url).text)
+        form = {"once": once.group(1), "reason": "录错了"}
+        assert post_form(approver, url, form).status_code == 302
+        before = len(routed.replica_statements)
+        rows = list(csv.reader(io.StringIO(approver.get("/foundation/ledger.csv").text)))
+        assert str(later.entry_id) in [row[-1] for row in rows]  # the line that reverses it
+        assert approver.get("/foundation/ledger.beancount").text.count("56.78") == 4
+        assert len(routed.replica_statements) == before
+
+        # Too far behind: every export reads the primary.
+        routed.config["REPLICA_MAX_LAG_SECONDS"] = 0
+        assert "56.78" in accountant.get("/foundation/ledger.csv").text
+        assert "56.78" in accountant.get("/foundation/ledger.beancount").text
+        assert len(routed.replica_statements) == before
+
+    caught_up(routed)
+    routed.config["REPLICA_MAX_LAG_SECONDS"] = 60
+    before = len(routed.replica_statements)
+    api = routed.test_client().get("/api/v1/ledger?format=beancount", headers=bearer(token))
+    assert "56.78" in api.text and len(routed.replica_statements) > before  # caught up: replica
+
+
+def test_a_streamed_export_keeps_its_replica_and_gives_its_connections_back(routed):
+    team = Team(Factory(routed))
+    team.fund("EDU")
+    for n in range(3):
+        team.donate("EDU", f"{n + 1}.25")
+    client = routed.test_client()
+    log_in(client, team.emails["accountant"])
+    forget_writes(client)
+    caught_up(routed)
+    with routed.app_context():
+        primary = db.engine
+    for url in ("/foundation/ledger.csv", "/foundation/ledger.beancount"):
+        response = client.get(url, buffered=False)
+        chunks = iter(response.response)
+        while b"1.25" not in next(chunks):  # the view has returned; its generator reads on
+            pass
+        assert routed.replica.pool.checkedout() == 1, url  # the replica's, for the whole file
+        response.close()  # the download stops half-way
+        assert routed.replica.pool.checkedout() == 0, url
+        assert primary.pool.checkedout() == 0, url
+
+
+def test_a_replica_that_is_down_is_skipped(routed, replica_url):  # last: it stops the replica
+    make = Factory(routed)
+    factory = EventFactory(routed, make)
     factory.event(title="备库停了也照常")
     caught_up(routed)
     client = routed.test_client()
@@ -229,10 +362,19 @@ def test_a_replica_that_is_down_is_skipped(routed, replica_url):
     assert "备库停了也照常" in client.get("/events", headers=EN).text
     assert len(routed.replica_statements) > before  # the replica answers while it is up
 
+    team = Team(make)
+    team.fund("EDU")
+    team.donate("EDU", "43.21")
+    accountant = routed.test_client()
+    log_in(accountant, team.emails["accountant"])
+    forget_writes(accountant)
+
     routed.replica.dispose()
     stop_replica(replica_url)
     before = len(routed.replica_statements)
     assert "备库停了也照常" in client.get("/events", headers=EN).text
+    for fmt in ("csv", "beancount"):  # an export too: from the primary
+        assert "43.21" in accountant.get(f"/foundation/ledger.{fmt}").text
     assert len(routed.replica_statements) == before
 
 
