@@ -229,7 +229,10 @@ def confirm_wish(wish_id):
 
 
 def _item_form(form):
-    form.community.choices = communities_by_street(areas.community_choices())
+    # Staff add items to their own communities only: the choice is theirs, not the city's 955
+    # (an admin's: all of them).
+    scope = managed_community_ids(current_user)
+    form.community.choices = communities_by_street(areas.community_choices(ids=scope))
     return form
 
 

@@ -10,7 +10,7 @@ from neighbors.mutual_aid import reports
 from neighbors.mutual_aid import services as aid
 from neighbors.mutual_aid.models import Wish
 from tests.clients import log_in, post_form
-from tests.factories import COMMUNITY, person
+from tests.factories import COMMUNITY, OTHER_COMMUNITY, person
 
 
 def test_the_journey_through_the_pages(app, town_hall):
@@ -120,3 +120,15 @@ def test_only_the_communitys_staff_read_the_fulfilment_note(app, town_hall, make
     assert "钥匙放在门口地垫下" in readers["staff"]
     assert "钥匙放在门口地垫下" not in readers["other"]
     assert 'name="minutes"' in readers["staff"] and 'name="minutes"' not in readers["other"]
+
+
+def test_the_new_item_form_offers_the_staffs_own_communities(app, town_hall):
+    """A community's staff choose among their communities, not the city's."""
+    staff = app.test_client()
+    log_in(staff, town_hall.staff_email)
+    page = staff.get("/staff/shop").get_data(as_text=True)
+    assert f'value="{COMMUNITY}"' in page
+    assert f'value="{OTHER_COMMUNITY}"' not in page
+    refused = post_form(staff, "/staff/shop", {"community": OTHER_COMMUNITY, "name": "毛巾",
+                                               "points": "10", "stock": "2"})  # fmt: skip
+    assert refused.status_code == 200
