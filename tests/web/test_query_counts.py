@@ -137,7 +137,12 @@ def test_organisation_pages_do_not_grow_with_organisations_members_or_events(
                 hours_factory.event(organisation_id=team_id, publish=False)
 
     log_in(client, email)
-    paths = ("/organisations", f"/organisations/{team_id}", f"/organisations/{team_id}/manage")
+    paths = (
+        "/organisations",
+        "/organisations?district=210102&street=210102002&community=210102002001&kind=social_org",
+        f"/organisations/{team_id}",
+        f"/organisations/{team_id}/manage",
+    )
     add(2)
     few = [queries(app, client, path) for path in paths]
     add(6)
