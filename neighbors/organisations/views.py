@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice, SelectField
 from wtforms.validators import Optional
 
@@ -57,14 +58,13 @@ def directory():
         body = cache.fragment(_directory_key(request.args), lambda: _directory_body(request.args))
     except DomainError as error:  # never kept: the next one with this filter hears it too
         flash(error.message, "error")
-        body = cache.fragment(_directory_key({}), lambda: _directory_body({}))
+        body = cache.fragment(_directory_key(MultiDict()), lambda: _directory_body(MultiDict()))
     return render_template("organisations/directory.html", body=body)
 
 
 def _directory_key(args):
     # Every input of the content: the language and the query string.
-    items = args.items(multi=True) if hasattr(args, "getlist") else args.items()
-    return ("organisations.directory", str(i18n.locale()), sorted(items))
+    return ("organisations.directory", str(i18n.locale()), sorted(args.items(multi=True)))
 
 
 def _directory_body(args):
