@@ -72,17 +72,20 @@ def _directory_body(args):
     unknown community or kind."""
     community = args.get("community") or None
     kind = args.get("kind") or None
-    rows = organisations.directory(community_code=community, kind=kind)
     form = DirectoryFilterForm(formdata=None)
     # A city has 955 communities: the filter offers those of the chosen street (or whose name
     # matches), after the district and street are chosen, as the event list does.
     picked = narrow(args, form, community=community)
+    narrowed = args.get("street") or args.get("community_name")
+    if community and narrowed and community not in {c.value for c in picked.communities}:
+        community = None  # one of another street or name: the street or name was changed
+    rows = organisations.directory(community_code=community, kind=kind)
     form.community.choices = [SelectChoice("", _("All communities")), *picked.communities]
     form.community.data = community or ""
     form.kind.choices = options(KIND_LABELS.items(), blank=_("All kinds"))
     form.kind.data = kind or ""
     form.community_name.data = args.get("community_name") or ""
-    kinds = {kind: str(label) for kind, label in KIND_LABELS.items()}  # once, not once a row
+    kinds = {code: str(label) for code, label in KIND_LABELS.items()}  # once, not once a row
     return render_template(
         "organisations/_directory_body.html", rows=rows, form=form, picked=picked, kinds=kinds
     )

@@ -95,6 +95,10 @@ def test_the_directory_filter_offers_one_streets_communities(app, factory):
     assert f'value="{OTHER_COMMUNITY}"' not in page
     page = client.get("/organisations?district=210102&street=210102002", headers=EN).text
     assert f'value="{COMMUNITY}"' in page and f'value="{OTHER_COMMUNITY}"' not in page
+    # The street was changed: the community of the other street is dropped.
+    page = client.get(f"/organisations?street=210103001&community={COMMUNITY}", headers=EN).text
+    assert "文安路舞蹈队" in page and "三好街服务队" in page
+    assert f'value="{COMMUNITY}"' not in page
     page = client.get("/organisations?kind=volunteer_team", headers=EN).text
     assert "三好街服务队" in page and "文安路舞蹈队" not in page
     assert 'value="volunteer_team" selected' in page
