@@ -90,9 +90,10 @@ class Config:
     REPLICA_MAX_LAG_SECONDS = 5
     REPLICA_CHECK_SECONDS = 2
     READ_YOUR_WRITES_SECONDS = 10
-    # Seconds the public event list and the public part of an event page are kept rendered
-    # (per locale and filter; in Redis with REDIS_URL, else per process); 0 turns it off. The
-    # list's places left may lag by this much; an event page's places and sign-ups never do.
+    # Seconds the public event list, the public part of an event page, the organisations
+    # directory and the wish wall are kept rendered (per locale and filter; in Redis with
+    # REDIS_URL, else per process); 0 turns it off. The list's places left may lag by this
+    # much; an event page's places and sign-ups never do.
     PAGE_CACHE_SECONDS = 5
     # neighbors.* loggers; INFO includes one JSON line per request (neighbors.request).
     LOG_LEVEL = "INFO"

@@ -5,6 +5,7 @@ PostgreSQL URL it runs there instead (the database is emptied first: use a throw
 """
 
 import json
+import os
 
 import flask_migrate
 import pytest
@@ -209,3 +210,26 @@ def hours_factory(app, make):
 def team(make):
     """The foundation's people: a preparer, two approvers, a cashier and an accountant."""
     return Team(make)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def cached_pages(app, request):
+    """The page cache on for a minute (longer than any test), in this process or in Redis
+    (NEIGHBORS_TEST_REDIS_URL)."""
+    from neighbors.core import cache
+
+    redis_url = os.environ.get("NEIGHBORS_TEST_REDIS_URL")
+    if request.param == "redis" and not redis_url:
+        pytest.skip("set NEIGHBORS_TEST_REDIS_URL=redis://127.0.0.1:6379/15 to test it in Redis")
+    saved = {name: app.config[name] for name in ("PAGE_CACHE_SECONDS", "REDIS_URL")}
+    app.config.update(
+        PAGE_CACHE_SECONDS=60, REDIS_URL=redis_url if request.param == "redis" else None
+    )
+    app.extensions.pop("neighbors_cache", None)
+    with app.app_context():
+        cache.clear()
+    yield
+    with app.app_context():
+        cache.clear()
+    app.extensions.pop("neighbors_cache", None)
+    app.config.update(saved)

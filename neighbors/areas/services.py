@@ -155,10 +155,11 @@ def community_by_code(code):
 PICK_LIMIT = 50
 
 
-def community_choices(street_code=None, community_code=None, text=None):
+def community_choices(street_code=None, community_code=None, text=None, ids=None):
     """Communities grouped by street for a select box: {"Street name": [(code, name), ...]};
     only one street's when a street, or a community of it, is given; only those whose name
-    contains `text` (at most PICK_LIMIT) when it is given."""
+    contains `text` (at most PICK_LIMIT) when it is given; only those with these `ids` (a
+    staff member's scope) when given."""
     query = (
         select(Street.name, Community.code, Community.name)
         .join(Community.street)
@@ -172,6 +173,8 @@ def community_choices(street_code=None, community_code=None, text=None):
     elif community_code:
         of_street = select(Community.street_id).where(Community.code == community_code)
         query = query.where(Community.street_id == of_street.scalar_subquery())
+    if ids is not None:
+        query = query.where(Community.id.in_(ids))
     rows = db.session.execute(query)
     choices = {}
     for street_name, code, name in rows:

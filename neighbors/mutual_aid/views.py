@@ -6,8 +6,10 @@ import io
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from neighbors.areas import services as areas
+from neighbors.core import cache, i18n
 from neighbors.core.errors import DomainError
 from neighbors.core.exports import XLSX, Column, Report, download, xlsx_bytes
 from neighbors.core.paging import cursor_arg
@@ -48,22 +50,51 @@ def inject_labels():
 @bp.get("/wishes")
 @reads_from_replica
 def wish_wall():
-    community = (request.args.get("community") or "").strip()[:20] or None
-    street = (request.args.get("street") or "").strip()[:20] or None
-    status = (request.args.get("status") or "").strip()[:20] or None
+    """The wall's content is the same for everyone with the same filter and language: it is
+    kept a few seconds (PAGE_CACHE_SECONDS); the page around it is the person's own."""
     try:
-        wishes = aid.wall(community_code=community, street_code=street, status=status,
-                          cursor=cursor_arg(request.args))  # fmt: skip
-    except DomainError as error:
+        body = cache.fragment(_wall_key(request.args), lambda: _wall_body(request.args))
+    except DomainError as error:  # never kept: the next one with this filter hears it too
         flash(error.message, "error")
-        wishes, community, street, status = aid.wall(), None, None, None
-    args = {
+        body = cache.fragment(_wall_key(MultiDict()), lambda: _wall_body(MultiDict()))
+    head, _marker, tail = body.partition(POST_A_WISH)  # Markup's partition keeps both Markup
+    return render_template("mutual_aid/wall.html", head=head, tail=tail)
+
+
+POST_A_WISH = "<!--post-a-wish-->"  # in mutual_aid/_wall_body.html
+
+
+def _wall_key(args):
+    # Every input of the content: the language and the query string.
+    return ("mutual_aid.wall", str(i18n.locale()), sorted(args.items(multi=True)))
+
+
+def _wall_body(args):
+    """The filter and a page of the wall. Raises DomainError for an unknown community, a
+    status that is not public or a broken cursor."""
+    community = (args.get("community") or "").strip()[:20] or None
+    street = (args.get("street") or "").strip()[:20] or None
+    status = (args.get("status") or "").strip()[:20] or None
+    # A city has 955 communities: the filter lists those of the chosen street (or of the
+    # chosen community's street), as the event list does.
+    if street:
+        groups = areas.community_choices(street_code=street)
+        if community not in {code for street_communities in groups.values()
+                             for code, _name in street_communities}:  # fmt: skip
+            community = None  # one of another street: the street was changed
+    elif community:
+        groups = areas.community_choices(community_code=community)
+    else:
+        groups = {}
+    wishes = aid.wall(community_code=community, street_code=street, status=status,
+                      cursor=cursor_arg(args))  # fmt: skip
+    chosen = {
         k: v for k, v in (("community", community), ("street", street), ("status", status)) if v
     }
     return render_template(
-        "mutual_aid/wall.html", wishes=wishes, community=community, street=street,
-        status=status, communities=communities_by_street(areas.community_choices()),
-        streets=areas.street_choices(), args=args,
+        "mutual_aid/_wall_body.html", wishes=wishes, community=community, street=street,
+        status=status, communities=communities_by_street(groups),
+        streets=areas.street_choices(), args=chosen,
     )  # fmt: skip
 
 
@@ -229,7 +260,10 @@ def confirm_wish(wish_id):
 
 
 def _item_form(form):
-    form.community.choices = communities_by_street(areas.community_choices())
+    # Staff add items to their own communities only: the choice is theirs, not the city's 955
+    # (an admin's: all of them).
+    scope = managed_community_ids(current_user)
+    form.community.choices = communities_by_street(areas.community_choices(ids=scope))
     return form
 
 

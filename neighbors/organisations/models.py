@@ -46,6 +46,8 @@ class Organisation(db.Model):
     __table_args__ = (
         UniqueConstraint("community_id", "name", name="uq_organisations_community_name"),
         Index("ix_organisations_directory", "community_id", "kind", "status"),
+        # The city's directory, by name: read in order, not 11,000 sorted for the first 200.
+        Index("ix_organisations_by_name", "status", "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

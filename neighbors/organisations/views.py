@@ -3,10 +3,16 @@ leaving, the page of those who run one, their drafts, and the staff's applicatio
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+from wtforms import SelectChoice, SelectField
+from wtforms.validators import Optional
 
 from neighbors.accounts import services as accounts
 from neighbors.areas import services as areas
+from neighbors.areas.picker import AreaPickerForm, narrow
+from neighbors.core import cache, i18n
 from neighbors.core.db import utcnow
 from neighbors.core.errors import DomainError, NotFound
 from neighbors.core.exports import XLSX, Report, download, xlsx_bytes
@@ -36,23 +42,52 @@ def inject_labels():
     }
 
 
+class DirectoryFilterForm(AreaPickerForm):
+    """The directory's filter: the picker's steps, the community they narrow to, the kind."""
+
+    community = SelectField(_l("Community"), validators=[Optional()], choices=[])
+    kind = SelectField(_l("Kind"), validators=[Optional()], choices=[])
+
+
 @bp.get("/organisations")
 @reads_from_replica
 def directory():
-    community = request.args.get("community") or None
-    kind = request.args.get("kind") or None
+    """The directory's content is the same for everyone with the same filter and language: it
+    is kept a few seconds (PAGE_CACHE_SECONDS); the page around it is the person's own."""
     try:
-        rows = organisations.directory(community_code=community, kind=kind)
-    except DomainError as error:
+        body = cache.fragment(_directory_key(request.args), lambda: _directory_body(request.args))
+    except DomainError as error:  # never kept: the next one with this filter hears it too
         flash(error.message, "error")
-        rows, community, kind = [], None, None
+        body = cache.fragment(_directory_key(MultiDict()), lambda: _directory_body(MultiDict()))
+    return render_template("organisations/directory.html", body=body)
+
+
+def _directory_key(args):
+    # Every input of the content: the language and the query string.
+    return ("organisations.directory", str(i18n.locale()), sorted(args.items(multi=True)))
+
+
+def _directory_body(args):
+    """The organisations (the first 200 by name) and the filter. Raises DomainError for an
+    unknown community or kind."""
+    community = args.get("community") or None
+    kind = args.get("kind") or None
+    form = DirectoryFilterForm(formdata=None)
+    # A city has 955 communities: the filter offers those of the chosen street (or whose name
+    # matches), after the district and street are chosen, as the event list does.
+    picked = narrow(args, form, community=community)
+    narrowed = args.get("street") or args.get("community_name")
+    if community and narrowed and community not in {c.value for c in picked.communities}:
+        community = None  # one of another street or name: the street or name was changed
+    rows = organisations.directory(community_code=community, kind=kind)
+    form.community.choices = [SelectChoice("", _("All communities")), *picked.communities]
+    form.community.data = community or ""
+    form.kind.choices = options(KIND_LABELS.items(), blank=_("All kinds"))
+    form.kind.data = kind or ""
+    form.community_name.data = args.get("community_name") or ""
+    kinds = {code: str(label) for code, label in KIND_LABELS.items()}  # once, not once a row
     return render_template(
-        "organisations/directory.html",
-        rows=rows,
-        community=community,
-        kind=kind,
-        communities=communities_by_street(areas.community_choices()),
-        kinds=KIND_LABELS,
+        "organisations/_directory_body.html", rows=rows, form=form, picked=picked, kinds=kinds
     )
 
 

@@ -255,6 +255,27 @@ def test_party_report_and_dashboard(ctx, hours_factory):
     assert data.areas == []  # streets and districts are for admins
 
 
+def test_dashboard_top_is_the_ten_with_most_minutes_in_order(ctx, hours_factory):
+    """The ten are summed by person, most first (ties by who came first), each with a name."""
+    people = hours_factory.volunteers(12)
+    today = local_today()
+    for n, user_id in enumerate(people):
+        for _ in range(2):
+            record = hours.submit_service(
+                person(user_id),
+                activity="服务",
+                place="社区",
+                organiser="社区",
+                served_on=today,
+                minutes=30 * (1 + n // 2),
+            )
+            hours.review(hours_factory.staff(), [record.id], confirm=True)
+    data = reports.dashboard(hours_factory.staff(), today.year)
+    expected = sorted(((60 * (1 + n // 2), user_id) for n, user_id in enumerate(people)),
+                      key=lambda pair: (-pair[0], pair[1]))[:10]  # fmt: skip
+    assert data.top == [(person(user_id).name, minutes) for minutes, user_id in expected]
+
+
 statuses = st.sampled_from(list(RecordStatus))
 
 

@@ -10,7 +10,9 @@ from neighbors.mutual_aid import reports
 from neighbors.mutual_aid import services as aid
 from neighbors.mutual_aid.models import Wish
 from tests.clients import log_in, post_form
-from tests.factories import COMMUNITY, person
+from tests.factories import COMMUNITY, OTHER_COMMUNITY, person
+
+EN = {"Accept-Language": "en"}
 
 
 def test_the_journey_through_the_pages(app, town_hall):
@@ -120,3 +122,43 @@ def test_only_the_communitys_staff_read_the_fulfilment_note(app, town_hall, make
     assert "钥匙放在门口地垫下" in readers["staff"]
     assert "钥匙放在门口地垫下" not in readers["other"]
     assert 'name="minutes"' in readers["staff"] and 'name="minutes"' not in readers["other"]
+
+
+def test_the_new_item_form_offers_the_staffs_own_communities(app, town_hall):
+    """A community's staff choose among their communities, not the city's."""
+    staff = app.test_client()
+    log_in(staff, town_hall.staff_email)
+    page = staff.get("/staff/shop").get_data(as_text=True)
+    assert f'value="{COMMUNITY}"' in page
+    assert f'value="{OTHER_COMMUNITY}"' not in page
+    refused = post_form(staff, "/staff/shop", {"community": OTHER_COMMUNITY, "name": "毛巾",
+                                               "points": "10", "stock": "2"})  # fmt: skip
+    assert refused.status_code == 200
+
+
+def test_the_walls_filter_lists_the_chosen_streets_communities(app, town_hall):
+    town_hall.wish(title="一个新水壶")
+    client = app.test_client()
+    page = client.get("/wishes").text
+    assert "一个新水壶" in page and 'name="street"' in page
+    assert f'value="{COMMUNITY}"' not in page  # not the city's 955 before a street is chosen
+    page = client.get("/wishes?street=210102002").text
+    assert f'value="{COMMUNITY}"' in page and f'value="{OTHER_COMMUNITY}"' not in page
+    page = client.get(f"/wishes?community={COMMUNITY}").text
+    assert "一个新水壶" in page and f'value="{COMMUNITY}" selected' in page
+    # The street was changed: the community of the other street is dropped.
+    page = client.get(f"/wishes?street=210103001&community={COMMUNITY}").text
+    assert "一个新水壶" not in page and f'value="{COMMUNITY}"' not in page
+
+
+def test_the_kept_wall_holds_nobodys_own(app, town_hall, cached_pages):
+    town_hall.wish(title="一个新水壶")
+    anonymous, member = app.test_client(), app.test_client()
+    log_in(member, town_hall.member_email)
+    assert "Post a wish" not in anonymous.get("/wishes", headers=EN).text
+    page = member.get("/wishes", headers=EN).text
+    assert "Post a wish" in page and "一个新水壶" in page
+    assert "Post a wish" not in anonymous.get("/wishes", headers=EN).text
+    for _round in range(2):  # an error is never kept: said to each who asks
+        refused = anonymous.get("/wishes?status=pending", headers=EN)
+        assert refused.status_code == 200 and "Choose a status of the wall." in refused.text

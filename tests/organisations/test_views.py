@@ -4,8 +4,8 @@ the coordinator's page and the staff's queue of applications and drafts."""
 import re
 
 from neighbors.organisations import services as organisations
-from tests.clients import log_in, post_form
-from tests.factories import COMMUNITY, person
+from tests.clients import log_in, logged_in, post_form
+from tests.factories import COMMUNITY, NEIGHBOUR_COMMUNITY, OTHER_COMMUNITY, person
 
 EN = {"Accept-Language": "en"}
 
@@ -73,3 +73,56 @@ def test_a_resident_applies_staff_approve_and_a_coordinator_runs_it(client, app,
         runner = person(factory.staff_id)
         members = organisations.members(runner, organisation_id)[1]
         assert joiner_id in {m.user_id for m in members}
+
+
+def test_the_directory_filter_offers_one_streets_communities(app, factory):
+    """A city has 955 communities: the filter lists those of the chosen street (or of the
+    chosen community's street), never all of them."""
+    with app.app_context():
+        admin = person(factory.admin_id)
+        for name, kind, community in (
+            ("三好街服务队", "volunteer_team", NEIGHBOUR_COMMUNITY),
+            ("文安路舞蹈队", "social_org", COMMUNITY),
+        ):
+            organisations.register(admin, name=name, kind=kind, community_code=community)
+    client = app.test_client()
+    page = client.get("/organisations", headers=EN).text
+    assert "三好街服务队" in page and "文安路舞蹈队" in page
+    assert f'value="{COMMUNITY}"' not in page and 'name="district"' in page
+    page = client.get(f"/organisations?community={COMMUNITY}", headers=EN).text
+    assert "文安路舞蹈队" in page and "三好街服务队" not in page
+    assert f'value="{COMMUNITY}" selected' in page and f'value="{NEIGHBOUR_COMMUNITY}"' in page
+    assert f'value="{OTHER_COMMUNITY}"' not in page
+    page = client.get("/organisations?district=210102&street=210102002", headers=EN).text
+    assert f'value="{COMMUNITY}"' in page and f'value="{OTHER_COMMUNITY}"' not in page
+    # The street was changed: the community of the other street is dropped.
+    page = client.get(f"/organisations?street=210103001&community={COMMUNITY}", headers=EN).text
+    assert "文安路舞蹈队" in page and "三好街服务队" in page
+    assert f'value="{COMMUNITY}"' not in page
+    page = client.get("/organisations?kind=volunteer_team", headers=EN).text
+    assert "三好街服务队" in page and "文安路舞蹈队" not in page
+    assert 'value="volunteer_team" selected' in page
+
+
+def test_a_directory_filter_that_is_wrong_gets_a_plain_answer(app, cached_pages):
+    client = app.test_client()
+    for query in ("kind=club", "community=999999999999", "community=" + "9" * 300):
+        response = client.get(f"/organisations?{query}", headers=EN)
+        assert response.status_code == 200, query
+        assert 'class="flash error"' in response.text, query
+    # Said again to the next one who asks the same: an error is never kept.
+    again = client.get("/organisations?kind=club", headers=EN)
+    assert "Choose what kind of organisation it is." in again.text
+
+
+def test_the_kept_directory_holds_nobodys_own(app, make, cached_pages):
+    _id, email = make.user()
+    anonymous = app.test_client()
+    assert "Register an organisation" not in anonymous.get("/organisations", headers=EN).text
+    member = logged_in(app, email)
+    assert "Register an organisation" in member.get("/organisations", headers=EN).text
+    assert "Register an organisation" not in anonymous.get("/organisations", headers=EN).text
+    # Each language its own.
+    assert "社区社会组织" in anonymous.get("/organisations?kind=social_org").text
+    english = anonymous.get("/organisations?kind=social_org", headers=EN).text
+    assert "Community social organisation" in english

@@ -137,7 +137,12 @@ def test_organisation_pages_do_not_grow_with_organisations_members_or_events(
                 hours_factory.event(organisation_id=team_id, publish=False)
 
     log_in(client, email)
-    paths = ("/organisations", f"/organisations/{team_id}", f"/organisations/{team_id}/manage")
+    paths = (
+        "/organisations",
+        "/organisations?district=210102&street=210102002&community=210102002001&kind=social_org",
+        f"/organisations/{team_id}",
+        f"/organisations/{team_id}/manage",
+    )
     add(2)
     few = [queries(app, client, path) for path in paths]
     add(6)
@@ -270,3 +275,30 @@ def test_the_api_event_list_does_not_grow_with_the_organisations_that_run_its_ev
     names = {item["organisation"]["name"] for item in client.get("/api/v1/events").json["items"]}
     assert len(names) == 8
     assert many == few, f"/api/v1/events: {few} queries with 2 organisations, {many} with 8"
+
+
+def test_the_wish_wall_and_the_shop_do_not_grow_with_their_rows(app, client, hours_factory):
+    """The wish wall (of the city, a street, a community) and the love supermarket's shelf."""
+    from neighbors.mutual_aid import services as aid
+
+    def add(n):
+        with app.app_context():
+            staff = hours_factory.staff()
+            for i in range(n):
+                resident_id, _email = hours_factory.make.user()
+                wish = aid.post_wish(
+                    staff, title=f"心愿{n}-{i}", description="", category="daily",
+                    value_cap="50", for_user_id=resident_id,
+                )  # fmt: skip
+                aid.vet(staff, wish.id, publish=True)
+                aid.add_item(staff, community_code="210102002001", name=f"物品{n}-{i}",
+                             points=5, stock=3)  # fmt: skip
+
+    log_in(client, hours_factory.staff_email)
+    paths = ("/wishes", "/wishes?street=210102002", "/wishes?community=210102002001",
+             "/staff/shop")  # fmt: skip
+    add(2)
+    few = [queries(app, client, path) for path in paths]
+    add(6)
+    many = [queries(app, client, path) for path in paths]
+    assert many == few, f"{paths}: {few} queries with few rows, {many} with more"
