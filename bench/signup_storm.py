@@ -159,7 +159,7 @@ def gunicorn():
         "SECRET_KEY": "bench-secret-key-bench-secret-key",
         "NEIGHBORS_DATA_KEY": "bench-data",
         "NEIGHBORS_RATELIMIT_ENABLED": "false",
-    "NEIGHBORS_BASE_URL": "http://127.0.0.1",
+        "NEIGHBORS_BASE_URL": "http://127.0.0.1",
     }
     process = subprocess.Popen(
         [

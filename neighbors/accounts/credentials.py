@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
 from neighbors.accounts.contacts import _find_by_login, login_key
 from neighbors.accounts.models import ApiToken, LoginSession, User
@@ -115,9 +116,11 @@ def user_for_session(session_id):
     if not user_id.isdigit() or not raw:
         return None
     opened_after = utcnow() - timedelta(days=current_app.config["SESSION_DAYS"])
-    user = db.session.scalar(
+    # The roles come in the same round trip: the menu and every permission check read them.
+    query = (
         select(User)
         .join(LoginSession, LoginSession.user_id == User.id)
+        .options(joinedload(User.roles))
         .where(
             LoginSession.token_hash == _token_hash(raw),
             LoginSession.user_id == int(user_id),
@@ -126,6 +129,7 @@ def user_for_session(session_id):
             User.active.is_(True),
         )
     )
+    user = db.session.scalars(query).unique().first()
     if user is not None:
         user.session_id = session_id
     return user
