@@ -20,7 +20,7 @@ from neighbors.api import bp as api_bp
 from neighbors.areas.views import bp as areas_bp
 from neighbors.attendance.views import bp as attendance_bp
 from neighbors.cli import neighbors_cli
-from neighbors.core import i18n, replicas
+from neighbors.core import i18n, ratelimit, replicas
 from neighbors.core.db import configure_engine
 from neighbors.core.logs import configure_logging
 from neighbors.events.views import bp as events_bp
@@ -74,6 +74,7 @@ def register_extensions(app):
     app.before_request(allow_photo_uploads)  # before CSRF reads the form
     csrf.init_app(app)
     limiter.init_app(app)
+    ratelimit.check_only_limited_blueprints(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     i18n.install(app, babel)
     login_manager.init_app(app)
