@@ -112,6 +112,7 @@ def main():
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--profile", help="a path to profile (cProfile, top 30 by own time)")
     parser.add_argument("--anonymous", action="store_true", help="not logged in")
+    parser.add_argument("--only", help="these paths only, comma-separated (e.g. /healthz,/privacy)")
     parser.add_argument("--set", action="append", default=[], help="NAME=VALUE config override")
     args = parser.parse_args()
     overrides = {}
@@ -154,6 +155,10 @@ def main():
         hello_client = hello.test_client()
         print(f"{'page':<40} µs CPU/request")
         for label, path in PAGES.items():
+            if path is not None and args.only and path not in args.only.split(","):
+                continue
+            if path is not None and args.anonymous and path.startswith("/my/"):
+                continue  # they ask a visitor to log in
             if path is None:
                 took = cost(lambda: hello_client.get("/"), args.requests)
             else:

