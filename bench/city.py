@@ -210,12 +210,12 @@ def main():
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         with open(tmp / "gunicorn.log", "w") as log:
-            hello = serve("bench.hello:app", HELLO_PORT, {}, log)
-            app = serve("wsgi:app", APP_PORT, {"DATABASE_URL": url}, log)
+            servers = [serve("bench.hello:app", HELLO_PORT, {}, log)]
             try:
+                servers.append(serve("wsgi:app", APP_PORT, {"DATABASE_URL": url}, log))
                 results, queries = run_scenarios(tmp, city, args)
-            finally:
-                for server in (hello, app):
+            finally:  # a server left running would answer the next run in place of its own
+                for server in servers:
                     server.terminate()
                     server.wait()
     report(args, city, results, queries)

@@ -1,12 +1,14 @@
 """Database helpers: aware UTC times, the unit-of-work transaction, SQLite connection setup."""
 
 import logging
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from flask import g, has_app_context
 from sqlalchemy import DateTime, Enum, event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.types import TypeDecorator
 
 from neighbors.core.errors import Conflict
@@ -94,6 +96,33 @@ def transaction():
         _in_unit_of_work.reset(token)
 
 
+# A statement that may change something: anything but a SELECT (or WITH … SELECT) without
+# INSERT, UPDATE, DELETE or MERGE in it. SELECT … FOR UPDATE counts too: erring this way only
+# means a ROLLBACK where a COMMIT would have done.
+_READ = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
+_WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+
+
+def _note_writes(_conn, _cursor, statement, *_args):
+    if has_app_context() and not (_READ.match(statement) and not _WRITE.search(statement)):
+        g.db_wrote = True
+
+
+def end_read_only(error):
+    """End a request's (or app context's) transaction that only read by COMMIT, not ROLLBACK:
+    the two are alike for a transaction that wrote nothing, but psycopg forgets every prepared
+    statement at a ROLLBACK, so no query would ever be used often enough to be prepared and
+    PostgreSQL would plan each one anew (the API's event list: 1.8 ms of planning, 0.3 ms of
+    work). A transaction that wrote anything, or a request that failed, still rolls back."""
+    session = db.session()
+    if error is None and not g.get("db_wrote") and session.in_transaction():
+        try:
+            session.commit()
+        except SQLAlchemyError:
+            logger.warning("ending a read-only transaction failed; it is rolled back")
+            session.rollback()
+
+
 def is_sqlite():
     return db.engine.dialect.name == "sqlite"
 
@@ -103,9 +132,14 @@ def is_postgresql():
 
 
 def configure_engine(app):
-    """SQLite: WAL, busy_timeout, foreign keys, synchronous=FULL, IMMEDIATE write transactions."""
+    """SQLite: WAL, busy_timeout, foreign keys, synchronous=FULL, IMMEDIATE write transactions.
+    PostgreSQL: a transaction that only read ends by COMMIT (see end_read_only)."""
     with app.app_context():
         engine = db.engine
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "before_cursor_execute", _note_writes)
+            # Runs before Flask-SQLAlchemy's own teardown (teardowns run last added, first).
+            app.teardown_appcontext(end_read_only)
         if engine.dialect.name != "sqlite":
             return
         busy_timeout = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])

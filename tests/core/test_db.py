@@ -46,3 +46,30 @@ def test_sqlite_runs_with_wal_foreign_keys_and_full_sync(app):
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
             assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def on_postgresql(app):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("psycopg's prepared statements: PostgreSQL")
+
+
+def test_pages_that_only_read_keep_their_prepared_statements(app, committing_db):
+    """A read-only request ends by COMMIT: a ROLLBACK would make psycopg forget every prepared
+    statement, and PostgreSQL would plan each query of each page anew."""
+    on_postgresql(app)
+    client = app.test_client()
+    for _ in range(7):  # psycopg prepares a statement at its fifth use on a connection
+        assert client.get("/api/v1/events").status_code == 200
+    with app.app_context():
+        prepared = db.session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
+    assert any("FROM events" in statement for statement in prepared), prepared
+
+
+def test_a_context_that_wrote_outside_a_unit_of_work_still_rolls_back(app, committing_db):
+    on_postgresql(app)
+    with app.app_context():
+        db.session.execute(text("INSERT INTO districts (code, name) VALUES ('990', '试验区')"))
+    with app.app_context():
+        kept = db.session.scalar(text("SELECT count(*) FROM districts WHERE code = '990'"))
+    assert kept == 0
