@@ -58,6 +58,8 @@ def test_pages_that_only_read_keep_their_prepared_statements(app, committing_db)
     """A read-only request ends by COMMIT: a ROLLBACK would make psycopg forget every prepared
     statement, and PostgreSQL would plan each query of each page anew."""
     on_postgresql(app)
+    with app.app_context():
+        db.engine.dispose()  # one connection from here on: requests in turn reuse it
     client = app.test_client()
     for _ in range(7):  # psycopg prepares a statement at its fifth use on a connection
         assert client.get("/api/v1/events").status_code == 200
