@@ -2,10 +2,7 @@
 never shows one person's page to another, never mixes languages, and never lets a sign-up
 through on a count it kept."""
 
-import os
 import re
-
-import pytest
 
 from neighbors.core import cache
 from neighbors.events import services as events
@@ -14,33 +11,13 @@ from tests.factories import person
 
 EN = {"Accept-Language": "en"}
 ZH = {"Accept-Language": "zh"}
-REDIS_URL = os.environ.get("NEIGHBORS_TEST_REDIS_URL")
-
-
-@pytest.fixture(params=["memory", "redis"])
-def cached(app, request):
-    """The cache on, for a minute (longer than any test), in this process or in Redis."""
-    if request.param == "redis" and not REDIS_URL:
-        pytest.skip("set NEIGHBORS_TEST_REDIS_URL=redis://127.0.0.1:6379/15 to test it in Redis")
-    saved = {name: app.config[name] for name in ("PAGE_CACHE_SECONDS", "REDIS_URL")}
-    app.config.update(
-        PAGE_CACHE_SECONDS=60, REDIS_URL=REDIS_URL if request.param == "redis" else None
-    )
-    app.extensions.pop("neighbors_cache", None)
-    with app.app_context():
-        cache.clear()
-    yield
-    with app.app_context():
-        cache.clear()
-    app.extensions.pop("neighbors_cache", None)
-    app.config.update(saved)
 
 
 def places(page):
     return re.search(r'<p class="seats">\s*(.*?)\s*</p>', page, re.S).group(1)
 
 
-def test_the_list_lags_by_its_lifetime_but_a_sign_up_never_does(app, cached, factory):
+def test_the_list_lags_by_its_lifetime_but_a_sign_up_never_does(app, cached_pages, factory):
     event_id = factory.event(title="最后一个位置", capacity=1)
     (first, first_email), (second, second_email) = factory.make.user(), factory.make.user()
     anonymous = app.test_client()
@@ -61,7 +38,7 @@ def test_the_list_lags_by_its_lifetime_but_a_sign_up_never_does(app, cached, fac
     del first, second
 
 
-def test_nobody_sees_another_persons_page(app, cached, factory):
+def test_nobody_sees_another_persons_page(app, cached_pages, factory):
     event_id = factory.event(title="读书会")
     (first, first_email), (second, second_email) = factory.make.user(), factory.make.user()
     first_client, second_client = logged_in(app, first_email), logged_in(app, second_email)
@@ -92,7 +69,7 @@ def test_nobody_sees_another_persons_page(app, cached, factory):
     assert "Log in to join" in detail["anonymous"]
 
 
-def test_each_language_and_filter_has_its_own_list(app, cached, factory):
+def test_each_language_and_filter_has_its_own_list(app, cached_pages, factory):
     factory.event(title="敬老活动", category="warmth")
     factory.event(title="科普活动", category="technology")
     client = app.test_client()
@@ -107,7 +84,7 @@ def test_each_language_and_filter_has_its_own_list(app, cached, factory):
     assert "Volunteer service events" not in again
 
 
-def test_an_edit_shows_on_the_event_page_at_once(app, cached, factory):
+def test_an_edit_shows_on_the_event_page_at_once(app, cached_pages, factory):
     event_id = factory.event(title="旧标题")
     staff = logged_in(app, factory.staff_email)
     assert "旧标题" in staff.get(f"/events/{event_id}", headers=EN).text
