@@ -113,9 +113,11 @@ def end_read_only(error):
     the two are alike for a transaction that wrote nothing, but psycopg forgets every prepared
     statement at a ROLLBACK, so no query would ever be used often enough to be prepared and
     PostgreSQL would plan each one anew (the API's event list: 1.8 ms of planning, 0.3 ms of
-    work). A transaction that wrote anything, or a request that failed, still rolls back."""
+    work). A transaction that wrote anything, holds changes not yet written, or belongs to a request
+    that failed, still rolls back."""
     session = db.session()
-    if error is None and not g.get("db_wrote") and session.in_transaction():
+    unsaved = session.new or session.dirty or session.deleted  # a COMMIT would write them
+    if error is None and not g.get("db_wrote") and not unsaved and session.in_transaction():
         try:
             session.commit()
         except SQLAlchemyError:

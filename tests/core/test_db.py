@@ -75,3 +75,16 @@ def test_a_context_that_wrote_outside_a_unit_of_work_still_rolls_back(app, commi
     with app.app_context():
         kept = db.session.scalar(text("SELECT count(*) FROM districts WHERE code = '990'"))
     assert kept == 0
+
+
+def test_a_context_with_unsaved_changes_still_rolls_back(app, committing_db):
+    """Changes never flushed are not written by the COMMIT that ends a read-only context."""
+    from neighbors.areas.models import District
+
+    on_postgresql(app)
+    with app.app_context():
+        db.session.scalar(text("SELECT 1"))
+        db.session.add(District(code="991", name="未存区"))
+    with app.app_context():
+        kept = db.session.scalar(text("SELECT count(*) FROM districts WHERE code = '991'"))
+    assert kept == 0
