@@ -15,6 +15,8 @@ import time
 from flask import current_app
 from markupsafe import Markup
 
+from neighbors.core import i18n
+
 logger = logging.getLogger(__name__)
 
 PREFIX = "neighbors:fragment:"
@@ -35,6 +37,12 @@ def fragment(parts, render):
     value = _safe(render())
     store.set(key, str(value), seconds)
     return value
+
+
+def for_query(name, args, render, *inputs):
+    """The fragment `name` of a page whose content depends only on its query string `args`, the
+    language and `inputs`: the same for everyone who asks alike."""
+    return fragment((name, str(i18n.locale()), *inputs, sorted(args.items(multi=True))), render)
 
 
 def _safe(html):

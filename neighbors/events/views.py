@@ -58,8 +58,7 @@ def list_events():
     kept a few seconds (PAGE_CACHE_SECONDS); the page around it is the person's own."""
     # Every input of the content is in the key: the language, the query string, and today (the
     # list starts today unless a date is chosen).
-    key = ("events.list", str(i18n.locale()), local_today(), sorted(request.args.items(multi=True)))
-    body = cache.fragment(key, _list_body)
+    body = cache.for_query("events.list", request.args, _list_body, local_today())
     return render_template("events/list.html", body=body)
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from neighbors.areas import services as areas
-from neighbors.core import cache, i18n
+from neighbors.core import cache
 from neighbors.core.errors import DomainError
 from neighbors.core.exports import XLSX, Column, Report, download, xlsx_bytes
 from neighbors.core.paging import cursor_arg
@@ -53,20 +53,15 @@ def wish_wall():
     """The wall's content is the same for everyone with the same filter and language: it is
     kept a few seconds (PAGE_CACHE_SECONDS); the page around it is the person's own."""
     try:
-        body = cache.fragment(_wall_key(request.args), lambda: _wall_body(request.args))
+        body = cache.for_query("mutual_aid.wall", request.args, lambda: _wall_body(request.args))
     except DomainError as error:  # never kept: the next one with this filter hears it too
         flash(error.message, "error")
-        body = cache.fragment(_wall_key(MultiDict()), lambda: _wall_body(MultiDict()))
+        body = cache.for_query("mutual_aid.wall", MultiDict(), lambda: _wall_body(MultiDict()))
     head, _marker, tail = body.partition(POST_A_WISH)  # Markup's partition keeps both Markup
     return render_template("mutual_aid/wall.html", head=head, tail=tail)
 
 
 POST_A_WISH = "<!--post-a-wish-->"  # in mutual_aid/_wall_body.html
-
-
-def _wall_key(args):
-    # Every input of the content: the language and the query string.
-    return ("mutual_aid.wall", str(i18n.locale()), sorted(args.items(multi=True)))
 
 
 def _wall_body(args):

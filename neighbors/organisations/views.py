@@ -12,7 +12,7 @@ from wtforms.validators import Optional
 from neighbors.accounts import services as accounts
 from neighbors.areas import services as areas
 from neighbors.areas.picker import AreaPickerForm, narrow
-from neighbors.core import cache, i18n
+from neighbors.core import cache
 from neighbors.core.db import utcnow
 from neighbors.core.errors import DomainError, NotFound
 from neighbors.core.exports import XLSX, Report, download, xlsx_bytes
@@ -55,16 +55,15 @@ def directory():
     """The directory's content is the same for everyone with the same filter and language: it
     is kept a few seconds (PAGE_CACHE_SECONDS); the page around it is the person's own."""
     try:
-        body = cache.fragment(_directory_key(request.args), lambda: _directory_body(request.args))
+        body = cache.for_query(
+            "organisations.directory", request.args, lambda: _directory_body(request.args)
+        )
     except DomainError as error:  # never kept: the next one with this filter hears it too
         flash(error.message, "error")
-        body = cache.fragment(_directory_key(MultiDict()), lambda: _directory_body(MultiDict()))
+        body = cache.for_query(
+            "organisations.directory", MultiDict(), lambda: _directory_body(MultiDict())
+        )
     return render_template("organisations/directory.html", body=body)
-
-
-def _directory_key(args):
-    # Every input of the content: the language and the query string.
-    return ("organisations.directory", str(i18n.locale()), sorted(args.items(multi=True)))
 
 
 def _directory_body(args):
